@@ -1,0 +1,89 @@
+"""The `imbalance` command line: parses arguments, dispatches, and turns errors into exit codes.
+
+Commands live in `commands/` and are imported only when invoked, so `imbalance assess` never
+pays for the HTML machinery. Every user error (`ImbalanceError`) becomes one message on stderr
+and exit code 2 here, in one place.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from typing import Any
+
+import click
+
+from engine.errors import ImbalanceError
+
+COMMANDS: dict[str, tuple[str, str]] = {
+    "assess": ("commands.assess:assess", "Assess one case: red flags, conditions, causes, advice."),
+}
+
+
+class LazyGroup(click.Group):
+    """A click group that imports a command's module on first use and reports errors cleanly."""
+
+    def __init__(self, *args: Any, lazy: dict[str, tuple[str, str]] | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy = dict(lazy or {})
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy:
+            module_name, attr = self.lazy[cmd_name][0].split(":")
+            return getattr(importlib.import_module(module_name), attr)  # type: ignore[no-any-return]
+        return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, help_text) for name, (_, help_text) in sorted(self.lazy.items())]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ImbalanceError as exc:
+            click.echo(f"error: {exc.render()}", err=True)
+            ctx.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            ctx.exit(130)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except Exception as exc:  # never a traceback for the clinician
+            if os.environ.get("IMBALANCE_DEBUG"):
+                raise
+            click.echo(f"error: internal error ({type(exc).__name__}: {exc}); "
+                       "set IMBALANCE_DEBUG=1 to see the details and please report it", err=True)
+            ctx.exit(2)
+
+
+@click.group(cls=LazyGroup, lazy=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="imbalance-kb", prog_name="imbalance",
+                      message="%(prog)s %(version)s")
+@click.option("--kb", "kb_dirs", multiple=True, metavar="DIR",
+              help="Add a folder of rule files on top of the shipped kb/ (repeatable).")
+@click.pass_context
+def main(ctx: click.Context, kb_dirs: tuple[str, ...]) -> None:
+    """Reason about muscle imbalance of the legs, hips, pelvis and spine.
+
+    Describe a patient in a case file (YAML or JSON) and get red flags first, then the likely
+    linked conditions and causes, muscles to stretch or strengthen, and advice, each with the
+    rules and sources behind it. Supports clinical judgement; it does not diagnose.
+
+    \b
+    Example:
+      imbalance assess examples/cases/runner_it_band.yaml
+    """
+    from commands.context import AppContext
+
+    ctx.obj = AppContext(kb_dirs)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,31 @@
+"""Shared state for one CLI invocation: the KB folders, loaded and compiled at most once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import click
+
+from engine.model import KnowledgeBase
+from engine.reasoner import Reasoner, reasoner_for
+
+
+@dataclass
+class AppContext:
+    kb_dirs: tuple[str, ...] = ()
+    _kb: KnowledgeBase | None = field(default=None, repr=False)
+
+    def kb(self) -> KnowledgeBase:
+        if self._kb is None:
+            from engine.loader import load_kb
+
+            self._kb = load_kb(self.kb_dirs)
+        return self._kb
+
+    def reasoner(self) -> Reasoner:
+        return reasoner_for(self.kb())
+
+
+def app(ctx: click.Context) -> AppContext:
+    obj = ctx.find_object(AppContext)
+    return obj if obj is not None else AppContext()

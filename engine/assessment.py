@@ -1,0 +1,148 @@
+"""The outcome of one case: ranked conclusions, advice, and the firing trace behind them.
+
+`Assessment.to_dict` is the contract's JSON; every other output format starts from the same
+object, so the terminal, markdown and HTML never disagree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from engine import model as m
+from engine.case import Case
+from engine.compiler import Event
+
+
+@dataclass(frozen=True)
+class Reached:
+    """A conclusion with its combined certainty and what supports it."""
+
+    conclusion: m.Conclusion
+    certainty: float
+    evidence: tuple[str, ...]
+    rules: tuple[str, ...]
+    urgency: str = ""
+
+    @property
+    def id(self) -> str:
+        return self.conclusion.id
+
+    @property
+    def action(self) -> str:
+        return self.conclusion.action_for(self.urgency)
+
+
+@dataclass(frozen=True)
+class Advice:
+    id: str
+    text: str
+    rules: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Assessment:
+    case: Case
+    kb: m.KnowledgeBase
+    triage: str
+    red_flags: tuple[Reached, ...]
+    conditions: tuple[Reached, ...]
+    causes: tuple[Reached, ...]
+    stretch: tuple[str, ...]
+    strengthen: tuple[str, ...]
+    recommendations: tuple[Advice, ...]
+    events: tuple[Event, ...]
+
+    @property
+    def fired_rules(self) -> list[str]:
+        return [event.rule.id for event in self.events]
+
+    def reached(self, conclusion_id: str) -> Reached | None:
+        for item in (*self.red_flags, *self.conditions, *self.causes):
+            if item.id == conclusion_id:
+                return item
+        return None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The contract's JSON object (extra keys are allowed; contract keys never change)."""
+
+        def item(r: Reached, red: bool = False) -> dict[str, Any]:
+            out: dict[str, Any] = {"id": r.id}
+            if red:
+                out["urgency"] = r.urgency
+            out.update(certainty=round(r.certainty, 4), evidence=list(r.evidence),
+                       rules=list(r.rules), label=r.conclusion.label)
+            if red:
+                out["action"] = r.action
+            return out
+
+        return {
+            "triage": self.triage,
+            "red_flags": [item(r, red=True) for r in self.red_flags],
+            "conditions": [item(r) for r in self.conditions],
+            "causes": [item(r) for r in self.causes],
+            "muscles": {"stretch": list(self.stretch), "strengthen": list(self.strengthen)},
+            "recommendations": [{"id": a.id, "text": a.text} for a in self.recommendations],
+            "fired_rules": self.fired_rules,
+            "patient_id": self.case.patient_id,
+            "kb_version": self.kb.version,
+        }
+
+
+def build_assessment(case: Case, kb: m.KnowledgeBase, events: list[Event],
+                     certainty: dict[str, float], urgency: dict[str, str]) -> Assessment:
+    """Rank what the engine concluded and gather muscles and advice from the fired rules."""
+    by_conclusion: dict[str, list[Event]] = {}
+    for event in events:
+        if event.concluded:
+            by_conclusion.setdefault(event.concluded, []).append(event)
+
+    evidence_cache: dict[str, tuple[str, ...]] = {}
+
+    def evidence_of(cid: str) -> tuple[str, ...]:
+        if cid in evidence_cache:
+            return evidence_cache[cid]
+        evidence_cache[cid] = ()
+        seen: dict[str, None] = {}
+        for event in by_conclusion.get(cid, ()):
+            for fid, _ in event.matched:
+                seen.setdefault(fid, None)
+            for used, _ in event.used:
+                for fid in evidence_of(used):
+                    seen.setdefault(fid, None)
+        evidence_cache[cid] = tuple(seen)
+        return evidence_cache[cid]
+
+    reached: dict[str, list[Reached]] = {"red_flag": [], "condition": [], "cause": []}
+    for cid, cf in certainty.items():
+        conclusion = kb.conclusions[cid]
+        rules = tuple(dict.fromkeys(e.rule.id for e in by_conclusion[cid]))
+        reached[conclusion.kind].append(Reached(conclusion, cf, evidence_of(cid), rules,
+                                                urgency.get(cid, "")))
+    red = sorted(reached["red_flag"], key=lambda r: (m.urgency_rank(r.urgency), -r.certainty, r.id))
+    conditions = sorted(reached["condition"], key=lambda r: (-r.certainty, r.id))
+    causes = sorted(reached["cause"], key=lambda r: (-r.certainty, r.id))
+    triage = red[0].urgency if red else "routine"
+
+    stretch: dict[str, None] = {}
+    strengthen: dict[str, None] = {}
+    advice: dict[str, list[str]] = {}
+    for flag in red:
+        advice.setdefault(f"act_now_{flag.id}", []).extend(flag.rules)
+    for event in events:
+        for mid in event.rule.stretch:
+            stretch.setdefault(mid, None)
+        for mid in event.rule.strengthen:
+            strengthen.setdefault(mid, None)
+        for rid in event.rule.recommend:
+            advice.setdefault(rid, []).append(event.rule.id)
+    recommendations = []
+    for rid, rules in advice.items():
+        if rid.startswith("act_now_"):
+            flag = next(f for f in red if f"act_now_{f.id}" == rid)
+            text = f"{flag.conclusion.label}: {flag.action}"
+        else:
+            text = kb.recommendations[rid].text
+        recommendations.append(Advice(rid, text, tuple(dict.fromkeys(rules))))
+    return Assessment(case, kb, triage, tuple(red), tuple(conditions), tuple(causes),
+                      tuple(stretch), tuple(strengthen), tuple(recommendations), tuple(events))

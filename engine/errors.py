@@ -1,0 +1,89 @@
+"""One exception hierarchy for everything a user can get wrong.
+
+Every error carries where it happened (file, line, key) and, where one fits, a suggestion,
+so the CLI can turn any of them into one clear message and exit code 2 in a single place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Location:
+    """A place in a user's file; `line` is 1-based, 0 when the file has no lines (stdin JSON)."""
+
+    path: str
+    line: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}" if self.line else self.path
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a knowledge-base or case file; several are collected before reporting."""
+
+    location: Location
+    message: str
+    suggestion: str = ""
+    severity: str = "error"
+    code: str = "schema"
+    key: str = ""
+
+    def render(self, with_severity: bool = False) -> str:
+        head = f"{self.location}: "
+        if with_severity:
+            head += f"{self.severity}: "
+        text = head + self.message
+        if self.suggestion:
+            text += f" ({self.suggestion})"
+        return text
+
+
+class ImbalanceError(Exception):
+    """Base of every error the user can cause; never shown as a traceback."""
+
+    exit_code = 2
+
+    def __init__(self, message: str, location: Location | None = None, key: str = "",
+                 suggestion: str = "") -> None:
+        self.message = message
+        self.location = location
+        self.key = key
+        self.suggestion = suggestion
+        super().__init__(self.render())
+
+    def render(self) -> str:
+        text = f"{self.location}: {self.message}" if self.location else self.message
+        if self.suggestion:
+            text += f" ({self.suggestion})"
+        return text
+
+
+class InputError(ImbalanceError):
+    """A case file, a command-line argument or an output path is unusable."""
+
+
+class CaseError(InputError):
+    """A case file is malformed or does not fit the vocabulary."""
+
+
+class KBError(ImbalanceError):
+    """The knowledge base has problems; all of them are carried, not just the first."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = list(problems)
+        first = self.problems[0] if self.problems else None
+        super().__init__(
+            first.message if first else "knowledge base is invalid",
+            first.location if first else None,
+            first.key if first else "",
+            first.suggestion if first else "",
+        )
+
+    def render(self) -> str:
+        lines = [p.render() for p in self.problems if p.severity == "error"]
+        count = len(lines)
+        head = f"knowledge base has {count} error{'s' if count != 1 else ''}:"
+        return "\n".join([head, *("  " + line for line in lines)])

@@ -1,0 +1,108 @@
+"""What conditions mean: leaf predicates and three-valued evaluation.
+
+The compiled experta rules and every explanation (WHY NOT, interview, lint) use the predicates
+defined here, so a premise means the same thing everywhere. Unknown findings make a premise
+unknown, never false: only `all/any/not/at_least` combine truth, in Kleene's three-valued logic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from engine import model as m
+from engine.values import is_present
+
+Truth = bool | None  # True, False, or None for unknown
+
+
+def _eq(actual: Any, expected: Any, sided: bool) -> bool:
+    if sided and expected is True:
+        return is_present(actual)
+    if sided and expected in m.SIDES and actual == "bilateral":
+        return True  # bilateral symptoms are present on the side asked about
+    return bool(actual == expected and isinstance(actual, bool) == isinstance(expected, bool))
+
+
+OPERATORS: dict[str, Callable[[Any, Any, bool], bool]] = {
+    "eq": _eq,
+    "ne": lambda a, b, sided: not _eq(a, b, sided),
+    "lt": lambda a, b, _s: a < b,
+    "le": lambda a, b, _s: a <= b,
+    "gt": lambda a, b, _s: a > b,
+    "ge": lambda a, b, _s: a >= b,
+    "in": lambda a, b, sided: any(_eq(a, item, sided) for item in b),
+}
+
+
+def predicate(test: m.Test, finding_type: str) -> Callable[[Any], bool]:
+    """A one-argument test of a known value; shared by experta patterns and evaluation."""
+    compare = OPERATORS[test.op]
+    sided = finding_type == "sided"
+    expected = test.value
+
+    def check(actual: Any) -> bool:
+        try:
+            return bool(compare(actual, expected, sided))
+        except TypeError:
+            return False
+
+    return check
+
+
+class Evaluator:
+    """Evaluates conditions against known findings and the certainties concluded so far."""
+
+    def __init__(self, kb: m.KnowledgeBase) -> None:
+        self.kb = kb
+        self._predicates: dict[m.Test, Callable[[Any], bool]] = {}
+
+    def test_truth(self, test: m.Test, findings: Mapping[str, Any]) -> Truth:
+        if test.finding not in findings:
+            return None
+        check = self._predicates.get(test)
+        if check is None:
+            finding = self.kb.findings.get(test.finding)
+            check = predicate(test, finding.type if finding else "boolean")
+            self._predicates[test] = check
+        return check(findings[test.finding])
+
+    def evaluate(self, cond: m.Cond, findings: Mapping[str, Any],
+                 concluded: Mapping[str, float]) -> tuple[Truth, float]:
+        """(truth, certainty of the premise); certainty is meaningful only when truth is True."""
+        if isinstance(cond, m.Test):
+            return self.test_truth(cond, findings), 1.0
+        if isinstance(cond, m.Concluded):
+            cf = concluded.get(cond.conclusion)
+            if cf is None or cf < cond.min_certainty or cf <= 0:
+                return False, 0.0
+            return True, cf
+        if isinstance(cond, m.Not):
+            truth, _ = self.evaluate(cond.item, findings, concluded)
+            return (None if truth is None else not truth), 1.0
+        results = [self.evaluate(item, findings, concluded) for item in cond.items]
+        truths = [t for t, _ in results]
+        true_cfs = sorted((cf for t, cf in results if t is True), reverse=True)
+        if isinstance(cond, m.All):
+            if False in truths:
+                return False, 0.0
+            if None in truths:
+                return None, 0.0
+            return True, min(true_cfs)
+        if isinstance(cond, m.AnyOf):
+            if true_cfs:
+                return True, true_cfs[0]
+            return (None if None in truths else False), 0.0
+        # at least N of
+        n_true = len(true_cfs)
+        n_unknown = truths.count(None)
+        if n_true >= cond.count:
+            return True, true_cfs[cond.count - 1]
+        if n_true + n_unknown < cond.count:
+            return False, 0.0
+        return None, 0.0
+
+
+def combine(cf1: float, cf2: float) -> float:
+    """MYCIN's combination of two positive certainties for one conclusion."""
+    return cf1 + cf2 * (1.0 - cf1)

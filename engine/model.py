@@ -1,0 +1,270 @@
+"""The knowledge base as immutable data: what the loader produces and the compiler consumes.
+
+Nothing here knows about YAML or experta; the same objects feed inference, explanation,
+lint, the interview and the reports.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine.errors import Location
+
+FINDING_TYPES = ("boolean", "number", "enum", "sided")
+CATEGORIES = ("symptom", "history", "examination", "activity", "patient")
+CONCLUSION_KINDS = ("red_flag", "condition", "cause")
+URGENCIES = ("emergency", "urgent", "soon")
+TRIAGE_ORDER = ("emergency", "urgent", "soon", "routine")
+BANDS = ("red_flag", "condition", "cause", "advice")
+EVIDENCE_LEVELS = ("high", "moderate", "low", "expert_opinion")
+SIDES = ("left", "right", "bilateral")
+OPERATORS = ("eq", "ne", "lt", "le", "gt", "ge", "in")
+
+
+def urgency_rank(urgency: str) -> int:
+    """Lower is more urgent; 'routine' ranks last."""
+    return TRIAGE_ORDER.index(urgency)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A fact a clinician can report about a patient."""
+
+    id: str
+    label: str
+    category: str
+    type: str
+    question: str
+    location: Location
+    unit: str = ""
+    minimum: float | None = None
+    maximum: float | None = None
+    values: tuple[str, ...] = ()
+    help: str = ""
+
+    def accepts(self) -> str:
+        """Human description of the values this finding takes, for hints and messages."""
+        if self.type == "boolean":
+            return "true or false"
+        if self.type == "sided":
+            return "true, false, left, right or bilateral"
+        if self.type == "enum":
+            return " | ".join(self.values)
+        unit = f" {self.unit}" if self.unit else ""
+        return f"a number from {_fmt(self.minimum)} to {_fmt(self.maximum)}{unit}"
+
+
+def _fmt(value: float | None) -> str:
+    if value is None:
+        return "?"
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+@dataclass(frozen=True)
+class Conclusion:
+    """A red flag, condition or cause a rule can conclude."""
+
+    id: str
+    kind: str
+    label: str
+    description: str
+    location: Location
+    urgency: str = ""
+    actions: tuple[tuple[str, str], ...] = ()
+
+    def action_for(self, urgency: str) -> str:
+        """What to do now at this urgency; falls back to the most urgent action written."""
+        table = dict(self.actions)
+        if urgency in table:
+            return table[urgency]
+        for level in URGENCIES:
+            if level in table:
+                return table[level]
+        return ""
+
+
+@dataclass(frozen=True)
+class Muscle:
+    id: str
+    label: str
+    location: Location
+    region: str = ""
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    id: str
+    text: str
+    location: Location
+    sources: tuple[str, ...] = ()
+    evidence: str = ""
+
+
+@dataclass(frozen=True)
+class Source:
+    id: str
+    citation: str
+    level: str
+    location: Location
+    file: str = ""
+    url: str = ""
+
+
+# --- conditions: a tree evaluated with three values (true, false, unknown) -------------
+
+
+@dataclass(frozen=True)
+class Test:
+    """`finding op value`, e.g. `age gt 50`; sided findings treat `true` as any side."""
+
+    finding: str
+    op: str
+    value: Any
+    location: Location
+
+
+@dataclass(frozen=True)
+class Concluded:
+    """Holds when an earlier rule concluded `conclusion` with at least `min_certainty`."""
+
+    conclusion: str
+    location: Location
+    min_certainty: float = 0.0
+
+
+@dataclass(frozen=True)
+class All:
+    items: tuple[Cond, ...]
+    location: Location
+
+
+@dataclass(frozen=True)
+class AnyOf:
+    items: tuple[Cond, ...]
+    location: Location
+
+
+@dataclass(frozen=True)
+class Not:
+    item: Cond
+    location: Location
+
+
+@dataclass(frozen=True)
+class AtLeast:
+    count: int
+    items: tuple[Cond, ...]
+    location: Location
+
+
+Cond = Test | Concluded | All | AnyOf | Not | AtLeast
+
+
+def leaves(cond: Cond) -> list[Test | Concluded]:
+    """Every finding test and conclusion reference in a condition, in reading order."""
+    if isinstance(cond, (Test, Concluded)):
+        return [cond]
+    if isinstance(cond, Not):
+        return leaves(cond.item)
+    out: list[Test | Concluded] = []
+    for item in cond.items:
+        out.extend(leaves(item))
+    return out
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One rule: when `when` holds, conclude something with a certainty, and advise."""
+
+    id: str
+    title: str
+    band: str
+    when: Cond
+    location: Location
+    order: int
+    concludes: str = ""
+    kind: str = ""
+    certainty: float = 1.0
+    urgency: str = ""
+    because: str = ""
+    stretch: tuple[str, ...] = ()
+    strengthen: tuple[str, ...] = ()
+    recommend: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+    evidence: str = ""
+    lint_off: tuple[tuple[str, str], ...] = ()
+    layer: str = ""
+
+    def findings_used(self) -> list[str]:
+        return [leaf.finding for leaf in leaves(self.when) if isinstance(leaf, Test)]
+
+    def conclusions_used(self) -> list[str]:
+        return [leaf.conclusion for leaf in leaves(self.when) if isinstance(leaf, Concluded)]
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """What a KB case test expects; certainty bounds are (low, high)."""
+
+    triage: str = ""
+    fires: tuple[str, ...] = ()
+    not_fires: tuple[str, ...] = ()
+    present: tuple[tuple[str, float, float], ...] = ()
+    absent: tuple[str, ...] = ()
+    top: str = ""
+    stretch: tuple[str, ...] = ()
+    strengthen: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CaseTest:
+    name: str
+    findings: tuple[tuple[str, Any], ...]
+    patient: tuple[tuple[str, Any], ...]
+    expect: Expectation
+    location: Location
+    todo: str = ""
+
+
+@dataclass(frozen=True)
+class Disabled:
+    """A shipped rule switched off by a clinic layer, with the reason shown in reports."""
+
+    rule: str
+    reason: str
+    location: Location
+
+
+@dataclass(frozen=True)
+class Layer:
+    path: str
+    name: str
+    version: str
+
+
+@dataclass(frozen=True)
+class KnowledgeBase:
+    findings: dict[str, Finding]
+    conclusions: dict[str, Conclusion]
+    muscles: dict[str, Muscle]
+    recommendations: dict[str, Recommendation]
+    sources: dict[str, Source]
+    rules: tuple[Rule, ...]
+    tests: tuple[CaseTest, ...] = ()
+    disabled: tuple[Disabled, ...] = ()
+    layers: tuple[Layer, ...] = ()
+    warnings: tuple[Any, ...] = field(default=())
+
+    @property
+    def version(self) -> str:
+        return " + ".join(f"{layer.name} {layer.version}".strip() for layer in self.layers)
+
+    def rule(self, rule_id: str) -> Rule | None:
+        for rule in self.rules:
+            if rule.id == rule_id:
+                return rule
+        return None
+
+    def rules_concluding(self, conclusion_id: str) -> list[Rule]:
+        return [rule for rule in self.rules if rule.concludes == conclusion_id]

@@ -1,0 +1,42 @@
+"""Assess cases with an engine compiled once per process and reset for every case."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine import model as m
+from engine.assessment import Assessment, build_assessment
+from engine.case import Case
+from engine.compiler import InferenceEngine, compile_kb
+
+
+class Reasoner:
+    """Holds one compiled engine for a KB; `assess` is cheap to call many times."""
+
+    def __init__(self, kb: m.KnowledgeBase) -> None:
+        self.kb = kb
+        self._engine: InferenceEngine = compile_kb(kb)()
+
+    def run(self, facts: dict[str, Any]) -> InferenceEngine:
+        """Forward-chain from the given facts; the returned engine holds the trace until reused."""
+        engine = self._engine
+        engine.begin(facts)
+        engine.run()
+        return engine
+
+    def assess(self, case: Case) -> Assessment:
+        engine = self.run(case.facts)
+        return build_assessment(case, self.kb, list(engine.events), dict(engine.certainty),
+                                dict(engine.urgency))
+
+
+_CACHE: dict[int, Reasoner] = {}
+
+
+def reasoner_for(kb: m.KnowledgeBase) -> Reasoner:
+    """The process-wide reasoner for this KB object (compile once, reuse with reset)."""
+    found = _CACHE.get(id(kb))
+    if found is None or found.kb is not kb:
+        found = Reasoner(kb)
+        _CACHE[id(kb)] = found
+    return found

@@ -1,0 +1,162 @@
+"""Cross-file checks: every id a rule or case test names must exist and fit its type.
+
+These run after all files are read, so an author sees unknown names with a did-you-mean
+suggestion no matter which file defines what.
+"""
+
+from __future__ import annotations
+
+from engine import model as m
+from engine.errors import Location, Problem
+from engine.suggest import did_you_mean
+from engine.values import check_value
+
+NUMERIC_OPS = ("lt", "le", "gt", "ge")
+SCHEMA_RESERVED = ("all", "any", "not", "at_least", "of", "concluded", "min_certainty")
+
+
+def resolve_source(kb: m.KnowledgeBase, ref: str) -> m.Source | None:
+    """A source by id, or by the seed file name it was taken from."""
+    if ref in kb.sources:
+        return kb.sources[ref]
+    for source in kb.sources.values():
+        if source.file and source.file == ref:
+            return source
+    return None
+
+
+def check_references(kb: m.KnowledgeBase) -> list[Problem]:
+    problems: list[Problem] = []
+    for finding in kb.findings.values():
+        if finding.id in SCHEMA_RESERVED:
+            problems.append(Problem(finding.location, f"'{finding.id}' is a reserved word of the "
+                                    "rule language and cannot name a finding", key="id"))
+    for rule in kb.rules:
+        problems.extend(_check_rule(kb, rule))
+    for rec in kb.recommendations.values():
+        for ref in rec.sources:
+            if resolve_source(kb, ref) is None:
+                problems.append(_unknown(rec.location, "source", ref, kb.sources, "sources"))
+    for test in kb.tests:
+        problems.extend(check_case_test(kb, test))
+    problems.extend(check_cycles(kb))
+    return problems
+
+
+def _unknown(where: Location, what: str, name: str, pool: object, key: str) -> Problem:
+    return Problem(where, f"unknown {what} '{name}'", did_you_mean(name, pool), key=key,  # type: ignore[arg-type]
+                   code="unknown_reference")
+
+
+def check_test(kb: m.KnowledgeBase, test: m.Test) -> Problem | None:
+    finding = kb.findings.get(test.finding)
+    if finding is None:
+        return _unknown(test.location, "finding", test.finding, kb.findings, test.finding)
+    if test.op in NUMERIC_OPS and finding.type != "number":
+        return Problem(test.location, f"'{test.op}' compares numbers but '{finding.id}' is "
+                       f"{finding.type}", f"use eq or ne with {finding.accepts()}", key=test.op,
+                       code="type_mismatch")
+    if test.op == "in" and finding.type == "boolean":
+        return Problem(test.location, f"'in' makes no sense for yes/no finding '{finding.id}'",
+                       "use eq", key=test.op, code="type_mismatch")
+    values = test.value if test.op == "in" else (test.value,)
+    for value in values:
+        message = check_value(finding, value)
+        if message:
+            return Problem(test.location, f"'{finding.id}' {message}", key=finding.id,
+                           code="value_out_of_type")
+    return None
+
+
+def _check_rule(kb: m.KnowledgeBase, rule: m.Rule) -> list[Problem]:
+    out: list[Problem] = []
+    for leaf in m.leaves(rule.when):
+        if isinstance(leaf, m.Test):
+            problem = check_test(kb, leaf)
+            if problem:
+                out.append(problem)
+        elif leaf.conclusion not in kb.conclusions:
+            out.append(_unknown(leaf.location, "conclusion", leaf.conclusion, kb.conclusions,
+                                "concluded"))
+    if rule.concludes:
+        target = kb.conclusions.get(rule.concludes)
+        if target is None:
+            pool = [c.id for c in kb.conclusions.values() if c.kind == rule.kind]
+            out.append(_unknown(rule.location, rule.kind.replace("_", " "), rule.concludes, pool,
+                                rule.kind))
+        elif target.kind != rule.kind:
+            out.append(Problem(rule.location, f"'{rule.concludes}' is a {target.kind.replace('_', ' ')}"
+                               f", not a {rule.kind.replace('_', ' ')}",
+                               f"write '{target.kind}: {rule.concludes}'", key=rule.kind,
+                               code="kind_mismatch"))
+    for key, names, pool, what in (
+        ("stretch", rule.stretch, kb.muscles, "muscle"),
+        ("strengthen", rule.strengthen, kb.muscles, "muscle"),
+        ("recommend", rule.recommend, kb.recommendations, "recommendation"),
+    ):
+        for name in names:
+            if name not in pool:
+                out.append(_unknown(rule.location, what, name, pool, key))
+    for ref in rule.sources:
+        if resolve_source(kb, ref) is None:
+            pool = list(kb.sources) + [s.file for s in kb.sources.values() if s.file]
+            out.append(_unknown(rule.location, "source", ref, pool, "sources"))
+    return out
+
+
+def check_case_test(kb: m.KnowledgeBase, test: m.CaseTest) -> list[Problem]:
+    out: list[Problem] = []
+    for fid, value in test.findings:
+        finding = kb.findings.get(fid)
+        if finding is None:
+            out.append(_unknown(test.location, "finding", fid, kb.findings, fid))
+        elif value is not None and check_value(finding, value):
+            out.append(Problem(test.location, f"'{fid}' {check_value(finding, value)}", key=fid,
+                               code="value_out_of_type"))
+    rule_ids = {r.id for r in kb.rules}
+    exp = test.expect
+    for rid in (*exp.fires, *exp.not_fires):
+        if rid not in rule_ids:
+            out.append(_unknown(test.location, "rule", rid, rule_ids, "fires"))
+    for cid in (*(p[0] for p in exp.present), *exp.absent, *([exp.top] if exp.top else [])):
+        if cid not in kb.conclusions:
+            out.append(_unknown(test.location, "conclusion", cid, kb.conclusions, "expect"))
+    for mid in (*exp.stretch, *exp.strengthen):
+        if mid not in kb.muscles:
+            out.append(_unknown(test.location, "muscle", mid, kb.muscles, "expect"))
+    return out
+
+
+def conclusion_graph(kb: m.KnowledgeBase) -> dict[str, set[str]]:
+    """conclusion -> conclusions its rules read; the order rules must fire in."""
+    deps: dict[str, set[str]] = {}
+    for rule in kb.rules:
+        if rule.concludes:
+            deps.setdefault(rule.concludes, set()).update(rule.conclusions_used())
+    return deps
+
+
+def check_cycles(kb: m.KnowledgeBase) -> list[Problem]:
+    deps = conclusion_graph(kb)
+    state: dict[str, int] = {}
+    problems: list[Problem] = []
+
+    def visit(node: str, path: list[str]) -> None:
+        state[node] = 1
+        for nxt in sorted(deps.get(node, ())):
+            if state.get(nxt) == 1:
+                cycle = [*path[path.index(nxt):], nxt] if nxt in path else [node, nxt]
+                rule = next((r for r in kb.rules if r.concludes == node and nxt in
+                             r.conclusions_used()), None)
+                where = rule.location if rule else Location("kb")
+                problems.append(Problem(where, "conclusions depend on each other in a cycle: "
+                                        + " -> ".join(cycle), "break the cycle; a conclusion "
+                                        "cannot support itself", code="cycle"))
+            elif nxt not in state:
+                visit(nxt, [*path, nxt])
+        state[node] = 2
+
+    for node in sorted(deps):
+        if node not in state:
+            visit(node, [node])
+    return problems

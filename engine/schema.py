@@ -1,0 +1,476 @@
+"""The one schema for knowledge-base files: raw YAML sections in, model objects out.
+
+Each function checks one kind of entry, records every problem with its file and line, and
+keeps going, so an author sees all mistakes in a file at once. Cross-references between files
+(unknown finding ids and the like) are checked later, in `engine.references`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine import model as m
+from engine.errors import Location, Problem
+from engine.suggest import did_you_mean
+from engine.yamlsource import LineDict, LineList, line_of, own_line
+
+SECTIONS = (
+    "knowledge_base", "findings", "red_flags", "conditions", "causes", "muscles",
+    "recommendations", "sources", "rules", "tests", "disable",
+)
+RESERVED = ("all", "any", "not", "at_least", "of", "concluded", "min_certainty")
+ID_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789_")
+
+
+class Reader:
+    """Problem-collecting accessors for one file."""
+
+    def __init__(self, path: str, problems: list[Problem]) -> None:
+        self.path = path
+        self.problems = problems
+
+    def at(self, container: Any, key: Any = None) -> Location:
+        line = line_of(container, key) if key is not None else own_line(container)
+        return Location(self.path, line)
+
+    def error(self, where: Location, message: str, suggestion: str = "", key: str = "",
+              code: str = "schema") -> None:
+        self.problems.append(Problem(where, message, suggestion, "error", code, key))
+
+    def mapping(self, value: Any, where: Location, what: str) -> LineDict | None:
+        if isinstance(value, dict):
+            return value  # type: ignore[return-value]
+        self.error(where, f"{what} must be a mapping of keys to values, not {_kind(value)}")
+        return None
+
+    def sequence(self, value: Any, where: Location, what: str) -> LineList | None:
+        if isinstance(value, list):
+            return value  # type: ignore[return-value]
+        self.error(where, f"{what} must be a list (items starting with '- '), not {_kind(value)}")
+        return None
+
+    def keys(self, entry: LineDict, allowed: tuple[str, ...], required: tuple[str, ...],
+             what: str) -> None:
+        for key in entry:
+            if key not in allowed:
+                self.error(self.at(entry, key), f"unknown key '{key}' in {what}",
+                           did_you_mean(key, allowed) or f"allowed: {', '.join(allowed)}", key)
+        for key in required:
+            if key not in entry:
+                self.error(self.at(entry), f"{what} is missing '{key}'", key=key)
+
+    def text(self, entry: LineDict, key: str, what: str, default: str = "") -> str:
+        if key not in entry:
+            return default
+        value = entry[key]
+        if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+            text = str(value).strip()
+            if text:
+                return text
+        self.error(self.at(entry, key), f"'{key}' of {what} must be non-empty text", key=key)
+        return default
+
+    def ident(self, entry: LineDict, what: str) -> str:
+        raw = entry.get("id")
+        if raw is None:
+            return ""
+        if not isinstance(raw, str) or not raw or not set(raw) <= ID_CHARS or raw[0].isdigit():
+            self.error(self.at(entry, "id"),
+                       f"id {raw!r} of {what} must be lower_snake_case (a-z, 0-9, _)",
+                       "for example 'lateral_knee_pain'", "id")
+            return str(raw) if raw is not None else ""
+        return raw
+
+    def choice(self, entry: LineDict, key: str, options: tuple[str, ...], what: str,
+               default: str = "") -> str:
+        if key not in entry:
+            return default
+        value = entry[key]
+        if isinstance(value, str) and value in options:
+            return value
+        self.error(self.at(entry, key), f"'{key}' of {what} is {value!r}; expected one of "
+                   f"{', '.join(options)}", did_you_mean(str(value), options), key)
+        return default
+
+    def number(self, entry: LineDict, key: str, what: str, low: float | None = None,
+               high: float | None = None) -> float | None:
+        if key not in entry:
+            return None
+        value = entry[key]
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            self.error(self.at(entry, key), f"'{key}' of {what} must be a number, not {_kind(value)}",
+                       key=key)
+            return None
+        if (low is not None and value < low) or (high is not None and value > high):
+            self.error(self.at(entry, key),
+                       f"'{key}' of {what} is {value}; it must lie between {low} and {high}", key=key)
+            return None
+        return float(value)
+
+    def names(self, entry: LineDict, key: str, what: str) -> tuple[str, ...]:
+        if key not in entry:
+            return ()
+        value = entry[key]
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            self.error(self.at(entry, key), f"'{key}' of {what} must be a list of ids", key=key)
+            return ()
+        return tuple(value)
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return f"{str(value).lower()} (a yes/no)"
+    if isinstance(value, (int, float)):
+        return f"the number {value}"
+    if isinstance(value, str):
+        return f"the text {value!r}"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return type(value).__name__
+
+
+# --- entries ----------------------------------------------------------------------------
+
+FINDING_KEYS = ("id", "label", "category", "type", "question", "unit", "range", "values", "help")
+
+
+def read_finding(r: Reader, entry: LineDict) -> m.Finding | None:
+    what = f"finding '{entry.get('id', '?')}'"
+    r.keys(entry, FINDING_KEYS, ("id", "label", "category", "type", "question"), what)
+    ident = r.ident(entry, what)
+    ftype = r.choice(entry, "type", m.FINDING_TYPES, what, "boolean")
+    low = high = None
+    values: tuple[str, ...] = ()
+    if ftype == "number":
+        rng = entry.get("range")
+        if (isinstance(rng, list) and len(rng) == 2
+                and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in rng)
+                and rng[0] < rng[1]):
+            low, high = float(rng[0]), float(rng[1])
+        else:
+            r.error(r.at(entry, "range" if "range" in entry else None),
+                    f"{what} is a number and needs 'range: [low, high]' with low < high",
+                    "for example 'range: [0, 24]'", "range")
+        if "unit" not in entry:
+            r.error(r.at(entry), f"{what} is a number and needs a 'unit'", "for example 'unit: hours'",
+                    "unit")
+    elif "range" in entry or "unit" in entry:
+        r.error(r.at(entry, "range" if "range" in entry else "unit"),
+                f"{what} has a unit or range but is not of type number", key="range")
+    if ftype == "enum":
+        raw = entry.get("values")
+        if isinstance(raw, list) and raw and all(isinstance(v, str) for v in raw):
+            values = tuple(raw)
+        else:
+            r.error(r.at(entry, "values" if "values" in entry else None),
+                    f"{what} is an enum and needs 'values: [...]' (a list of names)", key="values")
+    if not ident:
+        return None
+    return m.Finding(
+        id=ident, label=r.text(entry, "label", what, ident), category=r.choice(
+            entry, "category", m.CATEGORIES, what, "symptom"),
+        type=ftype, question=r.text(entry, "question", what, ""), location=r.at(entry),
+        unit=r.text(entry, "unit", what, ""), minimum=low, maximum=high, values=values,
+        help=r.text(entry, "help", what, ""),
+    )
+
+
+CONCLUSION_KEYS = ("id", "label", "description", "urgency", "action")
+
+
+def read_conclusion(r: Reader, entry: LineDict, kind: str) -> m.Conclusion | None:
+    what = f"{kind.replace('_', ' ')} '{entry.get('id', '?')}'"
+    allowed = CONCLUSION_KEYS if kind == "red_flag" else ("id", "label", "description")
+    required = ("id", "label", "urgency", "action") if kind == "red_flag" else ("id", "label")
+    r.keys(entry, allowed, required, what)
+    ident = r.ident(entry, what)
+    urgency = r.choice(entry, "urgency", m.URGENCIES, what, "emergency") if kind == "red_flag" else ""
+    actions: list[tuple[str, str]] = []
+    raw = entry.get("action")
+    if kind == "red_flag" and raw is not None:
+        if isinstance(raw, str) and raw.strip():
+            actions.append((urgency, raw.strip()))
+        elif isinstance(raw, dict) and raw:
+            for level, text in raw.items():
+                if level not in m.URGENCIES:
+                    r.error(r.at(raw, level), f"action level '{level}' of {what} is not an urgency",
+                            did_you_mean(level, m.URGENCIES), level)
+                elif not isinstance(text, str) or not text.strip():
+                    r.error(r.at(raw, level), f"action '{level}' of {what} must be text", key=level)
+                else:
+                    actions.append((level, text.strip()))
+        else:
+            r.error(r.at(entry, "action"),
+                    f"'action' of {what} must say what to do now, as text or per urgency", key="action")
+    if not ident:
+        return None
+    return m.Conclusion(ident, kind, r.text(entry, "label", what, ident),
+                        r.text(entry, "description", what, ""), r.at(entry), urgency, tuple(actions))
+
+
+def read_muscle(r: Reader, entry: LineDict) -> m.Muscle | None:
+    what = f"muscle '{entry.get('id', '?')}'"
+    r.keys(entry, ("id", "label", "region"), ("id", "label"), what)
+    ident = r.ident(entry, what)
+    if not ident:
+        return None
+    return m.Muscle(ident, r.text(entry, "label", what, ident), r.at(entry),
+                    r.text(entry, "region", what, ""))
+
+
+def read_recommendation(r: Reader, entry: LineDict) -> m.Recommendation | None:
+    what = f"recommendation '{entry.get('id', '?')}'"
+    r.keys(entry, ("id", "text", "sources", "evidence"), ("id", "text"), what)
+    ident = r.ident(entry, what)
+    if not ident:
+        return None
+    return m.Recommendation(ident, r.text(entry, "text", what, ""), r.at(entry),
+                            r.names(entry, "sources", what),
+                            r.choice(entry, "evidence", m.EVIDENCE_LEVELS, what, ""))
+
+
+def read_source(r: Reader, entry: LineDict) -> m.Source | None:
+    what = f"source '{entry.get('id', '?')}'"
+    r.keys(entry, ("id", "citation", "level", "file", "url"), ("id", "citation", "level"), what)
+    ident = r.ident(entry, what)
+    if not ident:
+        return None
+    return m.Source(ident, r.text(entry, "citation", what, ""),
+                    r.choice(entry, "level", m.EVIDENCE_LEVELS, what, "low"), r.at(entry),
+                    r.text(entry, "file", what, ""), r.text(entry, "url", what, ""))
+
+
+# --- rules and their conditions -------------------------------------------------------------
+
+RULE_KEYS = ("id", "title", "band", "when", "then", "sources", "evidence", "lint")
+THEN_KEYS = ("red_flag", "condition", "cause", "certainty", "urgency", "because", "stretch",
+             "strengthen", "recommend")
+
+
+def read_rule(r: Reader, entry: LineDict, order: int) -> m.Rule | None:
+    what = f"rule '{entry.get('id', '?')}'"
+    r.keys(entry, RULE_KEYS, ("id", "title", "band", "when", "then", "sources", "evidence"), what)
+    ident = r.ident(entry, what)
+    band = r.choice(entry, "band", m.BANDS, what, "condition")
+    when = read_condition(r, entry["when"], r.at(entry, "when")) if "when" in entry else None
+    then = r.mapping(entry.get("then"), r.at(entry, "then"), f"'then' of {what}") \
+        if "then" in entry else None
+    concludes = kind = urgency = because = ""
+    certainty = 1.0
+    stretch: tuple[str, ...] = ()
+    strengthen: tuple[str, ...] = ()
+    recommend: tuple[str, ...] = ()
+    if then is not None:
+        r.keys(then, THEN_KEYS, (), f"'then' of {what}")
+        targets = [k for k in m.CONCLUSION_KINDS if k in then]
+        if len(targets) > 1:
+            r.error(r.at(then), f"{what} concludes more than one thing ({', '.join(targets)}); "
+                    "write one rule per conclusion")
+        if targets:
+            kind = targets[0]
+            value = then[kind]
+            if isinstance(value, str):
+                concludes = value
+            else:
+                r.error(r.at(then, kind), f"'{kind}' of {what} must be one id", key=kind)
+            cf = r.number(then, "certainty", what, 0.0, 1.0)
+            if cf is None and "certainty" not in then:
+                r.error(r.at(then), f"{what} concludes '{concludes}' but gives no 'certainty'",
+                        "add 'certainty: 0.6' (0..1)", "certainty")
+            certainty = cf if cf is not None else 1.0
+            if "because" not in then and kind != "red_flag":
+                r.error(r.at(then), f"{what} needs a one-line 'because' that justifies its certainty",
+                        key="because", code="justification")
+        elif "certainty" in then:
+            r.error(r.at(then, "certainty"), f"{what} gives a certainty but concludes nothing",
+                    key="certainty")
+        if "urgency" in then:
+            if kind != "red_flag":
+                r.error(r.at(then, "urgency"), f"only red-flag rules take an urgency ({what})",
+                        key="urgency")
+            urgency = r.choice(then, "urgency", m.URGENCIES, what, "")
+        because = r.text(then, "because", what, "")
+        stretch = r.names(then, "stretch", what)
+        strengthen = r.names(then, "strengthen", what)
+        recommend = r.names(then, "recommend", what)
+        if not (kind or stretch or strengthen or recommend):
+            r.error(r.at(then), f"{what} does nothing: 'then' needs a conclusion, muscles or "
+                    "recommendations")
+    lint_off: list[tuple[str, str]] = []
+    if "lint" in entry:
+        raw = entry["lint"]
+        spec = r.mapping(raw, r.at(entry, "lint"), f"'lint' of {what}")
+        if spec is not None:
+            for check, reason in spec.items():
+                if not isinstance(reason, str) or not reason.strip():
+                    r.error(r.at(spec, check), f"switching off check '{check}' in {what} needs a "
+                            "reason", "write 'check_id: why it does not apply'", check)
+                else:
+                    lint_off.append((check, reason.strip()))
+    if not ident or when is None:
+        return None
+    return m.Rule(
+        id=ident, title=r.text(entry, "title", what, ident), band=band, when=when,
+        location=r.at(entry), order=order, concludes=concludes, kind=kind, certainty=certainty,
+        urgency=urgency, because=because, stretch=stretch, strengthen=strengthen,
+        recommend=recommend, sources=r.names(entry, "sources", what),
+        evidence=r.choice(entry, "evidence", m.EVIDENCE_LEVELS, what, ""),
+        lint_off=tuple(lint_off),
+    )
+
+
+def read_condition(r: Reader, raw: Any, where: Location) -> m.Cond | None:
+    """Parse `when`: a list (all of), all/any/not/at_least, `concluded`, or `finding: value`."""
+    if isinstance(raw, list):
+        items = _condition_list(r, raw, where)
+        return m.All(items, where) if items else None
+    if not isinstance(raw, dict) or not raw:
+        r.error(where, f"a condition must be a mapping such as 'low_back_pain: true', not {_kind(raw)}")
+        return None
+    here = Location(where.path, own_line(raw, where.line))
+    keys = list(raw)
+    if "at_least" in raw or "of" in raw:
+        extra = [k for k in keys if k not in ("at_least", "of")]
+        count = raw.get("at_least")
+        if extra or "of" not in raw or "at_least" not in raw:
+            r.error(here, "write a cluster as 'at_least: N' together with 'of: [...]' and nothing "
+                    "else", key="at_least")
+            return None
+        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+            r.error(r.at(raw, "at_least"), f"'at_least' must be a whole number >= 1, not {_kind(count)}",
+                    key="at_least")
+            return None
+        items = _condition_list(r, raw["of"], Location(where.path, line_of(raw, "of")))
+        if count > len(items) and items:
+            r.error(r.at(raw, "at_least"), f"'at_least: {count}' can never hold with only "
+                    f"{len(items)} items", key="at_least", code="never_fires")
+        return m.AtLeast(count, items, here) if items else None
+    if "concluded" in raw:
+        extra = [k for k in keys if k not in ("concluded", "min_certainty")]
+        if extra:
+            r.error(r.at(raw, extra[0]), f"'concluded' takes only 'min_certainty' beside it, not "
+                    f"'{extra[0]}'", key=extra[0])
+        target = raw["concluded"]
+        if not isinstance(target, str):
+            r.error(r.at(raw, "concluded"), "'concluded' must name one conclusion id", key="concluded")
+            return None
+        low = r.number(raw, "min_certainty", "'concluded'", 0.0, 1.0) or 0.0
+        return m.Concluded(target, here, low)
+    if len(keys) != 1:
+        r.error(here, f"one condition per list item; found {len(keys)} keys ({', '.join(keys)})",
+                "put each on its own '- ' line under 'all:'", keys[1])
+        return None
+    key = keys[0]
+    value = raw[key]
+    at = Location(where.path, line_of(raw, key))
+    if key in ("all", "any"):
+        items = _condition_list(r, value, at)
+        if not items:
+            return None
+        return m.All(items, at) if key == "all" else m.AnyOf(items, at)
+    if key == "not":
+        inner = read_condition(r, value, at)
+        return m.Not(inner, at) if inner is not None else None
+    if key in RESERVED:
+        r.error(at, f"'{key}' cannot stand alone here", key=key)
+        return None
+    if isinstance(value, dict):
+        tests: list[m.Cond] = []
+        for op, operand in value.items():
+            if op not in m.OPERATORS:
+                r.error(r.at(value, op), f"unknown operator '{op}' for '{key}'",
+                        did_you_mean(op, m.OPERATORS) or f"operators: {', '.join(m.OPERATORS)}", op)
+                continue
+            if op == "in" and not isinstance(operand, list):
+                r.error(r.at(value, op), f"'in' for '{key}' takes a list of values", key=op)
+                continue
+            tests.append(m.Test(key, op, tuple(operand) if op == "in" else operand,
+                                Location(where.path, line_of(value, op))))
+        if not tests:
+            return None
+        return tests[0] if len(tests) == 1 else m.All(tuple(tests), at)
+    if isinstance(value, list):
+        r.error(at, f"'{key}' is compared with a list; write '{key}: {{in: [...]}}'", key=key)
+        return None
+    return m.Test(key, "eq", value, at)
+
+
+def _condition_list(r: Reader, raw: Any, where: Location) -> tuple[m.Cond, ...]:
+    seq = r.sequence(raw, where, "a group of conditions")
+    if seq is None:
+        return ()
+    if not seq:
+        r.error(where, "an empty group of conditions")
+        return ()
+    out = []
+    for index, item in enumerate(seq):
+        cond = read_condition(r, item, Location(where.path, seq.line_of(index)))
+        if cond is not None:
+            out.append(cond)
+    return tuple(out)
+
+
+# --- case tests and layering --------------------------------------------------------------
+
+TEST_KEYS = ("name", "patient", "findings", "expect", "todo")
+EXPECT_KEYS = ("triage", "fires", "not_fires", "present", "absent", "top", "stretch", "strengthen")
+
+
+def read_case_test(r: Reader, entry: LineDict) -> m.CaseTest | None:
+    what = f"case test '{entry.get('name', '?')}'"
+    r.keys(entry, TEST_KEYS, ("name", "expect"), what)
+    findings = entry.get("findings", {})
+    patient = entry.get("patient", {})
+    if r.mapping(findings, r.at(entry, "findings"), f"'findings' of {what}") is None:
+        findings = {}
+    if r.mapping(patient, r.at(entry, "patient"), f"'patient' of {what}") is None:
+        patient = {}
+    raw = entry.get("expect")
+    exp = r.mapping(raw, r.at(entry, "expect"), f"'expect' of {what}") if raw is not None else None
+    expect = m.Expectation()
+    if exp is not None:
+        r.keys(exp, EXPECT_KEYS, (), f"'expect' of {what}")
+        present: list[tuple[str, float, float]] = []
+        raw_present = exp.get("present", {})
+        if isinstance(raw_present, list):
+            raw_present = {str(k): None for k in raw_present}
+        if isinstance(raw_present, dict):
+            for cid, bounds in raw_present.items():
+                low, high = 0.0, 1.0
+                if isinstance(bounds, dict):
+                    low = r.number(bounds, "min", what, 0.0, 1.0) or 0.0
+                    high_raw = r.number(bounds, "max", what, 0.0, 1.0)
+                    high = 1.0 if high_raw is None else high_raw
+                elif bounds is not None:
+                    r.error(r.at(raw_present, cid), f"bounds for '{cid}' must be "
+                            "'{min: 0.3, max: 0.8}'", key=cid)
+                present.append((cid, low, high))
+        else:
+            r.error(r.at(exp, "present"), "'present' must map conclusion ids to bounds", key="present")
+        triage = r.choice(exp, "triage", m.TRIAGE_ORDER, what, "")
+        expect = m.Expectation(
+            triage=triage, fires=r.names(exp, "fires", what), not_fires=r.names(exp, "not_fires", what),
+            present=tuple(present), absent=r.names(exp, "absent", what),
+            top=r.text(exp, "top", what, ""), stretch=r.names(exp, "stretch", what),
+            strengthen=r.names(exp, "strengthen", what))
+    name = r.text(entry, "name", what, "")
+    if not name:
+        return None
+    return m.CaseTest(name, tuple(findings.items()), tuple(patient.items()), expect, r.at(entry),
+                      r.text(entry, "todo", what, ""))
+
+
+def read_disable(r: Reader, entry: LineDict) -> m.Disabled | None:
+    what = f"disable entry '{entry.get('rule', '?')}'"
+    r.keys(entry, ("rule", "reason"), ("rule", "reason"), what)
+    rule = entry.get("rule")
+    reason = r.text(entry, "reason", what, "")
+    if not isinstance(rule, str) or not reason:
+        return None
+    return m.Disabled(rule, reason, r.at(entry))

@@ -1,0 +1,69 @@
+"""What values each finding type accepts, shared by case files, rule tests and the interview."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.model import SIDES, Finding
+
+POSITIVE = "positive"  # how a sided `true` premise reads aloud: any side
+
+
+def check_value(finding: Finding, value: Any) -> str:
+    """An error message when `value` does not fit `finding`, else an empty string."""
+    if finding.type == "boolean":
+        return "" if isinstance(value, bool) else f"expects true or false, not {value!r}"
+    if finding.type == "sided":
+        if isinstance(value, bool) or value in SIDES:
+            return ""
+        return f"expects true, false, left, right or bilateral, not {value!r}"
+    if finding.type == "enum":
+        return "" if value in finding.values else f"expects one of {', '.join(finding.values)}, not {value!r}"
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return f"expects a number ({finding.accepts()}), not {value!r}"
+    low = finding.minimum if finding.minimum is not None else float("-inf")
+    high = finding.maximum if finding.maximum is not None else float("inf")
+    if not low <= value <= high:
+        return f"is {value}, out of range: {finding.accepts()}"
+    return ""
+
+
+def is_present(value: Any) -> bool:
+    """A sided finding is present on any side; `false` and unknown are not present."""
+    return value is True or value in SIDES
+
+
+def parse_answer(finding: Finding, text: str) -> Any:
+    """Turn typed text into a value for `finding`; raises ValueError with a hint."""
+    word = text.strip().lower()
+    yes = {"y", "yes", "true", "t", "1"}
+    no = {"n", "no", "false", "f", "0"}
+    if finding.type == "boolean":
+        if word in yes:
+            return True
+        if word in no:
+            return False
+        raise ValueError("answer yes or no (or skip)")
+    if finding.type == "sided":
+        if word in yes:
+            return True
+        if word in no:
+            return False
+        aliases = {"l": "left", "r": "right", "b": "bilateral", "both": "bilateral"}
+        word = aliases.get(word, word)
+        if word in SIDES:
+            return word
+        raise ValueError("answer yes, no, left, right or bilateral (or skip)")
+    if finding.type == "enum":
+        if word in finding.values:
+            return word
+        raise ValueError(f"answer one of: {', '.join(finding.values)} (or skip)")
+    try:
+        number = float(word)
+    except ValueError:
+        raise ValueError(f"answer {finding.accepts()} (or skip)") from None
+    value: Any = int(number) if number.is_integer() else number
+    message = check_value(finding, value)
+    if message:
+        raise ValueError(f"answer {finding.accepts()} (or skip)")
+    return value

@@ -1,0 +1,46 @@
+"""Words shared by every output format, so the terminal, markdown and HTML say the same thing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+DISCLAIMER = ("Decision support only: this tool supports clinical judgement and does not "
+              "diagnose. Confirm every conclusion by examination.")
+
+TRIAGE_TEXT = {
+    "emergency": "EMERGENCY: act now, before anything else",
+    "urgent": "URGENT: medical assessment within about 2 weeks",
+    "soon": "SOON: review with a doctor and give safety-net advice",
+    "routine": "ROUTINE: no red flag found in the answers given",
+}
+
+
+def certainty_word(cf: float) -> str:
+    """Plain words for a certainty, so a number is never read as a probability of disease."""
+    if cf >= 0.8:
+        return "strong support"
+    if cf >= 0.6:
+        return "good support"
+    if cf >= 0.35:
+        return "some support"
+    return "weak support"
+
+
+def show_value(value: Any) -> str:
+    if value is True:
+        return "yes"
+    if value is False:
+        return "no"
+    return str(value)
+
+
+def finding_phrase(kb: Any, fid: str, value: Any) -> str:
+    """'Saddle anaesthesia' or 'Leg pain radiating below the knee: left' or 'Sitting time: 9 hours'."""
+    finding = kb.findings.get(fid)
+    label = finding.label if finding else fid
+    if value is True:
+        return label
+    if value is False:
+        return f"no {label[0].lower()}{label[1:]}"
+    unit = f" {finding.unit}" if finding is not None and finding.unit else ""
+    return f"{label}: {value}{unit}"

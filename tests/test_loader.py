@@ -1,0 +1,186 @@
+"""Loading the KB: schema errors with file and line, references, layering."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from engine.errors import InputError, KBError
+from engine.loader import load_kb, load_kb_collecting
+
+Write = Callable[[dict[str, str]], Path]
+
+
+def errors_of(folder: Path) -> list[str]:
+    _, problems = load_kb_collecting((folder,))
+    return [p.render() for p in problems if p.severity == "error"]
+
+
+def test_shipped_kb_loads_clean(kb) -> None:
+    assert "saddle_anaesthesia" in kb.findings
+    assert kb.conclusions["cauda_equina_syndrome"].kind == "red_flag"
+    assert kb.version.startswith("imbalance-kb")
+
+
+def test_unknown_finding_in_rule_has_line_and_suggestion(write_files: Write) -> None:
+    folder = write_files({"rules.yaml": """
+        rules:
+          - id: extra_rule
+            title: Test rule
+            band: condition
+            when:
+              - saddle_anesthesia: true
+            then:
+              condition: sciatica
+              certainty: 0.3
+              because: test
+            sources: [seed_000]
+            evidence: low
+    """})
+    errors = errors_of(folder)
+    assert len(errors) == 1
+    assert errors[0].startswith("layer/rules.yaml:6: unknown finding 'saddle_anesthesia'") or \
+        ":6: unknown finding 'saddle_anesthesia'" in errors[0]
+    assert "did you mean 'saddle_anaesthesia'?" in errors[0]
+
+
+def test_all_problems_in_a_file_are_collected(write_files: Write) -> None:
+    folder = write_files({"bad.yaml": """
+        rules:
+          - id: Bad-Id
+            title: x
+            band: conditon
+            when:
+              - fever: {greater: 3}
+              - runner: true
+            then:
+              condition: sciatica
+              certainty: 1.5
+              because: x
+            sources: [nowhere]
+            evidence: high
+    """})
+    errors = errors_of(folder)
+    text = "\n".join(errors)
+    assert ":2: id 'Bad-Id'" in text
+    assert ":4: 'band' of rule 'Bad-Id' is 'conditon'" in text and "did you mean 'condition'?" in text
+    assert ":6: unknown operator 'greater'" in text
+    assert ":10: 'certainty' of rule 'Bad-Id' is 1.5" in text
+    assert "unknown source 'nowhere'" in text
+    assert len(errors) >= 5
+
+
+def test_value_outside_finding_type_is_reported(write_files: Write) -> None:
+    folder = write_files({"r.yaml": """
+        rules:
+          - id: r_numeric
+            title: x
+            band: cause
+            when:
+              - sitting_hours_per_day: {gt: 30}
+              - runner: {gt: 1}
+            then:
+              cause: prolonged_sitting
+              certainty: 0.3
+              because: x
+            sources: [seed_000]
+            evidence: expert_opinion
+    """})
+    text = "\n".join(errors_of(folder))
+    assert ":6: 'sitting_hours_per_day' is 30, out of range" in text
+    assert ":7: 'gt' compares numbers but 'runner' is boolean" in text
+
+
+def test_malformed_yaml_reports_line(write_files: Write) -> None:
+    folder = write_files({"broken.yaml": "rules:\n  - id: x\n    title: [oops\n"})
+    errors = errors_of(folder)
+    assert errors and "broken.yaml:" in errors[0] and "malformed YAML" in errors[0]
+
+
+def test_duplicate_ids_across_layers_are_refused(write_files: Write) -> None:
+    folder = write_files({"dup.yaml": """
+        findings:
+          - id: fever
+            label: Fever again
+            category: symptom
+            type: boolean
+            question: Again?
+    """})
+    text = "\n".join(errors_of(folder))
+    assert "duplicate id 'fever'" in text and "kb/vocabulary/symptoms.yaml" in text
+
+
+def test_layer_adds_findings_and_rules(write_files: Write) -> None:
+    folder = write_files({"clinic.yaml": """
+        knowledge_base: {name: clinic, version: "1"}
+        findings:
+          - id: hot_joint
+            label: Hot swollen joint
+            category: examination
+            type: boolean
+            question: Is a joint hot and swollen?
+        rules:
+          - id: clinic_hot_joint
+            title: A hot joint with fever may be septic
+            band: red_flag
+            when: [{hot_joint: true}, {fever: true}]
+            then: {red_flag: spinal_infection, certainty: 0.5}
+            sources: [seed_002]
+            evidence: expert_opinion
+    """})
+    kb = load_kb((folder,))
+    assert kb.rule("clinic_hot_joint") is not None
+    assert "clinic 1" in kb.version
+
+
+def test_disable_needs_reason_and_known_rule(write_files: Write) -> None:
+    folder = write_files({"off.yaml": """
+        disable:
+          - rule: itbs_lateral_knee_runer
+            reason: local protocol
+    """})
+    text = "\n".join(errors_of(folder))
+    assert "cannot disable unknown rule 'itbs_lateral_knee_runer'" in text
+    assert "did you mean 'itbs_lateral_knee_runner'?" in text
+
+
+def test_disable_removes_rule(write_files: Write) -> None:
+    folder = write_files({"off.yaml": """
+        disable:
+          - rule: itbs_lateral_knee_runner
+            reason: Our clinic uses its own ITBS pathway.
+    """})
+    kb = load_kb((folder,))
+    assert kb.rule("itbs_lateral_knee_runner") is None
+    assert kb.disabled[0].reason.startswith("Our clinic")
+
+
+def test_missing_layer_folder_is_input_error(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="does not exist"):
+        load_kb((tmp_path / "nope",))
+
+
+def test_strict_load_raises_with_all_errors(write_files: Write) -> None:
+    folder = write_files({"x.yaml": "rules:\n  - id: a\n  - id: b\n"})
+    with pytest.raises(KBError) as err:
+        load_kb((folder,))
+    assert len(err.value.problems) >= 2
+
+
+def test_cycle_between_conclusions_is_an_error(write_files: Write) -> None:
+    rule = """
+          - id: {id}
+            title: x
+            band: condition
+            when: [{{concluded: {reads}}}]
+            then: {{condition: {writes}, certainty: 0.5, because: x}}
+            sources: [seed_000]
+            evidence: low
+    """
+    folder = write_files({"c.yaml": "rules:\n" + rule.format(id="c1", reads="sciatica",
+                                                          writes="piriformis_syndrome")
+                          + rule.format(id="c2", reads="piriformis_syndrome", writes="sciatica")})
+    text = "\n".join(errors_of(folder))
+    assert "cycle" in text
