@@ -18,6 +18,18 @@ from engine.errors import ImbalanceError
 
 COMMANDS: dict[str, tuple[str, str]] = {
     "assess": ("commands.assess:assess", "Assess one case: red flags, conditions, causes, advice."),
+    "report": ("commands.report:report", "Write the self-contained HTML explanation report."),
+    "explain": ("commands.explain:explain", "How a conclusion was reached, or why it was not."),
+    "interview": ("commands.interview:interview", "Ask questions at the terminal, then assess."),
+    "batch": ("commands.batch:batch", "Assess many cases into a JSONL file."),
+    "kb": ("cli:kb", "Check, test and browse the knowledge base."),
+}
+
+KB_COMMANDS: dict[str, tuple[str, str]] = {
+    "lint": ("commands.kb_lint:lint", "Check the rule files; exit 1 when problems are found."),
+    "test": ("commands.kb_test:test", "Run the knowledge base's case tests."),
+    "show": ("commands.kb_show:show", "Show a rule, finding or conclusion and where it is used."),
+    "graph": ("commands.kb_graph:graph", "Draw the whole knowledge base as an HTML graph."),
 }
 
 
@@ -83,6 +95,11 @@ def main(ctx: click.Context, kb_dirs: tuple[str, ...]) -> None:
     from commands.context import AppContext
 
     ctx.obj = AppContext(kb_dirs)
+
+
+@click.group(cls=LazyGroup, lazy=KB_COMMANDS)
+def kb() -> None:
+    """Tools for the people who write the rules: lint, test, show, graph."""
 
 
 if __name__ == "__main__":  # pragma: no cover
