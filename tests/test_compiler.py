@@ -14,11 +14,14 @@ from engine.logic import Evaluator
 from engine.reasoner import Reasoner
 
 LAYER = """
+conditions:
+  - id: t_radicular
+    label: A test-only condition, so shipped clinical rules do not change these figures
 rules:
   - id: t_advice_first_in_file
     title: Advice that reads a condition
     band: advice
-    when: [{concluded: sciatica, min_certainty: 0.5}]
+    when: [{concluded: t_radicular, min_certainty: 0.5}]
     then: {recommend: [], strengthen: [deep_abdominals]}
     sources: [seed_000]
     evidence: low
@@ -26,7 +29,7 @@ rules:
     title: Leg pain below knee
     band: condition
     when: [{leg_pain_below_knee: true}]
-    then: {condition: sciatica, certainty: 0.4, because: test}
+    then: {condition: t_radicular, certainty: 0.4, because: test}
     sources: [seed_000]
     evidence: low
   - id: t_sciatica_b
@@ -35,7 +38,7 @@ rules:
     when:
       - leg_pain_below_knee: true
       - positive_straight_leg_raise: true
-    then: {condition: sciatica, certainty: 0.5, because: test}
+    then: {condition: t_radicular, certainty: 0.5, because: test}
     sources: [seed_000]
     evidence: low
   - id: t_not_fever
@@ -103,10 +106,10 @@ def test_red_flags_fire_before_conditions_and_readers_after_writers(test_reasone
 
 def test_certainty_combines_and_chains(test_reasoner: Reasoner) -> None:
     engine = test_reasoner.run({"leg_pain_below_knee": "right", "positive_straight_leg_raise": True})
-    assert engine.certainty["sciatica"] == pytest.approx(0.5 + 0.4 * 0.5)
+    assert engine.certainty["t_radicular"] == pytest.approx(0.5 + 0.4 * 0.5)
     last = engine.events[-1]
     assert last.rule.id == "t_advice_first_in_file"
-    assert last.used == (("sciatica", pytest.approx(0.7)),)
+    assert last.used == (("t_radicular", pytest.approx(0.7)),)
 
 
 def test_threshold_on_conclusion_blocks_weak_chain(test_reasoner: Reasoner) -> None:
