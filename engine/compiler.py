@@ -53,7 +53,11 @@ class Event:
 
 
 def firing_order(kb: m.KnowledgeBase) -> list[m.Rule]:
-    """Rules in the order they take priority: band, then dependency stratum, then file order."""
+    """Rules in the order they take priority: band, then dependency stratum, then file order.
+
+    Strata count only producers in the rule's own band: bands already fire in order, so a
+    dependency on an earlier band must not push a rule behind its neighbours in file order
+    (advice is listed in the order its rules fire)."""
     producers: dict[str, list[m.Rule]] = {}
     for rule in kb.rules:
         if rule.concludes:
@@ -66,7 +70,7 @@ def firing_order(kb: m.KnowledgeBase) -> list[m.Rule]:
         level = 0
         for used in rule.conclusions_used():
             for producer in producers.get(used, ()):
-                if producer.id not in seen:
+                if producer.band == rule.band and producer.id not in seen:
                     level = max(level, 1 + stratum(producer, seen | {rule.id}))
         memo[rule.id] = level
         return level

@@ -169,3 +169,42 @@ def test_experta_agrees_with_evaluator_on_random_cases(test_reasoner: Reasoner) 
         for rule in kb.rules:
             truth, _ = evaluator.evaluate(rule.when, facts, engine.certainty)
             assert (truth is True) == (rule.id in did_fire), (rule.id, facts)
+
+
+def test_dependency_on_an_earlier_band_keeps_file_order(tmp_path: Path) -> None:
+    """A condition read through a chain (stratum 1 in its band) must not push the advice that
+    reads it behind advice written later in the file: advice is listed in firing order."""
+    (tmp_path / "rules.yaml").write_text("""
+rules:
+  - id: t_base
+    title: Base condition
+    band: condition
+    when: [{runner: true}]
+    then: {condition: it_band_syndrome, certainty: 0.5, because: test}
+    sources: [seed_000]
+    evidence: low
+  - id: t_chained
+    title: Condition read through another condition
+    band: condition
+    when: [{concluded: it_band_syndrome}]
+    then: {condition: patellofemoral_pain, certainty: 0.5, because: test}
+    sources: [seed_000]
+    evidence: low
+  - id: t_advice_on_chained
+    title: First in file, reads the chained condition
+    band: advice
+    when: [{concluded: patellofemoral_pain}]
+    then: {strengthen: [quadriceps]}
+    sources: [seed_000]
+    evidence: low
+  - id: t_advice_on_finding
+    title: Second in file, reads a finding
+    band: advice
+    when: [{runner: true}]
+    then: {strengthen: [calves]}
+    sources: [seed_000]
+    evidence: low
+""", encoding="utf-8")
+    order = [r.id for r in firing_order(load_kb((tmp_path,)))]
+    assert order.index("t_base") < order.index("t_chained")
+    assert order.index("t_advice_on_chained") < order.index("t_advice_on_finding")

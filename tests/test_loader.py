@@ -184,3 +184,14 @@ def test_cycle_between_conclusions_is_an_error(write_files: Write) -> None:
                           + rule.format(id="c2", reads="piriformis_syndrome", writes="sciatica")})
     text = "\n".join(errors_of(folder))
     assert "cycle" in text
+
+
+def test_disabling_a_rule_named_in_shipped_case_tests_still_loads(write_files: Write) -> None:
+    folder = write_files({"off.yaml": """
+        disable:
+          - rule: ces_saddle_anaesthesia
+            reason: testing that shipped case tests naming it do not break loading
+    """})
+    kb = load_kb((folder,))
+    assert kb.rule("ces_saddle_anaesthesia") is None
+    assert any("ces_saddle_anaesthesia" in t.expect.fires for t in kb.tests)
