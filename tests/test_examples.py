@@ -1,0 +1,121 @@
+"""The whole-patient examples in `examples/cases/` assess as their `expect:` block says.
+
+Each example states its expected triage and conclusions (`triage`, `top`, `present` with
+certainty bounds, `absent`). All of them run through the functions; a few also run through the
+real console script, as a clinician would, to check the contract JSON and the text output.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from engine.case import Case, load_case
+from engine.casetests import check
+from engine.model import TRIAGE_ORDER, Expectation, KnowledgeBase
+from engine.reasoner import Reasoner
+from tests.conftest import ROOT, run_cli
+
+EXAMPLES = sorted((ROOT / "examples" / "cases").glob("*.yaml"))
+EXPECT_KEYS = ("triage", "top", "present", "absent")
+RED_FLAG_EXAMPLES = ("cauda_equina_emergency", "cord_compression_myelopathy", "road_traffic_accident",
+                     "back_pain_after_transplant")
+
+
+def expectation(raw: dict[str, Any], where: str) -> Expectation:
+    """The example's `expect:` block as the case-test Expectation; unknown keys are mistakes."""
+    unknown = sorted(set(raw) - set(EXPECT_KEYS))
+    assert not unknown, f"{where}: unknown expect keys {unknown}; use {', '.join(EXPECT_KEYS)}"
+    assert raw.get("triage") in TRIAGE_ORDER, f"{where}: expect.triage must be one of {TRIAGE_ORDER}"
+    present = raw.get("present") or {}
+    if isinstance(present, list):
+        present = {cid: None for cid in present}
+    bounds = tuple((cid, float((b or {}).get("min", 0.0)), float((b or {}).get("max", 1.0)))
+                   for cid, b in present.items())
+    return Expectation(triage=raw["triage"], top=raw.get("top") or "", present=bounds,
+                       absent=tuple(raw.get("absent") or ()))
+
+
+def _load(path: Path, kb: KnowledgeBase) -> tuple[Case, Expectation]:
+    case = load_case(str(path), kb)
+    return case, expectation(case.expect, path.name)
+
+
+def test_there_are_enough_examples() -> None:
+    assert len(EXAMPLES) >= 15
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])
+def test_example_meets_its_expectation(path: Path, kb: KnowledgeBase, reasoner: Reasoner) -> None:
+    case, expect = _load(path, kb)
+    assert case.description and case.patient.get("age") is not None and case.findings
+    assert False in case.findings.values(), f"{path.name}: a realistic case records negatives too"
+    for cid in (*(p[0] for p in expect.present), *expect.absent, *([expect.top] if expect.top else [])):
+        assert cid in kb.conclusions, f"{path.name}: unknown conclusion '{cid}' in expect"
+    failures = check(reasoner.assess(case), expect)
+    assert not failures, f"{path.name}:\n  " + "\n  ".join(failures)
+
+
+def test_examples_cover_every_condition_and_red_flag(kb: KnowledgeBase) -> None:
+    """One example per condition (as top or clearly present) and per red flag."""
+    shown: set[str] = set()
+    for path in EXAMPLES:
+        _, expect = _load(path, kb)
+        shown.update(cid for cid, low, _ in expect.present if low >= 0.5)
+        if expect.top:
+            shown.add(expect.top)
+    wanted = {c.id for c in kb.conclusions.values() if c.kind in ("red_flag", "condition")}
+    assert wanted - shown == set()
+
+
+def test_red_flag_examples_refer_and_give_no_exercise(kb: KnowledgeBase, reasoner: Reasoner) -> None:
+    for path in EXAMPLES:
+        result = reasoner.assess(load_case(str(path), kb))
+        if result.triage not in ("emergency", "urgent"):
+            continue
+        ids = [a.id for a in result.recommendations]
+        flags = [f"act_now_{f.id}" for f in result.red_flags]
+        assert ids[:len(flags)] == flags, path.name
+        assert ids[len(flags):] == ["defer_exercise_until_cleared"], path.name
+        assert result.stretch == () and result.strengthen == (), path.name
+
+
+@pytest.mark.parametrize("name", RED_FLAG_EXAMPLES)
+def test_red_flag_example_through_the_cli(name: str, kb: KnowledgeBase) -> None:
+    path = ROOT / "examples" / "cases" / f"{name}.yaml"
+    _, expect = _load(path, kb)
+    proc = run_cli("assess", str(path.relative_to(ROOT)), "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["triage"] == expect.triage
+    assert data["red_flags"] and data["red_flags"][0]["urgency"] == expect.triage
+    assert data["red_flags"][0]["action"]
+    assert data["recommendations"][0]["id"] == f"act_now_{data['red_flags'][0]['id']}"
+    assert data["recommendations"][-1]["id"] == "defer_exercise_until_cleared"
+    assert data["muscles"] == {"stretch": [], "strengthen": []}
+
+
+@pytest.mark.parametrize("name", ["runner_it_band", "patellofemoral_runner", "weak_flags_watchful_waiting"])
+def test_benign_example_through_the_cli(name: str, kb: KnowledgeBase) -> None:
+    path = ROOT / "examples" / "cases" / f"{name}.yaml"
+    _, expect = _load(path, kb)
+    data = json.loads(run_cli("assess", str(path), "--format", "json").stdout)
+    assert data["triage"] == expect.triage
+    assert data["conditions"][0]["id"] == expect.top
+    certainties = [c["certainty"] for c in data["conditions"]]
+    assert certainties == sorted(certainties, reverse=True)
+    ids = [r["id"] for r in data["recommendations"]]
+    assert "defer_exercise_until_cleared" not in ids
+    assert data["muscles"]["strengthen"], "an imbalance case names muscles to strengthen"
+
+
+def test_low_concern_example_text_puts_the_safety_net_before_exercise() -> None:
+    proc = run_cli("assess", "examples/cases/weak_flags_watchful_waiting.yaml")
+    assert proc.returncode == 0, proc.stderr
+    text = proc.stdout
+    assert "[SOON] Possible spinal malignancy" in text
+    assert text.index("Until the doctor's review") < text.index("Bird-dog")
+    assert "Non-specific low back pain" in text
