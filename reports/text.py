@@ -10,6 +10,11 @@ from engine.assessment import Assessment, Reached
 from reports.wording import DISCLAIMER, TRIAGE_TEXT, certainty_word, finding_phrase
 
 WIDTH = 88
+BANNER_HEADLINE = {
+    "emergency": "act now, before any exercise treatment",
+    "urgent": "refer for medical assessment before any exercise treatment",
+    "soon": "low level of concern; review with a doctor soon and safety-net",
+}
 URGENCY_COLOUR = {"emergency": "red", "urgent": "yellow", "soon": "cyan", "routine": "green"}
 
 
@@ -35,8 +40,9 @@ def render_text(result: Assessment, color: bool | None = None) -> str:
                                      f"{patient['age']} y", patient.get("sex")) if v)
     if result.red_flags:
         say("=" * WIDTH, fg="red", bold=True)
-        say(f" RED FLAG{'S' if len(result.red_flags) > 1 else ''}: refer before any exercise "
-            "treatment", fg="red", bold=True)
+        plural = "S" if len(result.red_flags) > 1 else ""
+        headline = BANNER_HEADLINE.get(result.triage, BANNER_HEADLINE["soon"])
+        say(f" RED FLAG{plural}: {headline}", fg="red", bold=True)
         say("=" * WIDTH, fg="red", bold=True)
         for flag in result.red_flags:
             say(f" [{flag.urgency.upper()}] {flag.conclusion.label}",
