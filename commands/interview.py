@@ -429,11 +429,11 @@ class Conversation:
                 say("Nothing left to ask: no further answer could change a conclusion or the "
                     "triage.", bold=True)
         else:
-            why = {"quit": "stopped", "stopped": "stopped after the red flag",
-                   "eof": "stopped at the end of the input"}[outcome]
-            say(f"Interview {why} after {asked} question{'s' if asked != 1 else ''}; "
-                f"up to {survey.remaining} more could still change the assessment. "
-                "Assessment so far:", bold=True)
+            how = {"quit": "Interview stopped", "stopped": "Interview stopped at the red flag",
+                   "eof": "Input ended"}[outcome]
+            say(f"{how} after {asked} question{'s' if asked != 1 else ''}; up to "
+                f"{survey.remaining} more could still change the assessment. Assessment so far:",
+                bold=True)
         say()
         click.echo(render_text(self.session.assessment(), color=None), nl=False)
 
@@ -442,8 +442,9 @@ class Conversation:
         say()
         if self.target is None:
             if self.session.history:
-                say("These answers were not saved. Next time add --save CASE.yaml to keep them; "
-                    "then 'imbalance report CASE.yaml -o report.html' makes the HTML report.")
+                where = self.resumed or "CASE.yaml"
+                say(f"These answers were not saved: add --save {where} to keep them; then "
+                    f"'imbalance report {where} -o report.html' makes the HTML report.")
             elif self.resumed:
                 say(f"HTML report: imbalance report {self.resumed} -o report.html")
             return code

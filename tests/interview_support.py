@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import textwrap
 from pathlib import Path
+from typing import Any
 
 from engine.loader import load_kb
 from engine.model import KnowledgeBase
@@ -94,3 +95,33 @@ rules:
      when: [{sitting_hours_per_day: {ge: 8}}, {low_back_pain: true}],
      then: {stretch: [iliopsoas]}, sources: [seed_000], evidence: expert_opinion}
 """
+
+
+def typed(value: Any) -> str:
+    """How a clinician would type a value at the prompt."""
+    if value is True:
+        return "yes"
+    if value is False:
+        return "no"
+    return str(value)
+
+
+def script_for(kb: KnowledgeBase, facts: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """(lines to pipe, findings asked): the answers an interview of `facts` needs, read from
+    the facts (absent = skip), with 'y' to go on after each emergency banner."""
+    from engine.reasoner import Reasoner
+    from engine.session import Session
+
+    session = Session.start(kb, Reasoner(kb))
+    lines: list[str] = []
+    while (question := session.next_question()) is not None:
+        fid = question.finding.id
+        if fid not in facts:
+            session.skip(fid)
+            lines.append("skip")
+            continue
+        raised = session.answer(fid, facts[fid])
+        lines.append(typed(facts[fid]))
+        if any(item.flag.urgency == "emergency" for item in raised):
+            lines.append("y")
+    return lines, [step.finding for step in session.history]
