@@ -59,7 +59,13 @@ class Console:
             with contextlib.suppress(ImportError):  # line editing for input(), where available
                 import readline  # noqa: F401
 
-    def say(self, text: str = "", **style: Any) -> None:
+    def say(self, text: str = "", wrap: bool = True, **style: Any) -> None:
+        """Print, wrapped to the width of the assessment text, keeping the line's indent.
+        Lines holding a command or a path are not wrapped, so they can be copied whole."""
+        if wrap and len(text) > WIDTH:
+            indent = text[:len(text) - len(text.lstrip())]
+            text = "\n".join(textwrap.wrap(text, WIDTH, initial_indent="", subsequent_indent=indent
+                                            + "  ", break_on_hyphens=False))
         click.secho(text, **style)
 
     def ask(self, prompt: str = "> ") -> str | None:
@@ -258,7 +264,8 @@ class Conversation:
             outcome = self.loop()
         except KeyboardInterrupt:
             self.console.say()
-            self.console.say(f"Interrupted after {len(self.session.history)} answers.")
+            count = len(self.session.history)
+            self.console.say(f"Interrupted after {count} answer{'s' if count != 1 else ''}.")
             return self.finish_saving(130)
         self.conclude(outcome)
         return self.finish_saving(0)
@@ -269,11 +276,11 @@ class Conversation:
         if self.resumed:
             known = len(self.session.facts)
             say(f"Resuming {self.resumed}: {known} finding{'s' if known != 1 else ''} already "
-                "known; only what is missing will be asked.")
-        say("Red-flag screening questions come first, then the questions that matter for this "
-            "patient.")
+                "known; only what is missing will be asked.", wrap=False)
+        say("Red-flag screening questions come first, then those that matter for this patient.")
         say("It stops as soon as no further answer could change the assessment.")
-        say(f"At each question type the answer, or: {COMMANDS_LINE}.")
+        say("At each question type the answer, or:")
+        say(f"  {COMMANDS_LINE}")
 
     def loop(self) -> str:
         """Ask until done; returns why it ended: done, quit, stopped or eof."""
@@ -423,17 +430,17 @@ class Conversation:
         say()
         if outcome == "done":
             if asked:
-                say(f"Interview complete after {asked} question{'s' if asked != 1 else ''}: no "
-                    "further answer could change a conclusion or the triage.", bold=True)
+                say(f"Interview complete after {asked} question{'s' if asked != 1 else ''}.",
+                    bold=True)
             else:
-                say("Nothing left to ask: no further answer could change a conclusion or the "
-                    "triage.", bold=True)
+                say("Nothing left to ask.", bold=True)
+            say("No further answer could change a conclusion or the triage.")
         else:
             how = {"quit": "Interview stopped", "stopped": "Interview stopped at the red flag",
                    "eof": "Input ended"}[outcome]
-            say(f"{how} after {asked} question{'s' if asked != 1 else ''}; up to "
-                f"{survey.remaining} more could still change the assessment. Assessment so far:",
-                bold=True)
+            say(f"{how} after {asked} question{'s' if asked != 1 else ''}.", bold=True)
+            say(f"Up to {survey.remaining} more could still change the assessment. Assessment so "
+                "far:", bold=True)
         say()
         click.echo(render_text(self.session.assessment(), color=None), nl=False)
 
@@ -441,12 +448,12 @@ class Conversation:
         say = self.console.say
         say()
         if self.target is None:
+            where = self.resumed or "CASE.yaml"
             if self.session.history:
-                where = self.resumed or "CASE.yaml"
-                say(f"These answers were not saved: add --save {where} to keep them; then "
-                    f"'imbalance report {where} -o report.html' makes the HTML report.")
-            elif self.resumed:
-                say(f"HTML report: imbalance report {self.resumed} -o report.html")
+                say(f"These answers were not saved: add --save {where} to keep them.", wrap=False)
+            if self.session.history or self.resumed:
+                say("Make the HTML report with:")
+                say(f"  imbalance report {where} -o report.html", wrap=False)
             return code
         written, as_asked = save(self.target, self.session.case_text())
         if not as_asked:
@@ -454,7 +461,9 @@ class Conversation:
                        f"was left alone; the answers were saved to '{written}' instead", err=True)
             code = code or 2
         verb = "Updated" if self.target.update and as_asked else "Saved answers to"
-        say(f"{verb} {written}. HTML report: imbalance report {written} -o report.html")
+        say(f"{verb} {written}.", wrap=False)
+        say("Make the HTML report with:")
+        say(f"  imbalance report {written} -o report.html", wrap=False)
         return code
 
 

@@ -61,6 +61,7 @@ class Question:
     finding: m.Finding
     phase: str  # SCREEN or GOAL
     topic: str  # in the screen: the red flag being screened for
+    flag: str  # and its conclusion id
     score: float
     rules: tuple[str, ...]  # open rules whose outcome this answer can change
     remaining: int  # findings that could still matter, this one included (an upper bound)
@@ -351,25 +352,29 @@ class Survey:
         ordered = sorted(groups.items(), key=lambda item: item[1][0])
         return [(cid, members) for cid, (_, members) in ordered]
 
-    def next_question(self) -> Question | None:
-        """The red-flag screen first, then the most useful goal-directed question."""
+    def next_question(self, screening: str = "") -> Question | None:
+        """The red-flag screen first, then the most useful goal-directed question. The screen
+        finishes the flag it is on (`screening`) before the next, so related questions stay
+        together even when an answer lowers that flag's urgency."""
         if self.done:
             return None
         groups = self.screen_groups()
-        pool = groups[0][1] if groups else list(self.candidates)
+        current = [members for cid, members in groups if cid == screening]
+        pool = current[0] if current else groups[0][1] if groups else list(self.candidates)
         ranked = sorted(pool, key=lambda f: (-round(self.score(f), 9), self.planner.first_use[f]))
-        return self.question(ranked[0])
+        return self.question(ranked[0], screening if current else "")
 
-    def question(self, fid: str) -> Question:
+    def question(self, fid: str, screening: str = "") -> Question:
         """`fid` as a question now (also one asked again after `back`), with its phase."""
-        phase, topic = GOAL, ""
-        for cid, members in self.screen_groups():
+        phase, topic, flag = GOAL, "", ""
+        groups = self.screen_groups()
+        for cid, members in sorted(groups, key=lambda g: g[0] != screening):
             if fid in members:
-                phase, topic = SCREEN, self.kb.conclusions[cid].label
+                phase, topic, flag = SCREEN, self.kb.conclusions[cid].label, cid
                 break
         views = self.candidates.get(fid, [])
         ordered = sorted(views, key=lambda v: -self.stake(v.rule))
-        return Question(self.kb.findings[fid], phase, topic, self.score(fid),
+        return Question(self.kb.findings[fid], phase, topic, flag, self.score(fid),
                         tuple(v.rule.id for v in ordered), max(self.remaining, 1))
 
     def why(self, fid: str) -> Why:

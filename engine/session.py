@@ -125,6 +125,7 @@ class Session:
     expect: dict[str, Any] = field(default_factory=dict)
     history: list[Step] = field(default_factory=list)
     pending: str = ""  # a finding to ask again after `back`
+    screened_for: dict[str, str] = field(default_factory=dict)  # finding -> red flag screened
     _cache: tuple[tuple[Any, ...], Assessment, Survey] | None = field(default=None, repr=False)
 
     @classmethod
@@ -182,9 +183,11 @@ class Session:
     def next_question(self) -> Question | None:
         """The question to ask now: the one being revised after `back`, else the planner's."""
         survey = self.survey()
-        if self.pending:
-            return survey.question(self.pending)
-        return survey.next_question()
+        last = self.screened_for.get(self.history[-1].finding, "") if self.history else ""
+        question = survey.question(self.pending, last) if self.pending else survey.next_question(last)
+        if question is not None:
+            self.screened_for[question.finding.id] = question.flag
+        return question
 
     def why(self, fid: str) -> Why:
         return self.survey().why(fid)

@@ -85,8 +85,8 @@ def test_red_flag_banner_and_action_at_once_then_stop(mini: str) -> None:
     assert out.index("> yes") < banner < out.index("Do now: Send the patient") \
         < out.index("Go on with the interview? [Y/n] n")
     assert questions_asked(out) == ["Saddle anaesthesia"]
-    assert "Interview stopped at the red flag after 1 question; up to 2 more could still " \
-           "change the assessment" in out
+    assert "Interview stopped at the red flag after 1 question.\nUp to 2 more could still " \
+           "change the assessment. Assessment so far:" in out
     assert "Triage: EMERGENCY" in out and "does not diagnose" in out
     assert "These answers were not saved" in out
 
@@ -114,10 +114,11 @@ def test_benign_case_to_the_end_with_report_hint(mini: str, tmp_path: Path) -> N
     assert questions_asked(proc.stdout) == ["Saddle anaesthesia", "Lateral knee pain", "Runner"]
     assert "Question 1 of at most 3 · Red-flag screen: suspected cauda equina syndrome" in proc.stdout
     assert "Question 2 of at most 3 · Assessment" in proc.stdout
-    assert "Interview complete after 3 questions: no further answer could change a conclusion " \
+    assert "Interview complete after 3 questions.\nNo further answer could change a conclusion " \
            "or the triage." in proc.stdout
     assert "Triage: ROUTINE" in proc.stdout and "Iliotibial band syndrome" in proc.stdout
-    assert f"Saved answers to {out}. HTML report: imbalance report {out} -o report.html" in proc.stdout
+    assert f"Saved answers to {out}.\nMake the HTML report with:\n" \
+           f"  imbalance report {out} -o report.html\n" in proc.stdout
     assert "RED FLAG" not in proc.stdout
     saved = out.read_text(encoding="utf-8")
     assert "patient:\n  id: \"P-1\"\n" in saved
@@ -233,8 +234,8 @@ def test_quit_saves_what_was_answered(mini: str, tmp_path: Path) -> None:
     out = tmp_path / "partial.yaml"
     proc = interview(mini, "--save", str(out), stdin="skip\nquit\n")
     assert proc.returncode == 0
-    assert "Interview stopped after 1 question; up to 2 more could still change the assessment. " \
-           "Assessment so far:" in proc.stdout
+    assert "Interview stopped after 1 question.\nUp to 2 more could still change the " \
+           "assessment. Assessment so far:" in proc.stdout
     text = out.read_text(encoding="utf-8")
     assert "saddle_anaesthesia: null" in text  # asked, not known
     kb = load_kb((mini,))
@@ -258,7 +259,8 @@ def test_resume_asks_only_what_is_missing(mini: str, tmp_path: Path) -> None:
     assert f"Resuming {case}: 3 findings already known" in proc.stdout
     assert questions_asked(proc.stdout) == ["Runner"]
     assert "Patient: P-9, 30 y" in proc.stdout
-    assert f"add --save {case} to keep them" in proc.stdout
+    assert f"These answers were not saved: add --save {case} to keep them." in proc.stdout
+    assert f"  imbalance report {case} -o report.html" in proc.stdout
     assert "runner" not in case.read_text(encoding="utf-8")  # nothing written without --save
 
 
@@ -268,7 +270,7 @@ def test_resume_of_a_complete_case_asks_nothing(mini: str, tmp_path: Path) -> No
                     encoding="utf-8")
     proc = interview(mini, str(case))
     assert "Nothing left to ask" in proc.stdout and questions_asked(proc.stdout) == []
-    assert f"HTML report: imbalance report {case} -o report.html" in proc.stdout
+    assert f"Make the HTML report with:\n  imbalance report {case} -o report.html" in proc.stdout
 
 
 def test_resume_and_save_to_the_same_file_updates_it(mini: str, tmp_path: Path) -> None:
@@ -362,7 +364,7 @@ def test_ctrl_c_saves_what_was_answered(mini: str, tmp_path: Path, capsys) -> No
     session = Session.start(kb, Reasoner(kb))
     code = Conversation(_Interrupting(), session, SaveTarget(out, None), "").run()
     assert code == 130
-    assert "Interrupted after 1 answers." in capsys.readouterr().out
+    assert "Interrupted after 1 answer." in capsys.readouterr().out
     assert load_case(str(out), kb).facts == {"saddle_anaesthesia": False}
 
 

@@ -88,6 +88,24 @@ def test_screen_comes_first_even_when_a_goal_question_scores_higher(tmp_path: Pa
     assert question.finding.id == "constant_progressive_pain"
 
 
+def test_screen_finishes_one_red_flag_before_the_next(tmp_path: Path) -> None:
+    major = rule("fx_major", "[{major_trauma: true}]", "spinal_fracture", 0.7, band="red_flag")
+    minor = rule("fx_minor", "[{minor_trauma: true}, {osteoporosis: true}]", "spinal_fracture", 0.5,
+                 band="red_flag").replace("certainty: 0.5", "urgency: urgent, certainty: 0.5")
+    cardiac = rule("cardiac", "[{chest_pain: true}, {arm_pain: true}]", "cardiac_event", 0.7,
+                   band="red_flag")
+    kb, reasoner = small_kb(tmp_path, major + minor + cardiac)
+    session = Session.start(kb, reasoner)
+    order = []
+    while (question := session.next_question()) is not None and question.phase == SCREEN:
+        order.append((question.finding.id, question.flag))
+        session.answer(question.finding.id, question.finding.id == "minor_trauma")
+    # after 'no major trauma' fracture is only urgent, yet its questions stay together
+    assert [fid for fid, _ in order] == ["major_trauma", "minor_trauma", "osteoporosis",
+                                         "chest_pain"]
+    assert [flag for _, flag in order] == ["spinal_fracture"] * 3 + ["cardiac_event"]
+
+
 def test_screen_skips_questions_that_can_no_longer_raise_a_flag(clinic, clinic_reasoner) -> None:
     # without back pain, neither the bilateral-leg rule nor the cancer cluster can fire
     session = session_with(clinic, clinic_reasoner, saddle_anaesthesia=False, low_back_pain=False)
