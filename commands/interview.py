@@ -298,7 +298,7 @@ class Conversation:
         number = self.session.number
         total = len(self.session.history) + question.remaining
         where = (f"Red-flag screen: {question.topic.lower()}" if question.phase == SCREEN
-                 else "Assessment")
+                 else f"Assessment{self.pursuing(question)}")
         say()
         say(f"Question {number} of at most {total} · {where}", fg="cyan", bold=True)
         finding = question.finding
@@ -306,6 +306,18 @@ class Conversation:
         for line in textwrap.wrap(finding.question, WIDTH - 2):
             say(f"  {line}")
         say(f"  Answer: {answer_words(finding)}   ({SHORT_COMMANDS})", dim=True)
+
+    def pursuing(self, question: Question) -> str:
+        """': checking X (and N more)', the conclusions this answer bears on, most at stake first."""
+        names: dict[str, None] = {}
+        for rid in question.rules:
+            rule = self.kb.rule(rid)
+            if rule is not None and rule.concludes:
+                names.setdefault(self.kb.conclusions[rule.concludes].label.lower(), None)
+        if not names:
+            return ": advice" if question.rules else ""
+        first, *rest = names
+        return f": checking {first}" + (f" (and {len(rest)} more)" if rest else "")
 
     def ask(self, question: Question) -> str:
         """Read until the line is an answer or a command that moves on; returns next, quit,

@@ -194,6 +194,7 @@ class Survey:
     _views: dict[str, _RuleView] = field(default_factory=dict, repr=False)
     _ceilings: dict[str, float] = field(default_factory=dict, repr=False)
     _stakes: dict[str, float] = field(default_factory=dict, repr=False)
+    _truths: dict[int, Truth] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self.kb = self.planner.kb
@@ -209,8 +210,12 @@ class Survey:
     # --- what each rule still needs -----------------------------------------------------
 
     def truth(self, cond: m.Cond, findings: Mapping[str, Any] | None = None) -> Truth:
-        return self.evaluator.evaluate(cond, self.answers if findings is None else findings,
-                                       self.certainty)[0]
+        if findings is None or findings is self.answers:  # the common case: remember it
+            key = id(cond)
+            if key not in self._truths:
+                self._truths[key] = self.evaluator.evaluate(cond, self.answers, self.certainty)[0]
+            return self._truths[key]
+        return self.evaluator.evaluate(cond, findings, self.certainty)[0]
 
     def view(self, rule: m.Rule) -> _RuleView:
         found = self._views.get(rule.id)

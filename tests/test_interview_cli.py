@@ -113,7 +113,7 @@ def test_benign_case_to_the_end_with_report_hint(mini: str, tmp_path: Path) -> N
     assert proc.returncode == 0, proc.stderr
     assert questions_asked(proc.stdout) == ["Saddle anaesthesia", "Lateral knee pain", "Runner"]
     assert "Question 1 of at most 3 · Red-flag screen: suspected cauda equina syndrome" in proc.stdout
-    assert "Question 2 of at most 3 · Assessment" in proc.stdout
+    assert "Question 2 of at most 3 · Assessment: checking iliotibial band syndrome\n" in proc.stdout
     assert "Interview complete after 3 questions.\nNo further answer could change a conclusion " \
            "or the triage." in proc.stdout
     assert "Triage: ROUTINE" in proc.stdout and "Iliotibial band syndrome" in proc.stdout
