@@ -100,8 +100,10 @@ def interview(ctx: click.Context, case: str | None, save_to: str | None, force: 
     Red-flag questions come first; then each question is the one that most advances or rules
     out the conclusions still open, and it stops when no answer could change the assessment.
     Give CASE to resume a partial case file: only what it leaves unanswered is asked.
-    Answers can be piped on stdin, one per line (a script answering 'y' after a red flag
-    banner to go on).
+    --save writes the answers (also on quit, Ctrl-C or end of input); saving to the CASE you
+    resumed updates it, and any other existing file is replaced only after you confirm (off a
+    terminal: only with --force). Answers can be piped on stdin, one per line; after an
+    emergency banner a script answers the 'Go on?' line too (y).
 
     \b
     At each question: an answer (yes / no / a number / left, right, bilateral), or
