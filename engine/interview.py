@@ -232,16 +232,21 @@ class Survey:
         return view
 
     def ceiling(self, conclusion: str) -> float:
-        """The most certainty `conclusion` can still reach: what it has, plus every open rule
-        that concludes it firing at full strength."""
+        """The most certainty `conclusion` can still reach: what it has, plus every rule that
+        concludes it and can still fire, firing at full strength."""
         if conclusion not in self._ceilings:
             self._ceilings[conclusion] = 0.0
             best = self.certainty.get(conclusion, 0.0)
             for rule in self.planner.producers.get(conclusion, ()):
-                if self.view(rule).truth is None:
+                if self.can_fire(self.view(rule)):
                     best = combine(best, rule.certainty)
             self._ceilings[conclusion] = best
         return self._ceilings[conclusion]
+
+    @staticmethod
+    def can_fire(view: _RuleView) -> bool:
+        """Open, and not resting on a question that was skipped."""
+        return view.truth is None and view.need_true < INF
 
     def _live(self, cond: m.Cond, findings: Mapping[str, Any], want: bool = True) -> Iterable[str]:
         """Unanswered findings that could still help make `cond` come out as `want`; a branch
@@ -288,7 +293,7 @@ class Survey:
             gain = rule.certainty * (1.0 - self.certainty.get(rule.concludes, 0.0))
             weight = STAKE_WEIGHT[self.level(rule)]
             downstream = sum(self.stake(reader) for reader in self.planner.consumers.get(
-                rule.concludes, ()) if self.view(reader).truth is None)
+                rule.concludes, ()) if self.can_fire(self.view(reader)))
             value = gain * weight + DOWNSTREAM_SHARE * downstream
         else:
             value = ADVICE_GAIN * STAKE_WEIGHT["advice"]

@@ -295,3 +295,13 @@ def test_interview_reaches_what_assess_reaches_on_the_full_case(clinic, clinic_r
                  for r in (*result.red_flags, *result.conditions, *result.causes)])
 
     assert picture(got) == picture(full)
+
+
+def test_a_conclusion_resting_on_skipped_questions_closes_its_readers(clinic, clinic_reasoner) -> None:
+    session = session_with(clinic, clinic_reasoner, forward_head_posture=True, rounded_shoulders=True,
+                           anterior_pelvic_tilt=None)
+    survey = session.survey()
+    # lower crossed can no longer be concluded, so the layer rule cannot fire either
+    assert not survey.can_fire(survey.view(clinic.rule("t_lcs")))
+    assert survey.view(clinic.rule("t_layer")).truth is False
+    assert "tight_hip_flexors" not in survey.candidates
