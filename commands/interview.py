@@ -15,18 +15,16 @@ How CASE and --save work together:
   during the interview it is left alone and the answers go to a new file beside it.
 - `--save` to any other file that exists asks y/N first on a terminal; without a terminal it is
   refused (exit 2) unless `--force` is given.
-Every write goes to a temporary file in the same folder first and then replaces the target.
+Every write goes to a temporary file in the same folder first and then replaces the target
+(`engine/saving.py`); the words of a WHY are in `reports/interview_text.py`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
 import sys
-import tempfile
 import textwrap
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -36,8 +34,9 @@ from engine import model as m
 from engine.case import read_case_text
 from engine.errors import InputError
 from engine.interview import SCREEN, Question, Why
-from engine.logic import Evaluator
+from engine.saving import SaveTarget, check_target, save
 from engine.session import Raised, Session, answer_words, interpret, parse_resumable
+from reports.interview_text import why_lines
 from reports.text import render_text
 from reports.wording import finding_phrase, show_value
 
@@ -67,6 +66,18 @@ class Console:
             text = "\n".join(textwrap.wrap(text, WIDTH, initial_indent="", subsequent_indent=indent
                                             + "  ", break_on_hyphens=False))
         click.secho(text, **style)
+
+    @property
+    def confirm(self) -> Callable[[str], bool] | None:
+        """A y/N question on the terminal; None off a terminal, where nobody can answer."""
+        if not self.interactive:
+            return None
+
+        def ask_yes(question: str) -> bool:
+            answer = self.ask(question)
+            return answer is not None and answer.strip().lower() in YES
+
+        return ask_yes
 
     def ask(self, prompt: str = "> ") -> str | None:
         """A line, or None at end of input."""
@@ -128,122 +139,12 @@ def interview(ctx: click.Context, case: str | None, save_to: str | None, force: 
     if case is not None:
         resume_name, resume_text = read_case_text(case)
         case_obj, nulls = parse_resumable(resume_text, resume_name, kb)
-    target = prepare_save(save_to, case, resume_text, force, console) if save_to else None
+    target = check_target(save_to, case, resume_text, force, console.confirm) if save_to else None
     session = Session.start(kb, state.reasoner(), case=case_obj, noted_unknown=nulls)
     if patient_id:
         session.patient["id"] = patient_id
     code = Conversation(console, session, target, resume_name).run()
     ctx.exit(code)
-
-
-# --- saving ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SaveTarget:
-    """Where the answers go, and what the file held when we were allowed to replace it
-    (None: it did not exist, so it must still not exist when we write)."""
-
-    path: Path
-    expected: str | None
-    update: bool = False
-
-
-def prepare_save(save_to: str, resumed: str | None, resume_text: str, force: bool,
-                 console: Console) -> SaveTarget:
-    """Check the --save path before any question, so a refused path costs no answers."""
-    path = Path(save_to)
-    if path.suffix.lower() not in (".yaml", ".yml"):
-        raise InputError(f"--save '{save_to}': the interview writes YAML case files",
-                         key="--save", suggestion=f"use a name ending in .yaml, e.g. '{path.stem}.yaml'")
-    if path.is_dir():
-        raise InputError(f"--save '{save_to}' is a folder", key="--save",
-                         suggestion="give a file name inside it")
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise InputError(f"--save '{save_to}': folder '{folder}' does not exist", key="--save")
-    if resumed is not None and path.exists() and path.resolve() == Path(resumed).resolve():
-        return SaveTarget(path, resume_text, update=True)
-    if not path.exists():
-        return SaveTarget(path, None)
-    current = _read(path)
-    if force:
-        return SaveTarget(path, current)
-    if console.interactive:
-        answer = console.ask(f"'{save_to}' already exists. Replace it with this interview's "
-                             "answers? [y/N] ")
-        if answer is not None and answer.strip().lower() in YES:
-            return SaveTarget(path, current)
-        raise InputError(f"left '{save_to}' unchanged", key="--save",
-                         suggestion=f"choose another --save file, or resume it: "
-                                    f"imbalance interview {save_to} --save {save_to}")
-    raise InputError(f"--save '{save_to}' already exists; not replacing it without confirmation",
-                     key="--save", suggestion=f"pass --force to replace it, or resume it with "
-                                              f"'imbalance interview {save_to} --save {save_to}'")
-
-
-def _read(path: Path) -> str | None:
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return None
-    except (OSError, UnicodeDecodeError):
-        return "\0unreadable"
-
-
-def write_atomic(path: Path, text: str, replace: bool) -> None:
-    """Write a temporary file beside `path`, then move it into place in one step. Without
-    `replace`, an existing `path` is never touched (FileExistsError)."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        mode = path.stat().st_mode & 0o777 if path.exists() else 0o666 & ~_umask()
-        os.chmod(tmp, mode)
-        if replace:
-            os.replace(tmp, path)
-            return
-        try:
-            os.link(tmp, path)  # atomic and refuses to clobber
-        except FileExistsError:
-            raise
-        except OSError:  # a file system without hard links
-            if path.exists():
-                raise FileExistsError(str(path)) from None
-            os.replace(tmp, path)
-            return
-        os.unlink(tmp)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-def _umask() -> int:
-    current = os.umask(0)
-    os.umask(current)
-    return current
-
-
-def save(target: SaveTarget, text: str) -> tuple[Path, bool]:
-    """(where the answers went, whether that is the requested file). If the file changed on
-    disk since we were allowed to write it, it is left alone and a new file beside it is used."""
-    if _read(target.path) == target.expected:
-        try:
-            write_atomic(target.path, text, replace=target.expected is not None)
-            return target.path, True
-        except FileExistsError:
-            pass
-    for n in range(1, 1000):
-        other = target.path.with_name(f"{target.path.stem}.interview-{n}{target.path.suffix}")
-        try:
-            write_atomic(other, text, replace=False)
-            return other, False
-        except FileExistsError:
-            continue
-    raise InputError(f"could not find a free file name beside '{target.path}'")  # pragma: no cover
 
 
 # --- the conversation ------------------------------------------------------------------------
@@ -406,34 +307,8 @@ class Conversation:
     # --- why -----------------------------------------------------------------------------
 
     def explain(self, why: Why) -> None:
-        say = self.console.say
-        facts = self.session.facts
-        label = why.finding.label
-        phase = " (red-flag screen)" if why.phase == SCREEN else ""
-        count = len(why.open)
-        say(f"  Why ask about {label[0].lower()}{label[1:]}{phase}?", bold=True)
-        say(f"  The answer can still decide {count} rule{'s' if count != 1 else ''}:")
-        evaluator = Evaluator(self.kb)
-        for dep in why.open[:6]:
-            rule = dep.rule
-            say(f"  - {rule.title} [{rule.id}]")
-            for line in _wrap(_effect(dep, self.kb), "      "):
-                say(line)
-            for line in _wrap("when: " + describe(self.kb, rule.when, facts, evaluator), "      "):
-                say(line)
-            outcome = []
-            if dep.fires_on and why.finding.type != "number":
-                outcome.append(f"{_answers(dep.fires_on)} makes it fire now")
-            if dep.rules_out_on and why.finding.type != "number":
-                outcome.append(f"{_answers(dep.rules_out_on)} rules it out")
-            if outcome:
-                say(f"      {'; '.join(outcome)}")
-        if count > 6:
-            say(f"  ... and {count - 6} more.")
-        if why.settled:
-            names = ", ".join(rule.id for rule in why.settled[:5])
-            more = f" and {len(why.settled) - 5} more" if len(why.settled) > 5 else ""
-            say(f"  Already settled by other answers: {names}{more}.", dim=True)
+        for index, line in enumerate(why_lines(why, self.kb, self.session.facts)):
+            self.console.say(line, bold=index == 0, dim=line.startswith("  Already settled"))
 
     # --- the end ---------------------------------------------------------------------------
 
@@ -485,67 +360,3 @@ def _wrap(text: str, indent: str = "    ") -> list[str]:
     return textwrap.wrap(text, WIDTH, initial_indent=indent, subsequent_indent=indent) or [indent]
 
 
-def _answers(values: tuple[Any, ...]) -> str:
-    words = [f"'{show_value(v)}'" for v in values]
-    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + f" or {words[-1]}"
-
-
-def _effect(dep: Any, kb: m.KnowledgeBase) -> str:
-    """What firing the rule would add, in a clinician's words."""
-    rule = dep.rule
-    if dep.conclusion is None:
-        parts = []
-        if rule.stretch:
-            parts.append("stretch " + ", ".join(kb.muscles[x].label for x in rule.stretch))
-        if rule.strengthen:
-            parts.append("strengthen " + ", ".join(kb.muscles[x].label for x in rule.strengthen))
-        if rule.recommend:
-            parts.append(f"{len(rule.recommend)} recommendation(s)")
-        return "would add advice: " + ("; ".join(parts) or "none")
-    conclusion = dep.conclusion
-    if conclusion.kind == "red_flag":
-        level = rule.urgency or conclusion.urgency
-        return f"would raise the red flag {conclusion.label} ({level}), certainty {rule.certainty:g}"
-    kind = "condition" if conclusion.kind == "condition" else "cause"
-    now = f", now {dep.certainty_now:.2f}" if dep.certainty_now else ", not yet suggested"
-    return f"would support the {kind} {conclusion.label} (certainty {rule.certainty:g}{now})"
-
-
-def describe(kb: m.KnowledgeBase, cond: m.Cond, facts: dict[str, Any], evaluator: Evaluator) -> str:
-    """A condition in words with what is known: ✓ holds, ✗ does not, ? not known yet."""
-    if isinstance(cond, m.Test):
-        truth = evaluator.test_truth(cond, facts)
-        mark = "?" if truth is None else ("✓" if truth else "✗")
-        return f"{_test_words(kb, cond)} {mark}"
-    if isinstance(cond, m.Concluded):
-        label = kb.conclusions[cond.conclusion].label if cond.conclusion in kb.conclusions \
-            else cond.conclusion
-        floor = f" (certainty ≥ {cond.min_certainty:g})" if cond.min_certainty else ""
-        return f"{label} suggested{floor}"
-    if isinstance(cond, m.Not):
-        return f"not ({describe(kb, cond.item, facts, evaluator)})"
-    parts = [describe(kb, item, facts, evaluator) for item in cond.items]
-    if isinstance(cond, m.All):
-        return " and ".join(parts) if len(parts) > 1 else parts[0]
-    head = "any of" if isinstance(cond, m.AnyOf) else f"at least {cond.count} of"
-    return f"{head} ({'; '.join(parts)})"
-
-
-OP_WORDS = {"eq": "", "ne": "not", "lt": "<", "le": "≤", "gt": ">", "ge": "≥", "in": "in"}
-
-
-def _test_words(kb: m.KnowledgeBase, test: m.Test) -> str:
-    finding = kb.findings.get(test.finding)
-    label = finding.label if finding else test.finding
-    unit = f" {finding.unit}" if finding and finding.unit else ""
-    if test.op == "eq":
-        if test.value is True:
-            return label
-        if test.value is False:
-            return f"no {label[0].lower()}{label[1:]}"
-        return f"{label}: {show_value(test.value)}"
-    if test.op == "in":
-        return f"{label}: {' or '.join(show_value(v) for v in test.value)}"
-    if test.op == "ne":
-        return f"{label} not {show_value(test.value)}"
-    return f"{label} {OP_WORDS[test.op]} {show_value(test.value)}{unit}"

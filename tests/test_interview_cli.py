@@ -12,11 +12,12 @@ import pytest
 from click.testing import CliRunner
 
 from cli import main
-from commands.interview import Console, Conversation, SaveTarget, save
+from commands.interview import Console, Conversation
 from engine.case import load_case
 from engine.loader import load_kb
 from engine.model import KnowledgeBase
 from engine.reasoner import Reasoner
+from engine.saving import SaveTarget, save
 from engine.session import Session
 from tests.conftest import run_cli
 from tests.interview_support import CLINIC, isolated_layer, script_for
