@@ -344,7 +344,14 @@ class Conversation:
                 say("Make the HTML report with:")
                 say(f"  imbalance report {where} -o report.html", wrap=False)
             return code
-        written, as_asked = save(self.target, self.session.case_text())
+        text = self.session.case_text()
+        try:
+            written, as_asked = save(self.target, text)
+        except OSError as exc:  # the disk filled up or the folder went away: keep the answers
+            click.echo(f"error: cannot save to '{self.target.path}': {exc.strerror or exc}; the "
+                       "answers follow, to copy into a case file", err=True)
+            click.echo(text, nl=False)
+            return code or 2
         if not as_asked:
             click.echo(f"error: '{self.target.path}' changed on disk during the interview, so it "
                        f"was left alone; the answers were saved to '{written}' instead", err=True)

@@ -41,6 +41,9 @@ def check_target(save_to: str, resumed: str | None, resume_text: str, force: boo
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise InputError(f"--save '{save_to}': folder '{folder}' does not exist", key="--save")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise InputError(f"--save '{save_to}': cannot write in folder '{folder}'", key="--save",
+                         suggestion="choose a folder you can write to")
     if resumed is not None and path.exists() and path.resolve() == Path(resumed).resolve():
         return SaveTarget(path, resume_text, update=True)
     if not path.exists():

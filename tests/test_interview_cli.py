@@ -387,3 +387,20 @@ def test_cli_runner_help_documents_case_and_save() -> None:
     result = CliRunner().invoke(main, ["interview", "--help"])
     assert result.exit_code == 0
     assert "--save CASE" in result.output and "resume and update" in result.output
+
+
+def test_a_failed_save_prints_the_answers_instead(mini: str, tmp_path: Path, capsys,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    import commands.interview as command
+
+    def disk_full(target, text):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(command, "save", disk_full)
+    kb: KnowledgeBase = load_kb((mini,))
+    session = Session.start(kb, Reasoner(kb))
+    code = Conversation(_Interrupting(), session, SaveTarget(tmp_path / "x.yaml", None), "").run()
+    captured = capsys.readouterr()
+    assert code == 130
+    assert "error: cannot save to" in captured.err and "No space left on device" in captured.err
+    assert captured.out.rstrip().endswith("findings:\n  saddle_anaesthesia: false")
