@@ -404,3 +404,17 @@ def test_a_failed_save_prints_the_answers_instead(mini: str, tmp_path: Path, cap
     assert code == 130
     assert "error: cannot save to" in captured.err and "No space left on device" in captured.err
     assert captured.out.rstrip().endswith("findings:\n  saddle_anaesthesia: false")
+
+
+def test_urgent_flag_is_shown_at_once_without_stopping(clinic_dir: str) -> None:
+    kb = load_kb((clinic_dir,))
+    lines, _ = script_for(kb, {"saddle_anaesthesia": False, "low_back_pain": True,
+                               "history_of_cancer": True})
+    proc = interview(clinic_dir, stdin="\n".join(lines) + "\n")
+    out = proc.stdout
+    assert "RED FLAG [URGENT] Possible spinal malignancy (raised)" in out
+    assert "Go on with the interview?" not in out
+    banner = out.index("RED FLAG [URGENT]")
+    assert "Do now: Refer for urgent medical assessment" in out[banner:]
+    assert out.index("Question", banner) > banner  # the interview simply goes on
+    assert "Interview complete" in out and "Triage: URGENT" in out
