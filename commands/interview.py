@@ -242,23 +242,31 @@ class Conversation:
                 self.session.skip(finding.id)
                 return "next"
             elif reply.kind == "back":
-                step = self.session.back()
-                if step is None:
-                    self.console.say("  Nothing to go back to: this is the first question of "
-                                     "this interview.", fg="yellow")
-                    continue
-                was = "skipped" if step.skipped else show_value(step.value)
-                label = self.kb.findings[step.finding].label
-                self.console.say(f"  Back to the previous question ({label}; the answer was: "
-                                 f"{was}).", fg="yellow")
-                return "next"
+                if self.go_back():
+                    return "next"
             elif reply.kind == "quit":
                 return "quit"
             else:
                 raised = self.session.answer(finding.id, reply.value)
-                if raised and not self.announce(raised):
+                choice = self.announce(raised) if raised else "go"
+                if choice == "stop":
                     return "stopped"
+                if choice == "back":
+                    self.go_back()
                 return "next"
+
+    def go_back(self) -> bool:
+        """Undo the last answer so its question is asked again; False when there is none."""
+        step = self.session.back()
+        if step is None:
+            self.console.say("  Nothing to go back to: this is the first question of this "
+                             "interview.", fg="yellow")
+            return False
+        was = "skipped" if step.skipped else show_value(step.value)
+        label = self.kb.findings[step.finding].label
+        self.console.say(f"  Back to the previous question ({label}; the answer was: {was}).",
+                         fg="yellow")
+        return True
 
     def help(self, finding: m.Finding) -> None:
         say = self.console.say
@@ -270,9 +278,9 @@ class Conversation:
 
     # --- red flags at once ---------------------------------------------------------------
 
-    def announce(self, raised: list[Raised]) -> bool:
+    def announce(self, raised: list[Raised]) -> str:
         """Show each new red flag with its action now; after an emergency, ask whether to go on.
-        Returns False to stop the interview."""
+        Returns go, stop, or back (to change the answer that raised it)."""
         say = self.console.say
         facts = self.session.facts
         say()
@@ -289,19 +297,22 @@ class Conversation:
                 say(line)
         say(RULE_LINE, fg="red", bold=True)
         if not any(item.flag.urgency == "emergency" for item in raised):
-            return True
-        say("Act on this now. The remaining questions can wait, or go on to complete the "
-            "assessment.")
+            return "go"
+        say("Act on this now; the remaining questions can wait. y goes on to complete the "
+            "assessment,")
+        say("n stops here and shows it, back changes the answer that raised the flag.")
         while True:
             line = self.console.ask("Go on with the interview? [Y/n] ")
             if line is None:
-                return False
+                return "stop"
             word = line.strip().lower()
             if word in YES or word == "":
-                return True
+                return "go"
             if word in NO or word in ("quit", "q", "stop"):
-                return False
-            say("  Please answer y (go on) or n (stop here and show the assessment).",
+                return "stop"
+            if word == "back":
+                return "back"
+            say("  Please answer y (go on), n (stop here and show the assessment) or back.",
                 fg="yellow")
 
     # --- why -----------------------------------------------------------------------------

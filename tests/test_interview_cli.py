@@ -104,8 +104,17 @@ def test_red_flag_then_go_on_to_the_end(mini: str) -> None:
 
 def test_go_on_prompt_insists_on_yes_or_no(mini: str) -> None:
     proc = interview(mini, stdin="yes\nperhaps\nn\n")
-    assert "Please answer y (go on) or n (stop here and show the assessment)." in proc.stdout
+    assert "Please answer y (go on), n (stop here and show the assessment) or back." in proc.stdout
     assert "Interview stopped at the red flag" in proc.stdout
+
+
+def test_back_at_the_red_flag_revises_the_answer_that_raised_it(mini: str) -> None:
+    proc = interview(mini, stdin="yes\nback\nno\nno\n")
+    out = proc.stdout
+    assert "Back to the previous question (Saddle anaesthesia; the answer was: yes)." in out
+    assert questions_asked(out) == ["Saddle anaesthesia", "Saddle anaesthesia", "Lateral knee pain"]
+    assert "Interview complete after 2 questions" in out
+    assert "Triage: ROUTINE" in out  # the banner was shown, but the flag is gone
 
 
 def test_benign_case_to_the_end_with_report_hint(mini: str, tmp_path: Path) -> None:
