@@ -1,0 +1,141 @@
+"""Benchmark of `imbalance interview`: does it reach the same assessment with few questions?
+
+For every example case, an interview starts from an empty case and answers each question from
+the case file (a finding absent from the file is answered `skip`), going on after red flags.
+It must reach the same triage and the same top conditions as `assess` on the full file; the
+table also says whether every conclusion and certainty came out the same, and how many
+questions were asked against the size of the vocabulary (target: a third or less on average).
+
+    uv run python bench/interview_bench.py                 # examples/cases/ on the shipped kb/
+    uv run python bench/interview_bench.py --kb clinic/ --cases my_cases/
+
+Prints a markdown table (for bench/RESULTS.md); exits 1 when any case disagrees.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # run as a script from anywhere
+    sys.path.insert(0, str(ROOT))
+
+from engine.assessment import Assessment  # noqa: E402
+from engine.case import load_case  # noqa: E402
+from engine.interview import Planner  # noqa: E402
+from engine.loader import load_kb  # noqa: E402
+from engine.model import KnowledgeBase  # noqa: E402
+from engine.reasoner import Reasoner  # noqa: E402
+from engine.session import replay  # noqa: E402
+
+TOP = 3  # how many of the highest-certainty conditions must match
+TARGET_SHARE = 1 / 3
+
+
+@dataclass(frozen=True)
+class Row:
+    case: str
+    triage_assess: str
+    triage_interview: str
+    top_assess: tuple[str, ...]
+    top_interview: tuple[str, ...]
+    same_conclusions: bool
+    questions: int
+    vocabulary: int
+    seconds: float
+
+    @property
+    def agrees(self) -> bool:
+        """The benchmark's pass condition: same triage and same top conditions."""
+        return self.triage_assess == self.triage_interview and self.top_assess == self.top_interview
+
+    @property
+    def share(self) -> float:
+        return self.questions / self.vocabulary if self.vocabulary else 0.0
+
+
+def top_conditions(result: Assessment, n: int = TOP) -> tuple[str, ...]:
+    return tuple(item.id for item in result.conditions[:n])
+
+
+def conclusions(result: Assessment) -> dict[str, tuple[float, str]]:
+    return {r.id: (round(r.certainty, 6), r.urgency)
+            for r in (*result.red_flags, *result.conditions, *result.causes)}
+
+
+def example_cases(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml", ".json"))
+
+
+def run_case(path: Path, kb: KnowledgeBase, reasoner: Reasoner, planner: Planner) -> Row:
+    """Assess the full file, then interview from nothing answering from the file."""
+    case = load_case(str(path), kb)
+    full = reasoner.assess(case)
+    expected = (full.triage, top_conditions(full), conclusions(full))
+    started = time.perf_counter()
+    result = replay(kb, reasoner, case.facts, planner)
+    seconds = time.perf_counter() - started
+    got = result.assessment
+    return Row(path.name, expected[0], got.triage, expected[1], top_conditions(got),
+               expected[2] == conclusions(got), result.questions, len(kb.findings), seconds)
+
+
+def run(kb: KnowledgeBase, cases: list[Path]) -> list[Row]:
+    reasoner = Reasoner(kb)
+    planner = Planner(kb)
+    return [run_case(path, kb, reasoner, planner) for path in cases]
+
+
+def table(rows: list[Row], kb: KnowledgeBase) -> str:
+    def ids(values: tuple[str, ...]) -> str:
+        return ", ".join(values) or "none"
+
+    lines = [
+        f"Knowledge base {kb.version}: {len(kb.rules)} rules, {len(kb.findings)} findings in the "
+        f"vocabulary. Absent findings answered `skip`.",
+        "",
+        "| case | triage (assess / interview) | top conditions (assess) | top conditions "
+        "(interview) | all conclusions same | questions | share of vocabulary | ok |",
+        "|---|---|---|---|---|---:|---:|---|",
+    ]
+    for row in rows:
+        lines.append(
+            f"| {row.case} | {row.triage_assess} / {row.triage_interview} | {ids(row.top_assess)} | "
+            f"{ids(row.top_interview)} | {'yes' if row.same_conclusions else 'NO'} | "
+            f"{row.questions} / {row.vocabulary} | {row.share:.0%} | "
+            f"{'yes' if row.agrees else 'NO'} |")
+    if rows:
+        total = sum(r.questions for r in rows)
+        mean = sum(r.share for r in rows) / len(rows)
+        agree = sum(r.agrees for r in rows)
+        verdict = "meets" if mean <= TARGET_SHARE else "misses"
+        lines.append(f"| **total ({len(rows)} cases)** | {agree}/{len(rows)} agree | | | "
+                     f"{sum(r.same_conclusions for r in rows)}/{len(rows)} | "
+                     f"{total} / {len(rows) * rows[0].vocabulary} | **{mean:.0%}** mean | "
+                     f"{'yes' if agree == len(rows) else 'NO'} |")
+        lines.append("")
+        lines.append(f"Mean share of the vocabulary asked: {mean:.1%} ({verdict} the target of at "
+                     f"most {TARGET_SHARE:.0%}); mean {total / len(rows):.1f} questions per case; "
+                     f"{sum(r.seconds for r in rows) / len(rows) * 1000:.0f} ms per interview.")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--kb", action="append", default=[], metavar="DIR",
+                        help="extra knowledge-base folder on top of kb/ (repeatable)")
+    parser.add_argument("--cases", default=str(ROOT / "examples" / "cases"), metavar="DIR",
+                        help="folder of case files (default: examples/cases)")
+    args = parser.parse_args(argv)
+    kb = load_kb(tuple(args.kb))
+    rows = run(kb, example_cases(Path(args.cases)))
+    sys.stdout.write(table(rows, kb))
+    return 0 if all(row.agrees for row in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

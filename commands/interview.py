@@ -1,0 +1,380 @@
+"""`imbalance interview [CASE] [--save OUT]`: a consultation at the terminal, or driven by a script.
+
+Red-flag questions come first, then the questions that most advance or rule out the conclusions
+still open; it stops when no answer could change the assessment, prints it as `assess` does and
+says how to make the HTML report. What to ask and what an answer means live in
+`engine/interview.py` and `engine/session.py`; this module reads lines and prints.
+
+How CASE and --save work together:
+- `interview` asks from scratch and prints the assessment; nothing is written.
+- `interview --save new.yaml` also writes the answers, on finishing and on quit, Ctrl-C or end
+  of input, so nothing answered is lost.
+- `interview old.yaml` resumes: only what old.yaml leaves unanswered is asked; nothing is written.
+- `interview old.yaml --save old.yaml` updates the file: naming it twice is the confirmation.
+  Its description and expectations are kept (comments are not), and if the file changes on disk
+  during the interview it is left alone and the answers go to a new file beside it.
+- `--save` to any other file that exists asks y/N first on a terminal; without a terminal it is
+  refused (exit 2) unless `--force` is given.
+Every write goes to a temporary file in the same folder first and then replaces the target
+(`engine/saving.py`); the words of a WHY are in `reports/interview_text.py`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import textwrap
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from commands.context import app
+from engine import model as m
+from engine.case import read_case_text
+from engine.errors import InputError
+from engine.interview import SCREEN, Question, Why
+from engine.saving import SaveTarget, check_target, save
+from engine.session import Raised, Session, answer_words, interpret, parse_resumable
+from reports.interview_text import why_lines
+from reports.text import render_text
+from reports.wording import finding_phrase, show_value
+
+WIDTH = 88
+RULE_LINE = "=" * WIDTH
+COMMANDS_LINE = "? why it is asked · skip not known · back change the last answer · quit stop"
+SHORT_COMMANDS = "? why · skip · back · quit"
+YES = {"y", "yes"}
+NO = {"n", "no"}
+
+
+class Console:
+    """Reads one line at a time; off a terminal it echoes what it read, so a piped transcript
+    reads like a conversation (`> yes`), never prompts glued together."""
+
+    def __init__(self) -> None:
+        self.interactive = sys.stdin.isatty()
+        if self.interactive:
+            with contextlib.suppress(ImportError):  # line editing for input(), where available
+                import readline  # noqa: F401
+
+    def say(self, text: str = "", wrap: bool = True, **style: Any) -> None:
+        """Print, wrapped to the width of the assessment text, keeping the line's indent.
+        Lines holding a command or a path are not wrapped, so they can be copied whole."""
+        if wrap and len(text) > WIDTH:
+            indent = text[:len(text) - len(text.lstrip())]
+            text = "\n".join(textwrap.wrap(text, WIDTH, initial_indent="", subsequent_indent=indent
+                                            + "  ", break_on_hyphens=False))
+        click.secho(text, **style)
+
+    @property
+    def confirm(self) -> Callable[[str], bool] | None:
+        """A y/N question on the terminal; None off a terminal, where nobody can answer."""
+        if not self.interactive:
+            return None
+
+        def ask_yes(question: str) -> bool:
+            answer = self.ask(question)
+            return answer is not None and answer.strip().lower() in YES
+
+        return ask_yes
+
+    def ask(self, prompt: str = "> ") -> str | None:
+        """A line, or None at end of input."""
+        if self.interactive:
+            try:
+                return input(prompt)
+            except EOFError:
+                click.echo()
+                return None
+        click.echo(prompt, nl=False)
+        line = sys.stdin.readline()
+        if not line:
+            click.echo("(end of input)")
+            return None
+        line = line.rstrip("\r\n")
+        click.echo(line)
+        return line
+
+
+@click.command()
+@click.argument("case", required=False, metavar="[CASE]")
+@click.option("--save", "save_to", metavar="CASE",
+              help="Write the answers to this case file (YAML), also when stopping early.")
+@click.option("--force", is_flag=True, help="Replace an existing --save file without asking.")
+@click.option("--patient-id", metavar="ID", help="Patient id to show in reports and save.")
+@click.pass_context
+def interview(ctx: click.Context, case: str | None, save_to: str | None, force: bool,
+              patient_id: str | None) -> None:
+    """Ask the questions that matter for this patient, then assess.
+
+    Red-flag questions come first; then each question is the one that most advances or rules
+    out the conclusions still open, and it stops when no answer could change the assessment.
+    Give CASE to resume a partial case file: only what it leaves unanswered is asked.
+    --save writes the answers (also on quit, Ctrl-C or end of input); saving to the CASE you
+    resumed updates it, and any other existing file is replaced only after you confirm (off a
+    terminal: only with --force). Answers can be piped on stdin, one per line; after an
+    emergency banner a script answers the 'Go on?' line too (y).
+
+    \b
+    At each question: an answer (yes / no / a number / left, right, bilateral), or
+      ?      why this question is asked
+      skip   not known (the finding stays unknown)
+      back   change the previous answer
+      quit   stop; with --save the answers so far are saved
+
+    \b
+    Examples:
+      imbalance interview --save patient.yaml
+      imbalance interview patient.yaml --save patient.yaml     # resume and update
+      printf 'no\\nno\\nyes\\n' | imbalance interview
+    """
+    state = app(ctx)
+    kb = state.kb()
+    console = Console()
+    if case == "-":
+        raise InputError("CASE cannot be '-' for an interview: stdin carries the answers",
+                         key="CASE", suggestion="give the case file's path")
+    resume_name, resume_text, case_obj, nulls = "", "", None, set()
+    if case is not None:
+        resume_name, resume_text = read_case_text(case)
+        case_obj, nulls = parse_resumable(resume_text, resume_name, kb)
+    target = check_target(save_to, case, resume_text, force, console.confirm) if save_to else None
+    session = Session.start(kb, state.reasoner(), case=case_obj, noted_unknown=nulls)
+    if patient_id:
+        session.patient["id"] = patient_id
+    code = Conversation(console, session, target, resume_name).run()
+    ctx.exit(code)
+
+
+# --- the conversation ------------------------------------------------------------------------
+
+
+class Conversation:
+    """One interview at the console: ask, interpret, show red flags at once, stop, report."""
+
+    def __init__(self, console: Console, session: Session, target: SaveTarget | None,
+                 resumed: str) -> None:
+        self.console = console
+        self.session = session
+        self.kb = session.kb
+        self.target = target
+        self.resumed = resumed
+
+    def run(self) -> int:
+        self.intro()
+        try:
+            outcome = self.loop()
+        except KeyboardInterrupt:
+            self.console.say()
+            count = len(self.session.history)
+            self.console.say(f"Interrupted after {count} answer{'s' if count != 1 else ''}.")
+            return self.finish_saving(130)
+        self.conclude(outcome)
+        return self.finish_saving(0)
+
+    def intro(self) -> None:
+        say = self.console.say
+        say(f"imbalance interview · knowledge base {self.kb.version}", bold=True)
+        if self.resumed:
+            known = len(self.session.facts)
+            say(f"Resuming {self.resumed}: {known} finding{'s' if known != 1 else ''} already "
+                "known; only what is missing will be asked.", wrap=False)
+        say("Red-flag screening questions come first, then those that matter for this patient.")
+        say("It stops as soon as no further answer could change the assessment.")
+        say("At each question type the answer, or:")
+        say(f"  {COMMANDS_LINE}")
+
+    def loop(self) -> str:
+        """Ask until done; returns why it ended: done, quit, stopped or eof."""
+        while True:
+            question = self.session.next_question()
+            if question is None:
+                return "done"
+            self.show(question)
+            outcome = self.ask(question)
+            if outcome != "next":
+                return outcome
+
+    def show(self, question: Question) -> None:
+        say = self.console.say
+        number = self.session.number
+        total = len(self.session.history) + question.remaining
+        where = (f"Red-flag screen: {question.topic.lower()}" if question.phase == SCREEN
+                 else f"Assessment{self.pursuing(question)}")
+        say()
+        say(f"Question {number} of at most {total} · {where}", fg="cyan", bold=True)
+        finding = question.finding
+        say(f"  {finding.label}", bold=True)
+        for line in textwrap.wrap(finding.question, WIDTH - 2):
+            say(f"  {line}")
+        say(f"  Answer: {answer_words(finding)}   ({SHORT_COMMANDS})", dim=True)
+
+    def pursuing(self, question: Question) -> str:
+        """': checking X (and N more)', the conclusions this answer bears on, most at stake first."""
+        names: dict[str, None] = {}
+        for rid in question.rules:
+            rule = self.kb.rule(rid)
+            if rule is not None and rule.concludes:
+                names.setdefault(self.kb.conclusions[rule.concludes].label.lower(), None)
+        if not names:
+            return ": advice" if question.rules else ""
+        first, *rest = names
+        return f": checking {first}" + (f" (and {len(rest)} more)" if rest else "")
+
+    def ask(self, question: Question) -> str:
+        """Read until the line is an answer or a command that moves on; returns next, quit,
+        stopped or eof."""
+        finding = question.finding
+        while True:
+            line = self.console.ask()
+            if line is None:
+                return "eof"
+            reply = interpret(finding, line)
+            if reply.kind == "why":
+                self.explain(self.session.why(finding.id))
+            elif reply.kind == "help":
+                self.help(finding)
+            elif reply.kind == "invalid":
+                self.console.say(f"  Not understood: {reply.hint}. Type ? for why it is asked, "
+                                 "help for the commands.", fg="yellow")
+            elif reply.kind == "skip":
+                self.session.skip(finding.id)
+                return "next"
+            elif reply.kind == "back":
+                if self.go_back():
+                    return "next"
+            elif reply.kind == "quit":
+                return "quit"
+            else:
+                raised = self.session.answer(finding.id, reply.value)
+                choice = self.announce(raised) if raised else "go"
+                if choice == "stop":
+                    return "stopped"
+                if choice == "back":
+                    self.go_back()
+                return "next"
+
+    def go_back(self) -> bool:
+        """Undo the last answer so its question is asked again; False when there is none."""
+        step = self.session.back()
+        if step is None:
+            self.console.say("  Nothing to go back to: this is the first question of this "
+                             "interview.", fg="yellow")
+            return False
+        was = "skipped" if step.skipped else show_value(step.value)
+        label = self.kb.findings[step.finding].label
+        self.console.say(f"  Back to the previous question ({label}; the answer was: {was}).",
+                         fg="yellow")
+        return True
+
+    def help(self, finding: m.Finding) -> None:
+        say = self.console.say
+        say(f"  Answer {answer_words(finding)}.")
+        say("  ?      why this question is asked: the rules and conclusions that depend on it")
+        say("  skip   not known; the finding stays unknown (not the same as 'no')")
+        say("  back   go back and change the previous answer")
+        say("  quit   stop now and show the assessment so far (saved with --save)")
+
+    # --- red flags at once ---------------------------------------------------------------
+
+    def announce(self, raised: list[Raised]) -> str:
+        """Show each new red flag with its action now; after an emergency, ask whether to go on.
+        Returns go, stop, or back (to change the answer that raised it)."""
+        say = self.console.say
+        facts = self.session.facts
+        say()
+        say(RULE_LINE, fg="red", bold=True)
+        for item in raised:
+            flag = item.flag
+            what = "now more urgent" if item.escalated else "raised"
+            say(f" RED FLAG [{flag.urgency.upper()}] {flag.conclusion.label} ({what})",
+                fg="red", bold=True)
+            for line in _wrap(f"Do now: {flag.action}"):
+                say(line, bold=True)
+            because = ", ".join(finding_phrase(self.kb, fid, facts.get(fid)) for fid in flag.evidence)
+            for line in _wrap(f"Because: {because or 'earlier conclusions'}"):
+                say(line)
+        say(RULE_LINE, fg="red", bold=True)
+        if not any(item.flag.urgency == "emergency" for item in raised):
+            return "go"
+        say("Act on this now; the remaining questions can wait. y goes on to complete the "
+            "assessment,")
+        say("n stops here and shows it, back changes the answer that raised the flag.")
+        while True:
+            line = self.console.ask("Go on with the interview? [Y/n] ")
+            if line is None:
+                return "stop"
+            word = line.strip().lower()
+            if word in YES or word == "":
+                return "go"
+            if word in NO or word in ("quit", "q", "stop"):
+                return "stop"
+            if word == "back":
+                return "back"
+            say("  Please answer y (go on), n (stop here and show the assessment) or back.",
+                fg="yellow")
+
+    # --- why -----------------------------------------------------------------------------
+
+    def explain(self, why: Why) -> None:
+        for index, line in enumerate(why_lines(why, self.kb, self.session.facts)):
+            self.console.say(line, bold=index == 0, dim=line.startswith("  Already settled"))
+
+    # --- the end ---------------------------------------------------------------------------
+
+    def conclude(self, outcome: str) -> None:
+        say = self.console.say
+        asked = len(self.session.history)
+        survey = self.session.survey()
+        say()
+        if outcome == "done":
+            if asked:
+                say(f"Interview complete after {asked} question{'s' if asked != 1 else ''}.",
+                    bold=True)
+            else:
+                say("Nothing left to ask.", bold=True)
+            say("No further answer could change a conclusion or the triage.")
+        else:
+            how = {"quit": "Interview stopped", "stopped": "Interview stopped at the red flag",
+                   "eof": "Input ended"}[outcome]
+            say(f"{how} after {asked} question{'s' if asked != 1 else ''}.", bold=True)
+            say(f"Up to {survey.remaining} more could still change the assessment. Assessment so "
+                "far:", bold=True)
+        say()
+        click.echo(render_text(self.session.assessment(), color=None), nl=False)
+
+    def finish_saving(self, code: int) -> int:
+        say = self.console.say
+        say()
+        if self.target is None:
+            where = self.resumed or "CASE.yaml"
+            if self.session.history:
+                say(f"These answers were not saved: add --save {where} to keep them.", wrap=False)
+            if self.session.history or self.resumed:
+                say("Make the HTML report with:")
+                say(f"  imbalance report {where} -o report.html", wrap=False)
+            return code
+        text = self.session.case_text()
+        try:
+            written, as_asked = save(self.target, text)
+        except OSError as exc:  # the disk filled up or the folder went away: keep the answers
+            click.echo(f"error: cannot save to '{self.target.path}': {exc.strerror or exc}; the "
+                       "answers follow, to copy into a case file", err=True)
+            click.echo(text, nl=False)
+            return code or 2
+        if not as_asked:
+            click.echo(f"error: '{self.target.path}' changed on disk during the interview, so it "
+                       f"was left alone; the answers were saved to '{written}' instead", err=True)
+            code = code or 2
+        verb = "Updated" if self.target.update and as_asked else "Saved answers to"
+        say(f"{verb} {written}.", wrap=False)
+        say("Make the HTML report with:")
+        say(f"  imbalance report {written} -o report.html", wrap=False)
+        return code
+
+
+def _wrap(text: str, indent: str = "    ") -> list[str]:
+    return textwrap.wrap(text, WIDTH, initial_indent=indent, subsequent_indent=indent) or [indent]
+
+

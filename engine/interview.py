@@ -1,0 +1,410 @@
+"""Which question to ask next in a consultation, when to stop, and why a question is asked.
+
+MYCIN asked for a fact only when a rule it was trying needed it, and could say WHY. The planner
+does the same over our rule base, with no I/O: from the answers so far (known values, plus the
+findings that were asked and skipped) and the certainties the engine reached with them, it works
+out which rules are still *open* (their condition is unknown in three-valued logic, see
+`engine.logic.Evaluator`) and which unanswered findings could still decide one of them.
+
+- The **red-flag screen** comes first: findings of open red-flag rules that could still raise a
+  red flag or its urgency, grouped flag by flag, most urgent flag first.
+- Then **goal-directed** questions: the finding whose answer, averaged over the answers it can
+  take, most advances or rules out the open rules, each weighted by the certainty at stake
+  (the rule's certainty times what its conclusion still lacks, times how much the band matters).
+- **Stop** when no unanswered finding can decide any open rule: then no answer could change any
+  conclusion, certainty, advice or the triage.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine import model as m
+from engine.compiler import firing_order
+from engine.logic import Evaluator, Truth, combine, predicate
+
+INF = float("inf")
+
+# How much an open rule matters, by what it would add: a red flag by its urgency, then
+# conditions, causes, and advice-only rules. An explicit table so the ranking can be read.
+STAKE_WEIGHT: dict[str, float] = {
+    "emergency": 4.0,
+    "urgent": 3.0,
+    "soon": 2.0,
+    "condition": 1.0,
+    "cause": 0.6,
+    "advice": 0.3,
+}
+# What a question costs to answer: an examination test takes the clinician's time, a question
+# to the patient hardly any. A score is value per unit of effort, so gates asked of the patient
+# (is there knee pain?) come before the tests that only matter once the gate is open.
+QUESTION_COST: dict[str, float] = {
+    "symptom": 1.0,
+    "history": 1.0,
+    "patient": 1.0,
+    "activity": 1.0,
+    "examination": 1.5,
+}
+ADVICE_GAIN = 0.5  # an advice-only rule adds muscles or recommendations, not certainty
+DOWNSTREAM_SHARE = 0.5  # a rule also matters for the open rules that read its conclusion
+
+SCREEN = "screen"
+GOAL = "goal"
+
+
+@dataclass(frozen=True)
+class Question:
+    """The next question: which finding, in which phase, and for which rules."""
+
+    finding: m.Finding
+    phase: str  # SCREEN or GOAL
+    topic: str  # in the screen: the red flag being screened for
+    flag: str  # and its conclusion id
+    score: float
+    rules: tuple[str, ...]  # open rules whose outcome this answer can change
+    remaining: int  # findings that could still matter, this one included (an upper bound)
+
+
+@dataclass(frozen=True)
+class Dependent:
+    """An open rule that depends on a finding, and what the answer would do to it."""
+
+    rule: m.Rule
+    conclusion: m.Conclusion | None
+    certainty_now: float  # the conclusion's certainty before this answer
+    stake: float
+    fires_on: tuple[Any, ...]  # answers that make the rule fire at once
+    rules_out_on: tuple[Any, ...]  # answers that rule it out
+    also_needs: tuple[str, ...]  # other unanswered findings it still depends on
+
+
+@dataclass(frozen=True)
+class Why:
+    """Why a finding is asked: the open rules it can decide and those already settled."""
+
+    finding: m.Finding
+    phase: str
+    open: tuple[Dependent, ...]
+    settled: tuple[m.Rule, ...]
+
+
+@dataclass(frozen=True)
+class Probe:
+    value: Any
+    weight: float
+
+
+class _OpenWorld(Evaluator):
+    """Three-valued evaluation where a conclusion that is not reached yet, but that a still open
+    rule could reach with enough certainty, is *unknown* rather than false."""
+
+    def __init__(self, kb: m.KnowledgeBase, survey: Survey) -> None:
+        super().__init__(kb)
+        self.survey = survey
+
+    def evaluate(self, cond: m.Cond, findings: Mapping[str, Any],
+                 concluded: Mapping[str, float]) -> tuple[Truth, float]:
+        if isinstance(cond, m.Concluded):
+            truth, cf = super().evaluate(cond, findings, concluded)
+            if truth is True:
+                return truth, cf
+            ceiling = self.survey.ceiling(cond.conclusion)
+            if ceiling > 0 and ceiling >= cond.min_certainty:
+                return None, 0.0
+            return False, 0.0
+        return super().evaluate(cond, findings, concluded)
+
+
+class Planner:
+    """Built once per KB: which rules read which findings, and the answers worth imagining."""
+
+    def __init__(self, kb: m.KnowledgeBase) -> None:
+        self.kb = kb
+        self.rules = tuple(firing_order(kb))
+        self.producers: dict[str, list[m.Rule]] = {}
+        self.consumers: dict[str, list[m.Rule]] = {}
+        self.readers: dict[str, list[m.Rule]] = {}  # finding id -> rules that test it
+        self.first_use: dict[str, int] = {}  # finding id -> reading order, for stable ties
+        for rule in sorted(kb.rules, key=lambda r: r.order):
+            if rule.concludes:
+                self.producers.setdefault(rule.concludes, []).append(rule)
+            for cid in dict.fromkeys(rule.conclusions_used()):
+                self.consumers.setdefault(cid, []).append(rule)
+            for fid in dict.fromkeys(rule.findings_used()):
+                self.readers.setdefault(fid, []).append(rule)
+                self.first_use.setdefault(fid, len(self.first_use))
+        self.catalogue = {cid: index for index, cid in enumerate(kb.conclusions)}
+        self.probes = {fid: self._probes(kb.findings[fid]) for fid in self.readers
+                       if fid in kb.findings}
+
+    def _probes(self, finding: m.Finding) -> tuple[Probe, ...]:
+        """Answers to imagine for a finding: every value class the rules can tell apart."""
+        if finding.type == "boolean":
+            return (Probe(True, 0.5), Probe(False, 0.5))
+        if finding.type == "sided":
+            return (Probe(False, 0.5), *(Probe(side, 0.5 / len(m.SIDES)) for side in m.SIDES))
+        if finding.type == "enum":
+            return tuple(Probe(value, 1 / len(finding.values)) for value in finding.values)
+        tests = [leaf for rule in self.readers.get(finding.id, ()) for leaf in m.leaves(rule.when)
+                 if isinstance(leaf, m.Test) and leaf.finding == finding.id]
+        points: set[float] = set()
+        for test in tests:
+            operands = test.value if isinstance(test.value, tuple) else (test.value,)
+            for t in operands:
+                if isinstance(t, (int, float)) and not isinstance(t, bool):
+                    points.update((t - 1e-6, float(t), t + 1e-6))
+        low = finding.minimum if finding.minimum is not None else min(points, default=0.0)
+        high = finding.maximum if finding.maximum is not None else max(points, default=0.0)
+        points.update((low, high))
+        checks = [predicate(test, "number") for test in tests]
+        classes: dict[tuple[bool, ...], float] = {}
+        for point in sorted(p for p in points if low <= p <= high):
+            classes.setdefault(tuple(check(point) for check in checks), point)
+        values = list(classes.values())
+        return tuple(Probe(value, 1 / len(values)) for value in values)
+
+    def survey(self, answers: Mapping[str, Any], asked: Collection[str],
+               certainty: Mapping[str, float], urgency: Mapping[str, str]) -> Survey:
+        """The state of the consultation: known values, findings already asked (skipped ones
+        included), and the certainties and red-flag urgencies the engine reached with them."""
+        return Survey(self, dict(answers), frozenset(asked) | frozenset(answers), dict(certainty),
+                      dict(urgency))
+
+
+@dataclass
+class _RuleView:
+    rule: m.Rule
+    truth: Truth
+    candidates: tuple[str, ...] = ()  # unanswered findings that can still decide it
+    need_true: float = INF
+    need_false: float = INF
+
+
+@dataclass
+class Survey:
+    """Open rules and the questions that could still decide them, for one set of answers."""
+
+    planner: Planner
+    answers: dict[str, Any]
+    asked: frozenset[str]
+    certainty: dict[str, float]
+    urgency: dict[str, str]
+    _views: dict[str, _RuleView] = field(default_factory=dict, repr=False)
+    _ceilings: dict[str, float] = field(default_factory=dict, repr=False)
+    _stakes: dict[str, float] = field(default_factory=dict, repr=False)
+    _truths: dict[int, Truth] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        self.kb = self.planner.kb
+        self.evaluator = _OpenWorld(self.kb, self)
+        for rule in self.planner.rules:
+            self.view(rule)
+        self.open = [v for v in (self._views[r.id] for r in self.planner.rules) if v.truth is None]
+        self.candidates: dict[str, list[_RuleView]] = {}
+        for view in self.open:
+            for fid in view.candidates:
+                self.candidates.setdefault(fid, []).append(view)
+
+    # --- what each rule still needs -----------------------------------------------------
+
+    def truth(self, cond: m.Cond, findings: Mapping[str, Any] | None = None) -> Truth:
+        if findings is None or findings is self.answers:  # the common case: remember it
+            key = id(cond)
+            if key not in self._truths:
+                self._truths[key] = self.evaluator.evaluate(cond, self.answers, self.certainty)[0]
+            return self._truths[key]
+        return self.evaluator.evaluate(cond, findings, self.certainty)[0]
+
+    def view(self, rule: m.Rule) -> _RuleView:
+        found = self._views.get(rule.id)
+        if found is not None:
+            return found
+        self._views[rule.id] = _RuleView(rule, False)  # the loader refuses cycles; belt and braces
+        truth = self.truth(rule.when)
+        view = _RuleView(rule, truth)
+        if truth is None:  # open; it stays open for good when it can no longer become true
+            view.candidates = tuple(dict.fromkeys(self._live(rule.when, self.answers)))
+            view.need_true = self.need(rule.when, True, self.answers)
+            view.need_false = self.need(rule.when, False, self.answers)
+        self._views[rule.id] = view
+        return view
+
+    def ceiling(self, conclusion: str) -> float:
+        """The most certainty `conclusion` can still reach: what it has, plus every rule that
+        concludes it and can still fire, firing at full strength."""
+        if conclusion not in self._ceilings:
+            self._ceilings[conclusion] = 0.0
+            best = self.certainty.get(conclusion, 0.0)
+            for rule in self.planner.producers.get(conclusion, ()):
+                if self.can_fire(self.view(rule)):
+                    best = combine(best, rule.certainty)
+            self._ceilings[conclusion] = best
+        return self._ceilings[conclusion]
+
+    @staticmethod
+    def can_fire(view: _RuleView) -> bool:
+        """Open, and not resting on a question that was skipped."""
+        return view.truth is None and view.need_true < INF
+
+    def _live(self, cond: m.Cond, findings: Mapping[str, Any], want: bool = True) -> Iterable[str]:
+        """Unanswered findings that could still help make `cond` come out as `want`; a branch
+        already decided, or resting on skipped questions, can never help."""
+        if self.truth(cond, findings) is not None or self.need(cond, want, findings) == INF:
+            return
+        if isinstance(cond, m.Test):
+            yield cond.finding
+        elif isinstance(cond, m.Not):
+            yield from self._live(cond.item, findings, not want)
+        elif isinstance(cond, (m.All, m.AnyOf, m.AtLeast)):
+            for item in cond.items:
+                yield from self._live(item, findings, want)
+
+    def need(self, cond: m.Cond, want: bool, findings: Mapping[str, Any]) -> float:
+        """How many more findings must turn out as wanted for `cond` to become `want`
+        (infinite when it cannot: decided the other way, or resting on skipped questions)."""
+        truth = self.truth(cond, findings)
+        if truth is not None:
+            return 0 if truth is want else INF
+        if isinstance(cond, m.Test):
+            return INF if cond.finding in self.asked else 1
+        if isinstance(cond, m.Concluded):
+            return 1
+        if isinstance(cond, m.Not):
+            return self.need(cond.item, not want, findings)
+        parts = sorted(self.need(item, want, findings) for item in cond.items)
+        if isinstance(cond, m.AtLeast):
+            count = cond.count if want else len(parts) - cond.count + 1
+            return sum(parts[:count])
+        conjunctive = isinstance(cond, m.All) == want
+        return sum(parts) if conjunctive else parts[0]
+
+    # --- what is at stake ---------------------------------------------------------------
+
+    def stake(self, rule: m.Rule) -> float:
+        """How much firing this rule would change: its certainty times what its conclusion
+        still lacks, weighted by band (red flags by urgency), plus a share of the open rules
+        that read its conclusion."""
+        if rule.id in self._stakes:
+            return self._stakes[rule.id]
+        self._stakes[rule.id] = 0.0
+        if rule.concludes:
+            gain = rule.certainty * (1.0 - self.certainty.get(rule.concludes, 0.0))
+            weight = STAKE_WEIGHT[self.level(rule)]
+            downstream = sum(self.stake(reader) for reader in self.planner.consumers.get(
+                rule.concludes, ()) if self.can_fire(self.view(reader)))
+            value = gain * weight + DOWNSTREAM_SHARE * downstream
+        else:
+            value = ADVICE_GAIN * STAKE_WEIGHT["advice"]
+        self._stakes[rule.id] = value
+        return value
+
+    def level(self, rule: m.Rule) -> str:
+        """The row of STAKE_WEIGHT a rule belongs to."""
+        if rule.kind == "red_flag":
+            return rule.urgency or self.kb.conclusions[rule.concludes].urgency or "soon"
+        return rule.kind or "advice"
+
+    def raises_flag(self, rule: m.Rule) -> bool:
+        """Could firing this open red-flag rule change the red flags or their urgency?"""
+        if rule.kind != "red_flag":
+            return False
+        current = self.urgency.get(rule.concludes)
+        return current is None or m.urgency_rank(self.level(rule)) < m.urgency_rank(current)
+
+    def progress(self, view: _RuleView, fid: str, value: Any) -> float:
+        """How far answering `fid = value` takes a rule towards being decided (1 = decided)."""
+        findings = {**self.answers, fid: value}
+        if self.truth(view.rule.when, findings) is not None:
+            return 1.0
+        best = 0.0
+        for want, before in ((True, view.need_true), (False, view.need_false)):
+            if before not in (0, INF):
+                after = self.need(view.rule.when, want, findings)
+                best = max(best, (before - after) / before)
+        return best
+
+    def score(self, fid: str, views: Iterable[_RuleView] | None = None) -> float:
+        """Expected progress over the answers `fid` can take, weighted by the stakes."""
+        probes = self.planner.probes.get(fid, ())
+        total = 0.0
+        for view in self.candidates.get(fid, ()) if views is None else views:
+            stake = self.stake(view.rule)
+            if stake > 0:
+                total += stake * sum(p.weight * self.progress(view, fid, p.value) for p in probes)
+        return total / QUESTION_COST.get(self.kb.findings[fid].category, 1.0)
+
+    # --- the public answers -------------------------------------------------------------
+
+    @property
+    def done(self) -> bool:
+        """True when no unanswered question could change any conclusion or the triage."""
+        return not self.candidates
+
+    @property
+    def remaining(self) -> int:
+        """Findings that could still matter; answers only ever shrink this set."""
+        return len(self.candidates)
+
+    def screen_groups(self) -> list[tuple[str, list[str]]]:
+        """Red flags still worth screening for, most urgent first, each with its questions."""
+        groups: dict[str, tuple[tuple[int, int], list[str]]] = {}
+        for view in self.open:
+            if not view.candidates or not self.raises_flag(view.rule):
+                continue
+            cid = view.rule.concludes
+            key = (m.urgency_rank(self.level(view.rule)), self.planner.catalogue.get(cid, 0))
+            old = groups.get(cid)
+            members = old[1] if old else []
+            members.extend(f for f in view.candidates if f not in members)
+            groups[cid] = (min(key, old[0]) if old else key, members)
+        ordered = sorted(groups.items(), key=lambda item: item[1][0])
+        return [(cid, members) for cid, (_, members) in ordered]
+
+    def next_question(self, screening: str = "") -> Question | None:
+        """The red-flag screen first, then the most useful goal-directed question. The screen
+        finishes the flag it is on (`screening`) before the next, so related questions stay
+        together even when an answer lowers that flag's urgency."""
+        if self.done:
+            return None
+        groups = self.screen_groups()
+        current = [members for cid, members in groups if cid == screening]
+        pool = current[0] if current else groups[0][1] if groups else list(self.candidates)
+        ranked = sorted(pool, key=lambda f: (-round(self.score(f), 9), self.planner.first_use[f]))
+        return self.question(ranked[0], screening if current else "")
+
+    def question(self, fid: str, screening: str = "") -> Question:
+        """`fid` as a question now (also one asked again after `back`), with its phase."""
+        phase, topic, flag = GOAL, "", ""
+        groups = self.screen_groups()
+        for cid, members in sorted(groups, key=lambda g: g[0] != screening):
+            if fid in members:
+                phase, topic, flag = SCREEN, self.kb.conclusions[cid].label, cid
+                break
+        views = self.candidates.get(fid, [])
+        ordered = sorted(views, key=lambda v: -self.stake(v.rule))
+        return Question(self.kb.findings[fid], phase, topic, flag, self.score(fid),
+                        tuple(v.rule.id for v in ordered), max(self.remaining, 1))
+
+    def why(self, fid: str) -> Why:
+        """The rules and conclusions that depend on `fid`: open ones first, most at stake first."""
+        finding = self.kb.findings[fid]
+        probes = self.planner.probes.get(fid, ())
+        dependents = []
+        open_ids = set()
+        for view in sorted(self.candidates.get(fid, ()), key=lambda v: -self.stake(v.rule)):
+            rule = view.rule
+            open_ids.add(rule.id)
+            outcomes = [(p.value, self.truth(rule.when, {**self.answers, fid: p.value}))
+                        for p in probes]
+            conclusion = self.kb.conclusions.get(rule.concludes) if rule.concludes else None
+            dependents.append(Dependent(
+                rule, conclusion, self.certainty.get(rule.concludes, 0.0), self.stake(rule),
+                tuple(v for v, t in outcomes if t is True), tuple(v for v, t in outcomes if t is False),
+                tuple(f for f in view.candidates if f != fid)))
+        settled = tuple(r for r in self.planner.readers.get(fid, ()) if r.id not in open_ids)
+        return Why(finding, self.question(fid).phase, tuple(dependents), settled)
+
+
+__all__ = ["GOAL", "SCREEN", "STAKE_WEIGHT", "Dependent", "Planner", "Question", "Survey", "Why"]

@@ -1,0 +1,292 @@
+"""One consultation: the answers given so far, going back, and the case file they make.
+
+A session holds the patient block and the findings (from a resumed case file, then from each
+answer), remembers the order of this session's answers so `back` can revise them, and asks the
+planner (`engine.interview`) for the next question after every answer. Age and sex are asked
+as the findings `age` and `sex` but kept in the patient block, as the case-file contract wants.
+No terminal I/O here: `commands/interview.py` does the talking, `bench/` and the tests replay.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine import model as m
+from engine.assessment import Assessment
+from engine.case import PATIENT_FINDINGS, Case, dump_case, parse_case
+from engine.interview import Planner, Question, Survey, Why
+from engine.reasoner import Reasoner
+from engine.values import parse_answer
+from engine.yamlsource import parse_text
+
+PATIENT_ORDER = ("id", "name", "age", "sex", "notes")
+HEADER = "# Written by 'imbalance interview'. A finding set to null was asked and not known.\n"
+
+
+# Words that steer the interview rather than answer it. Checked before the answer itself, so
+# they are never read as a value ('b' stays an answer: bilateral).
+COMMAND_WORDS: dict[str, str] = {
+    "?": "why", "why": "why",
+    "skip": "skip", "s": "skip", "dk": "skip", "don't know": "skip", "not known": "skip",
+    "back": "back", "undo": "back",
+    "quit": "quit", "q": "quit", "exit": "quit",
+    "help": "help", "h": "help",
+}
+_NUMBER_WITH_UNIT = re.compile(r"^\s*([-+]?\d+(?:[.,]\d+)?)\s*(%|[a-z][a-z /]*)?\s*$")
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What a typed line means: a command (why, skip, back, quit, help), an answer with its
+    value, or a line that fits neither, with a hint for asking again."""
+
+    kind: str  # one of COMMAND_WORDS' values, "answer" or "invalid"
+    value: Any = None
+    hint: str = ""
+
+
+def interpret(finding: m.Finding, text: str) -> Reply:
+    """Read one typed line for `finding`; never raises, whatever was typed."""
+    word = " ".join(text.strip().lower().split())
+    if not word:
+        return Reply("invalid", hint=f"type an answer ({answer_words(finding)}), or skip")
+    if word in COMMAND_WORDS and not (finding.type == "enum" and word in finding.values):
+        return Reply(COMMAND_WORDS[word])
+    if finding.type == "number":
+        word = _strip_unit(finding, word)
+    try:
+        return Reply("answer", parse_answer(finding, word))
+    except ValueError as exc:
+        hint = str(exc)
+    if finding.type == "number":
+        try:
+            float(word)
+            hint = f"{word} is out of range; {hint}"
+        except ValueError:
+            if _NUMBER_WITH_UNIT.match(word):
+                hint = f"give the number in {finding.unit}; {hint}"
+    return Reply("invalid", hint=hint)
+
+
+def _strip_unit(finding: m.Finding, word: str) -> str:
+    """'45 years', '9 h', '30%' and '2,5' are numbers with (part of) their unit."""
+    match = _NUMBER_WITH_UNIT.match(word)
+    if not match:
+        return word
+    number, unit = match.group(1).replace(",", "."), (match.group(2) or "").strip()
+    expected = finding.unit.lower()
+    if not unit or expected.startswith(unit) or (unit == "%" and expected.startswith("percent")):
+        return number
+    return word
+
+
+def answer_words(finding: m.Finding) -> str:
+    """The answers a finding takes, as a clinician would type them."""
+    if finding.type == "boolean":
+        return "yes or no"
+    if finding.type == "sided":
+        return "left, right, bilateral, yes (side not known) or no"
+    if finding.type == "enum":
+        return ", ".join(finding.values)
+    return finding.accepts()
+
+
+@dataclass(frozen=True)
+class Step:
+    """One answer given in this session; `skipped` means asked and not known."""
+
+    finding: str
+    value: Any = None
+    skipped: bool = False
+
+
+@dataclass(frozen=True)
+class Raised:
+    """A red flag that an answer has just raised, or made more urgent."""
+
+    flag: Any  # engine.assessment.Reached
+    escalated: bool = False
+
+
+@dataclass
+class Session:
+    """Answers so far and what follows from them; cheap to query after every answer."""
+
+    kb: m.KnowledgeBase
+    reasoner: Reasoner
+    planner: Planner
+    patient: dict[str, Any] = field(default_factory=dict)
+    findings: dict[str, Any] = field(default_factory=dict)
+    noted_unknown: set[str] = field(default_factory=set)  # null in the resumed file
+    description: str = ""
+    expect: dict[str, Any] = field(default_factory=dict)
+    history: list[Step] = field(default_factory=list)
+    pending: str = ""  # a finding to ask again after `back`
+    screened_for: dict[str, str] = field(default_factory=dict)  # finding -> red flag screened
+    _cache: tuple[tuple[Any, ...], Assessment, Survey] | None = field(default=None, repr=False)
+
+    @classmethod
+    def start(cls, kb: m.KnowledgeBase, reasoner: Reasoner, planner: Planner | None = None,
+              case: Case | None = None, noted_unknown: set[str] | None = None) -> Session:
+        """A fresh session, or one resumed from a case (its findings are never asked again)."""
+        session = cls(kb, reasoner, planner or Planner(kb))
+        if case is not None:
+            session.patient = dict(case.patient)
+            session.findings = dict(case.findings)
+            session.description = case.description
+            session.expect = dict(case.expect)
+            session.noted_unknown = set(noted_unknown or ()) - set(case.facts)
+        return session
+
+    # --- state ---------------------------------------------------------------------------
+
+    @property
+    def facts(self) -> dict[str, Any]:
+        """What the rules see: findings plus age and sex from the patient block."""
+        return self.case().facts
+
+    @property
+    def skipped(self) -> set[str]:
+        return {step.finding for step in self.history if step.skipped}
+
+    @property
+    def number(self) -> int:
+        """The number of the question being asked now (1 for the first of this session)."""
+        return len(self.history) + 1
+
+    def case(self, source: str = "interview") -> Case:
+        return Case(source, dict(self.patient), dict(self.findings), self.description,
+                    dict(self.expect))
+
+    def _state(self) -> tuple[Assessment, Survey]:
+        key = (tuple(sorted(self.facts.items(), key=lambda kv: kv[0])), tuple(sorted(self.skipped)))
+        if self._cache is None or self._cache[0] != key:
+            result = self.reasoner.assess(self.case())
+            certainty = {r.id: r.certainty for r in (*result.red_flags, *result.conditions,
+                                                     *result.causes)}
+            urgency = {r.id: r.urgency for r in result.red_flags}
+            survey = self.planner.survey(self.facts, self.skipped, certainty, urgency)
+            self._cache = (key, result, survey)
+        return self._cache[1], self._cache[2]
+
+    def assessment(self) -> Assessment:
+        return self._state()[0]
+
+    def survey(self) -> Survey:
+        return self._state()[1]
+
+    # --- the conversation ----------------------------------------------------------------
+
+    def next_question(self) -> Question | None:
+        """The question to ask now: the one being revised after `back`, else the planner's."""
+        survey = self.survey()
+        last = self.screened_for.get(self.history[-1].finding, "") if self.history else ""
+        question = survey.question(self.pending, last) if self.pending else survey.next_question(last)
+        if question is not None:
+            self.screened_for[question.finding.id] = question.flag
+        return question
+
+    def why(self, fid: str) -> Why:
+        return self.survey().why(fid)
+
+    def answer(self, fid: str, value: Any) -> list[Raised]:
+        """Record an answer (already checked against the finding's type); return the red flags
+        it raised or made more urgent, most urgent first."""
+        before = {flag.id: flag.urgency for flag in self.assessment().red_flags}
+        self._set(fid, value)
+        self.history.append(Step(fid, value))
+        self.pending = ""
+        raised = []
+        for flag in self.assessment().red_flags:
+            old = before.get(flag.id)
+            if old is None or m.urgency_rank(flag.urgency) < m.urgency_rank(old):
+                raised.append(Raised(flag, escalated=old is not None))
+        return raised
+
+    def skip(self, fid: str) -> None:
+        """Asked and not known: never asked again in this session, saved as null."""
+        self._unset(fid)
+        self.history.append(Step(fid, skipped=True))
+        self.pending = ""
+
+    def back(self) -> Step | None:
+        """Undo the last answer of this session and ask that question again."""
+        if not self.history:
+            return None
+        step = self.history.pop()
+        self._unset(step.finding)
+        self.pending = step.finding
+        return step
+
+    def _set(self, fid: str, value: Any) -> None:
+        if fid in PATIENT_FINDINGS:
+            self.patient[fid] = value
+        else:
+            self.findings[fid] = value
+        self.noted_unknown.discard(fid)
+
+    def _unset(self, fid: str) -> None:
+        if fid in PATIENT_FINDINGS:
+            self.patient.pop(fid, None)
+        else:
+            self.findings.pop(fid, None)
+
+    # --- the case file -------------------------------------------------------------------
+
+    def case_text(self) -> str:
+        """The contract's YAML case format; skipped questions are written as null so the file
+        shows they were asked. Description and expectations of a resumed file are kept."""
+        patient = {key: self.patient[key] for key in PATIENT_ORDER if key in self.patient}
+        patient.update((k, v) for k, v in self.patient.items() if k not in patient)
+        findings: dict[str, Any] = dict(self.findings)
+        for fid in sorted(self.noted_unknown | self.skipped):
+            if fid not in self.facts and fid not in PATIENT_FINDINGS:
+                findings.setdefault(fid, None)
+        head = HEADER
+        if self.description:
+            head += f"description: {json.dumps(self.description, ensure_ascii=False)}\n"
+        tail = f"expect: {json.dumps(self.expect, ensure_ascii=False)}\n" if self.expect else ""
+        return head + dump_case(patient, findings) + tail
+
+
+def parse_resumable(text: str, name: str, kb: m.KnowledgeBase) -> tuple[Case, set[str]]:
+    """A case to resume, and the findings it lists as null (asked before, not known)."""
+    case = parse_case(text, name, kb)
+    data = parse_text(text)
+    raw = data.get("findings") if isinstance(data, dict) else None
+    nulls = {str(k) for k, v in raw.items() if v is None} if isinstance(raw, dict) else set()
+    return case, nulls
+
+
+@dataclass(frozen=True)
+class Replay:
+    """An interview answered from a case file: how many questions, and where it ended."""
+
+    questions: int
+    asked: tuple[str, ...]
+    assessment: Assessment
+
+
+def replay(kb: m.KnowledgeBase, reasoner: Reasoner, facts: dict[str, Any],
+           planner: Planner | None = None) -> Replay:
+    """Interview from an empty case, answering each question from `facts` (absent = skip),
+    going on after every red flag. Used by the benchmark and the regression tests."""
+    session = Session.start(kb, reasoner, planner)
+    limit = len(kb.findings)
+    while (question := session.next_question()) is not None:
+        fid = question.finding.id
+        if len(session.history) > limit or any(step.finding == fid for step in session.history):
+            raise RuntimeError(f"the interview asked '{fid}' twice")  # pragma: no cover
+        if fid in facts:
+            session.answer(fid, facts[fid])
+        else:
+            session.skip(fid)
+    return Replay(len(session.history), tuple(s.finding for s in session.history),
+                  session.assessment())
+
+
+__all__ = ["COMMAND_WORDS", "Raised", "Replay", "Reply", "Session", "Step", "answer_words", "interpret",
+           "parse_resumable", "replay"]

@@ -1,0 +1,114 @@
+"""The interview's words: why a question is asked, and a rule's condition with what is known.
+
+Plain text lines (no colour), so the terminal, a piped transcript and the tests read the same.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from typing import Any
+
+from engine import model as m
+from engine.interview import SCREEN, Dependent, Why
+from engine.logic import Evaluator
+from reports.wording import show_value
+
+WIDTH = 88
+SHOWN_RULES = 6  # a WHY names this many rules, then says how many more
+OP_WORDS = {"lt": "<", "le": "≤", "gt": ">", "ge": "≥"}
+
+
+def why_lines(why: Why, kb: m.KnowledgeBase, facts: dict[str, Any]) -> list[str]:
+    """MYCIN's WHY: the open rules this answer can decide, what each would conclude, its
+    condition with what is already known, and which answers make it fire or rule it out."""
+    label = why.finding.label
+    phase = " (red-flag screen)" if why.phase == SCREEN else ""
+    count = len(why.open)
+    out = [f"  Why ask about {label[0].lower()}{label[1:]}{phase}?",
+           f"  The answer can still decide {count} rule{'s' if count != 1 else ''}:"]
+    evaluator = Evaluator(kb)
+    for dep in why.open[:SHOWN_RULES]:
+        out.append(f"  - {dep.rule.title} [{dep.rule.id}]")
+        out.extend(_wrap(effect(dep, kb)))
+        out.extend(_wrap("when: " + describe(kb, dep.rule.when, facts, evaluator)))
+        outcome = []
+        if why.finding.type != "number":  # imagined numbers are not worth printing
+            if dep.fires_on:
+                outcome.append(f"{_answers(dep.fires_on)} makes it fire now")
+            if dep.rules_out_on:
+                outcome.append(f"{_answers(dep.rules_out_on)} rules it out")
+        if outcome:
+            out.append(f"      {'; '.join(outcome)}")
+    if count > SHOWN_RULES:
+        out.append(f"  ... and {count - SHOWN_RULES} more.")
+    if why.settled:
+        names = ", ".join(rule.id for rule in why.settled[:5])
+        more = f" and {len(why.settled) - 5} more" if len(why.settled) > 5 else ""
+        out.append(f"  Already settled by other answers: {names}{more}.")
+    return out
+
+
+def effect(dep: Dependent, kb: m.KnowledgeBase) -> str:
+    """What firing the rule would add, in a clinician's words."""
+    rule = dep.rule
+    if dep.conclusion is None:
+        parts = []
+        if rule.stretch:
+            parts.append("stretch " + ", ".join(kb.muscles[x].label for x in rule.stretch))
+        if rule.strengthen:
+            parts.append("strengthen " + ", ".join(kb.muscles[x].label for x in rule.strengthen))
+        if rule.recommend:
+            parts.append(f"{len(rule.recommend)} recommendation(s)")
+        return "would add advice: " + ("; ".join(parts) or "none")
+    conclusion = dep.conclusion
+    if conclusion.kind == "red_flag":
+        level = rule.urgency or conclusion.urgency
+        return f"would raise the red flag {conclusion.label} ({level}), certainty {rule.certainty:g}"
+    now = f", now {dep.certainty_now:.2f}" if dep.certainty_now else ", not yet suggested"
+    return f"would support the {conclusion.kind} {conclusion.label} (certainty {rule.certainty:g}{now})"
+
+
+def describe(kb: m.KnowledgeBase, cond: m.Cond, facts: dict[str, Any], evaluator: Evaluator) -> str:
+    """A condition in words with what is known: ✓ holds, ✗ does not, ? not known yet."""
+    if isinstance(cond, m.Test):
+        truth = evaluator.test_truth(cond, facts)
+        mark = "?" if truth is None else ("✓" if truth else "✗")
+        return f"{test_words(kb, cond)} {mark}"
+    if isinstance(cond, m.Concluded):
+        target = kb.conclusions.get(cond.conclusion)
+        floor = f" (certainty ≥ {cond.min_certainty:g})" if cond.min_certainty else ""
+        return f"{target.label if target else cond.conclusion} suggested{floor}"
+    if isinstance(cond, m.Not):
+        return f"not ({describe(kb, cond.item, facts, evaluator)})"
+    parts = [describe(kb, item, facts, evaluator) for item in cond.items]
+    if isinstance(cond, m.All):
+        return " and ".join(parts)
+    head = "any of" if isinstance(cond, m.AnyOf) else f"at least {cond.count} of"
+    return f"{head} ({'; '.join(parts)})"
+
+
+def test_words(kb: m.KnowledgeBase, test: m.Test) -> str:
+    """'Fever', 'no fever', 'Leg pain radiating below the knee: bilateral', 'Age > 50 years'."""
+    finding = kb.findings.get(test.finding)
+    label = finding.label if finding else test.finding
+    unit = f" {finding.unit}" if finding and finding.unit else ""
+    if test.op == "eq":
+        if test.value is True:
+            return label
+        if test.value is False:
+            return f"no {label[0].lower()}{label[1:]}"
+        return f"{label}: {show_value(test.value)}"
+    if test.op == "in":
+        return f"{label}: {' or '.join(show_value(v) for v in test.value)}"
+    if test.op == "ne":
+        return f"{label} not {show_value(test.value)}"
+    return f"{label} {OP_WORDS[test.op]} {show_value(test.value)}{unit}"
+
+
+def _wrap(text: str, indent: str = "      ") -> list[str]:
+    return textwrap.wrap(text, WIDTH, initial_indent=indent, subsequent_indent=indent) or [indent]
+
+
+def _answers(values: tuple[Any, ...]) -> str:
+    words = [f"'{show_value(v)}'" for v in values]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + f" or {words[-1]}"

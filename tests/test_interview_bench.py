@@ -1,0 +1,43 @@
+"""The interview benchmark as a regression test: interviewing each example case from nothing,
+answering from its file (absent = skip), reaches what `assess` reaches on the whole file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bench.interview_bench import ROOT, example_cases, main, run_case
+from engine.interview import Planner
+from engine.model import KnowledgeBase
+from engine.reasoner import Reasoner
+
+CASES = example_cases(ROOT / "examples" / "cases")
+
+
+@pytest.fixture(scope="module")
+def planner(kb: KnowledgeBase) -> Planner:
+    return Planner(kb)
+
+
+@pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])
+def test_interview_of_example_case_matches_assess(path: Path, kb: KnowledgeBase, reasoner: Reasoner,
+                                                  planner: Planner) -> None:
+    row = run_case(path, kb, reasoner, planner)
+    assert row.triage_interview == row.triage_assess
+    assert row.top_interview == row.top_assess
+    assert row.same_conclusions, "every conclusion and certainty should match assess"
+    assert 0 < row.questions <= row.vocabulary
+
+
+def test_there_are_example_cases() -> None:
+    assert len(CASES) >= 2
+
+
+def test_bench_prints_a_markdown_table(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([]) == 0
+    out = capsys.readouterr().out
+    assert "| case | triage (assess / interview) |" in out
+    for path in CASES:
+        assert f"| {path.name} |" in out
+    assert f"**total ({len(CASES)} cases)**" in out and "Mean share of the vocabulary asked" in out

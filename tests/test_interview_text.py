@@ -1,0 +1,43 @@
+"""The words of a WHY: a condition read aloud with what is already known."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from engine.logic import Evaluator
+from engine.reasoner import Reasoner
+from engine.session import Session
+from reports.interview_text import describe, why_lines
+from tests.interview_support import CLINIC, rules_kb
+
+
+def test_conditions_read_aloud_with_marks(tmp_path: Path) -> None:
+    kb = rules_kb(tmp_path / "layer", CLINIC)
+    facts = {"low_back_pain": True, "night_pain": False, "age": 61}
+    said = {rule.id: describe(kb, rule.when, facts, Evaluator(kb)) for rule in kb.rules}
+    assert said["t_cancer_cluster"] == ("Low back pain ✓ and at least 2 of (Unexplained weight loss ?; "
+                                        "Night pain ✗; Age > 50 years ✓)")
+    assert said["t_piriformis"] == ("Buttock pain ? and Pain worse sitting ? and not (Positive "
+                                    "straight leg raise ?)")
+    assert said["t_ces_bilateral"] == ("Low back pain ✓ and Leg pain radiating below the knee: "
+                                       "bilateral ?")
+    assert said["t_weak"] == ("Iliotibial band syndrome suggested (certainty ≥ 0.5) and Weak hip "
+                              "abductors ?")
+    assert said["t_sitting_advice"] == "Sitting time ≥ 8 hours per day ? and Low back pain ✓"
+
+
+def test_why_lines_list_open_rules_then_settled_ones(tmp_path: Path) -> None:
+    kb = rules_kb(tmp_path / "layer", CLINIC)
+    session = Session.start(kb, Reasoner(kb))
+    session.answer("low_back_pain", True)
+    session.answer("history_of_cancer", False)
+    lines = why_lines(session.why("night_pain"), kb, session.facts)
+    assert lines[0] == "  Why ask about night pain (red-flag screen)?"
+    assert lines[1] == "  The answer can still decide 1 rule:"
+    assert lines[2] == "  - Two or more cancer pointers with back pain [t_cancer_cluster]"
+    assert lines[3] == ("      would raise the red flag Possible spinal malignancy (soon), "
+                        "certainty 0.4")
+    advice = why_lines(session.why("sitting_hours_per_day"), kb, session.facts)
+    assert "      would add advice: stretch Iliopsoas (hip flexor)" in advice
+    settled = why_lines(session.why("progressive_neurological_deficit"), kb, session.facts)
+    assert settled[-1] == "  Already settled by other answers: t_mscc."

@@ -1,0 +1,182 @@
+"""`imbalance interview` end to end in a real terminal: tmux runs it, the test reads the screen
+the way a clinician would and types the answers of an example case (absent findings: skip).
+
+The driver does not know the questions in advance: it reads each question's label off the
+screen, so these tests hold whatever the shipped rule base asks. Skipped when tmux is missing.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shlex
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from engine.case import load_case
+from engine.loader import load_kb
+from tests.conftest import ROOT, SCRIPT
+from tests.interview_support import typed
+
+pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+
+TIMEOUT = 20.0
+_ids = itertools.count()
+
+
+class Terminal:
+    """One tmux server of our own (its own socket), running one command in a 110x50 pane."""
+
+    def __init__(self, command: str, cwd: Path) -> None:
+        self.socket = f"imbalance-test-{os.getpid()}-{next(_ids)}"
+        env = {k: v for k, v in os.environ.items() if k != "TMUX"}
+        self._tmux("-f", "/dev/null", "new-session", "-d", "-s", "t", "-x", "110", "-y", "50",
+                   f"cd {shlex.quote(str(cwd))} && {command}; echo \"[exited $?]\"; sleep 300",
+                   env=env)
+
+    def _tmux(self, *args: str, env: dict[str, str] | None = None) -> str:
+        proc = subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True, text=True,
+                              env=env, timeout=10, check=True)
+        return proc.stdout
+
+    def screen(self) -> str:
+        """Everything shown so far, scrollback included, as plain text."""
+        return self._tmux("capture-pane", "-p", "-J", "-S", "-", "-t", "t")
+
+    def type(self, text: str) -> None:
+        if text:
+            self._tmux("send-keys", "-t", "t", "-l", text)
+        self._tmux("send-keys", "-t", "t", "Enter")
+
+    def wait_for(self, predicate: Any, what: str) -> str:
+        deadline = time.monotonic() + TIMEOUT
+        while time.monotonic() < deadline:
+            text = self.screen()
+            if predicate(text):
+                return text
+            time.sleep(0.05)
+        raise AssertionError(f"timed out waiting for {what}; the screen shows:\n{self.screen()}")
+
+    def close(self) -> None:
+        subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True, timeout=10)
+        folder = Path(os.environ.get("TMUX_TMPDIR", "/tmp")) / f"tmux-{os.getuid()}"
+        (folder / self.socket).unlink(missing_ok=True)
+
+
+@pytest.fixture
+def terminal() -> Iterator[Any]:
+    opened: list[Terminal] = []
+
+    def start(*args: str, cwd: Path = ROOT) -> Terminal:
+        term = Terminal(" ".join(shlex.quote(a) for a in (str(SCRIPT), *args)), cwd)
+        opened.append(term)
+        return term
+
+    yield start
+    for term in opened:
+        term.close()
+
+
+def lines(text: str) -> list[str]:
+    return [line.rstrip() for line in text.splitlines()]
+
+
+def prompts(text: str) -> int:
+    """How many times the program has waited for a line so far."""
+    return sum(1 for line in lines(text) if line.startswith(">") or "[Y/n]" in line or "[y/N]" in line)
+
+
+def waiting(text: str, answered: int) -> bool:
+    shown = [line for line in lines(text) if line.strip()]
+    if shown and shown[-1].startswith("[exited"):
+        return True
+    if not shown or prompts(text) <= answered:
+        return False
+    return shown[-1] == ">" or shown[-1].endswith(("[Y/n]", "[y/N]"))
+
+
+def current_label(text: str) -> str:
+    rows = lines(text)
+    at = max(i for i, line in enumerate(rows) if line.startswith("Question "))
+    return rows[at + 1].strip()
+
+
+def drive(term: Terminal, facts: dict[str, Any], extra: dict[int, list[str]] | None = None) -> str:
+    """Answer every question from `facts` until the program exits; `extra` types more lines
+    (?, back) before the answer to the N-th question shown. Returns the final screen."""
+    labels = {f.label: f.id for f in load_kb().findings.values()}
+    answered = 0
+    shown_questions = 0
+    while True:
+        text = term.wait_for(lambda t, n=answered: waiting(t, n), f"prompt {answered + 1}")
+        last = [line for line in lines(text) if line.strip()][-1]
+        if last.startswith("[exited"):
+            return text
+        if last.endswith("[Y/n]"):
+            assert "Do now:" in text
+            term.type("y")
+            answered += 1
+            continue
+        number = sum(1 for line in lines(text) if line.startswith("Question "))
+        if number > shown_questions:
+            shown_questions = number
+            for line in (extra or {}).pop(number, []):
+                term.type(line)
+                answered += 1
+                text = term.wait_for(lambda t, n=answered: waiting(t, n), f"reply to {line!r}")
+        fid = labels[current_label(text)]
+        term.type(typed(facts[fid]) if fid in facts else "skip")
+        answered += 1
+
+
+def test_red_flag_case_in_a_terminal(terminal, tmp_path: Path) -> None:
+    case = load_case(str(ROOT / "examples/cases/cauda_equina_emergency.yaml"), load_kb())
+    out = tmp_path / "ces.yaml"
+    term = terminal("interview", "--save", str(out))
+    first = term.wait_for(lambda t: waiting(t, 0), "the first question")
+    header = next(line for line in lines(first) if line.startswith("Question 1 "))
+    assert header.startswith("Question 1 of at most ") and "Red-flag screen: " in header
+    assert any(line.strip().startswith("Answer: yes or no") and "? why · skip · back · quit" in line
+               for line in lines(first))
+    screen = drive(term, case.facts, extra={1: ["?"]})
+    assert "(red-flag screen)?" in screen and "The answer can still decide" in screen
+    rows = lines(screen)
+    banner = next(i for i, line in enumerate(rows) if "RED FLAG [EMERGENCY] Suspected cauda equina "
+                  "syndrome (raised)" in line)
+    assert rows[banner + 1].strip().startswith("Do now:")
+    assert any(line.startswith("Go on with the interview? [Y/n] y") for line in rows[banner:])
+    assert "Interview complete after" in screen and "Triage: EMERGENCY" in screen
+    assert f"Saved answers to {out}." in screen and "[exited 0]" in screen
+    assert load_case(str(out), load_kb()).facts.items() <= case.facts.items()
+
+
+def test_benign_case_in_a_terminal_with_back(terminal, tmp_path: Path) -> None:
+    case = load_case(str(ROOT / "examples/cases/runner_it_band.yaml"), load_kb())
+    out = tmp_path / "runner.yaml"
+    term = terminal("interview", "--save", str(out))
+    screen = drive(term, case.facts, extra={3: ["back"]})
+    assert "Back to the previous question (" in screen
+    assert "RED FLAG" not in screen
+    assert "Triage: ROUTINE" in screen and "Iliotibial band syndrome" in screen
+    assert f"  imbalance report {out} -o report.html" in screen
+    assert "[exited 0]" in screen
+    numbers = [int(line.split()[1]) for line in lines(screen) if line.startswith("Question ")]
+    assert numbers[:4] == [1, 2, 3, 2]  # back re-asks question 2
+
+
+def test_replacing_a_file_asks_first_on_a_terminal(terminal, tmp_path: Path) -> None:
+    out = tmp_path / "taken.yaml"
+    out.write_text("findings: {fever: true}\n", encoding="utf-8")
+    term = terminal("interview", "--save", str(out))
+    screen = term.wait_for(lambda t: "[y/N]" in t, "the confirmation")
+    assert f"'{out}' already exists. Replace it with this interview's answers? [y/N]" in screen
+    term.type("n")
+    screen = term.wait_for(lambda t: "[exited" in t, "the program to exit")
+    assert f"error: left '{out}' unchanged" in screen and "[exited 2]" in screen
+    assert out.read_text(encoding="utf-8") == "findings: {fever: true}\n"
