@@ -30,7 +30,8 @@ def check_references(kb: m.KnowledgeBase) -> list[Problem]:
     for finding in kb.findings.values():
         if finding.id in SCHEMA_RESERVED:
             problems.append(Problem(finding.location, f"'{finding.id}' is a reserved word of the "
-                                    "rule language and cannot name a finding", key="id"))
+                                    "rule language and cannot name a finding", "choose another id",
+                                    key="id", code="reserved_word"))
     for rule in kb.rules:
         problems.extend(_check_rule(kb, rule))
     for rec in kb.recommendations.values():
@@ -113,7 +114,13 @@ def check_case_test(kb: m.KnowledgeBase, test: m.CaseTest) -> list[Problem]:
         elif value is not None and check_value(finding, value):
             out.append(Problem(test.location, f"'{fid}' {check_value(finding, value)}", key=fid,
                                code="value_out_of_type"))
-    rule_ids = {r.id for r in kb.rules}
+    for key, value in test.patient:
+        finding = kb.findings.get(key)
+        if finding is not None and value is not None and check_value(finding, value):
+            out.append(Problem(test.location, f"patient '{key}' {check_value(finding, value)}",
+                               key=key, code="value_out_of_type"))
+    # a test may name a rule a clinic layer switched off; `kb test` then skips it with the reason
+    rule_ids = {r.id for r in kb.rules} | {d.rule for d in kb.disabled}
     exp = test.expect
     for rid in (*exp.fires, *exp.not_fires):
         if rid not in rule_ids:

@@ -86,9 +86,30 @@ def _convert(node: yaml.Node) -> Any:
         raise YamlSyntaxError(node.start_mark.line + 1, str(exc).splitlines()[0]) from None
 
 
+MAX_DEPTH = 64  # nesting deeper than this is never a real rule or case file
+
+
+def _refuse_aliases_and_deep_nesting(text: str) -> None:
+    """Stream the parser's events first: aliases (`*name`) can expand exponentially or refer to
+    themselves, and very deep nesting overflows the composer, so both are refused up front."""
+    depth = 0
+    for event in yaml.parse(text, Loader=_Loader):
+        if isinstance(event, yaml.AliasEvent):
+            raise YamlSyntaxError(event.start_mark.line + 1, f"aliases ('*{event.anchor}') are not "
+                                  "supported; files hold plain data only, write the value out")
+        if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise YamlSyntaxError(event.start_mark.line + 1,
+                                      f"nested more than {MAX_DEPTH} levels deep")
+        elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+            depth -= 1
+
+
 def parse_text(text: str) -> Any:
     """Parse one YAML/JSON document into plain values with line information."""
     try:
+        _refuse_aliases_and_deep_nesting(text)
         node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
