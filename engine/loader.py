@@ -148,13 +148,15 @@ def _load_file(path: Path, layer: int, acc: _Collected, problems: list[Problem],
             return order, None
         data = parse_text(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError:
-        problems.append(Problem(Location(shown), "not UTF-8 text", "save the file as UTF-8"))
+        problems.append(Problem(Location(shown), "not UTF-8 text", "save the file as UTF-8",
+                                code="yaml"))
         return order, None
     except OSError as exc:
         problems.append(Problem(Location(shown), f"cannot read the file: {exc.strerror}"))
         return order, None
     except YamlSyntaxError as exc:
-        problems.append(Problem(Location(shown, exc.line), f"malformed YAML: {exc.reason}"))
+        problems.append(Problem(Location(shown, exc.line), f"malformed YAML: {exc.reason}",
+                                code="yaml"))
         return order, None
     reader = schema.Reader(shown, problems)
     if data is None:

@@ -216,7 +216,7 @@ def read_conclusion(r: Reader, entry: LineDict, kind: str) -> m.Conclusion | Non
     if kind == "red_flag" and "action" not in entry:
         r.error(r.at(entry), f"{what} is missing 'action': what to do now, in plain words",
                 "for example 'action: Send the patient to the emergency department now.'",
-                "action", code="red_flag_action")
+                "action", code="missing_action")
     ident = r.ident(entry, what)
     urgency = r.choice(entry, "urgency", m.URGENCIES, what, "emergency") if kind == "red_flag" else ""
     actions: list[tuple[str, str]] = []
@@ -236,7 +236,7 @@ def read_conclusion(r: Reader, entry: LineDict, kind: str) -> m.Conclusion | Non
         else:
             r.error(r.at(entry, "action"),
                     f"'action' of {what} must say what to do now, as text or per urgency", key="action",
-                    code="red_flag_action")
+                    code="missing_action")
     if not ident:
         return None
     return m.Conclusion(ident, kind, r.text(entry, "label", what, ident),
