@@ -230,6 +230,16 @@ class CaseTest:
     expect: Expectation
     location: Location
     todo: str = ""
+    lines: tuple[tuple[str, int], ...] = ()  # ("expect.triage", 12), ("findings.fever", 4), ...
+
+    def where(self, key: str) -> Location:
+        """The line of `key` (e.g. 'expect.fires'), or of the nearest enclosing key, or the test."""
+        table = dict(self.lines)
+        while key:
+            if key in table:
+                return Location(self.location.path, table[key])
+            key = key.rpartition(".")[0]
+        return self.location
 
 
 @dataclass(frozen=True)

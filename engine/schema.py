@@ -20,6 +20,14 @@ SECTIONS = (
     "recommendations", "sources", "rules", "tests", "disable",
 )
 RESERVED = ("all", "any", "not", "at_least", "of", "concluded", "min_certainty")
+# What authors write by habit, mapped to the operator they mean (for did-you-mean only).
+OPERATOR_ALIASES = {
+    ">": "gt", ">=": "ge", "<": "lt", "<=": "le", "=": "eq", "==": "eq", "!=": "ne",
+    "greater_than": "gt", "more_than": "gt", "above": "gt", "over": "gt", "less_than": "lt",
+    "below": "lt", "under": "lt", "at_least": "ge", "min": "ge", "minimum": "ge", "at_most": "le",
+    "max": "le", "maximum": "le", "equals": "eq", "is": "eq", "not": "ne", "not_equal": "ne",
+    "one_of": "in", "any_of": "in",
+}
 ID_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789_")
 
 
@@ -422,8 +430,10 @@ def read_condition(r: Reader, raw: Any, where: Location) -> m.Cond | None:
         tests: list[m.Cond] = []
         for op, operand in value.items():
             if op not in m.OPERATORS:
+                alias = OPERATOR_ALIASES.get(str(op).lower())
+                hint = f"did you mean '{alias}'?" if alias else did_you_mean(str(op), m.OPERATORS)
                 r.error(r.at(value, op), f"unknown operator '{op}' for '{key}'",
-                        did_you_mean(op, m.OPERATORS) or f"operators: {', '.join(m.OPERATORS)}", op)
+                        hint or f"operators: {', '.join(m.OPERATORS)}", str(op))
                 continue
             if op == "in" and not isinstance(operand, list):
                 r.error(r.at(value, op), f"'in' for '{key}' takes a list of values", key=op)
@@ -501,13 +511,32 @@ def read_case_test(r: Reader, entry: LineDict) -> m.CaseTest | None:
     if not name:
         return None
     return m.CaseTest(name, tuple(findings.items()), tuple(patient.items()), expect, r.at(entry),
-                      r.text(entry, "todo", what, ""))
+                      r.text(entry, "todo", what, ""), _key_lines(entry))
+
+
+def _key_lines(entry: LineDict) -> tuple[tuple[str, int], ...]:
+    """Where each key of a case test stands, so problems and failures point at their own line."""
+    out: list[tuple[str, int]] = [(key, entry.line_of(key)) for key in entry]
+    for block in ("findings", "patient", "expect"):
+        value = entry.get(block)
+        if isinstance(value, LineDict):
+            out.extend((f"{block}.{key}", value.line_of(key)) for key in value)
+    expect = entry.get("expect")
+    present = expect.get("present") if isinstance(expect, LineDict) else None
+    if isinstance(present, LineDict):
+        out.extend((f"expect.present.{key}", present.line_of(key)) for key in present)
+    return tuple(out)
 
 
 def read_disable(r: Reader, entry: LineDict) -> m.Disabled | None:
     what = f"disable entry '{entry.get('rule', '?')}'"
-    r.keys(entry, ("rule", "reason"), ("rule", "reason"), what)
+    r.keys(entry, ("rule", "reason"), ("rule",), what)
     rule = entry.get("rule")
+    if "rule" in entry and not isinstance(rule, str):
+        r.error(r.at(entry, "rule"), f"'rule' of {what} must be one rule id", key="rule")
+    if "reason" not in entry:
+        r.error(r.at(entry), f"switching off rule '{rule}' needs a stated 'reason'",
+                "add 'reason: ...' saying why your clinic does not use it; reports show it", "reason")
     reason = r.text(entry, "reason", what, "")
     if not isinstance(rule, str) or not reason:
         return None
