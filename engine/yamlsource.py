@@ -115,7 +115,8 @@ def parse_text(text: str) -> Any:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 0
         reason = exc.problem or exc.context or "malformed YAML"
-        raise YamlSyntaxError(line, reason) from None
+        # an error found at the end of the stream is reported on the last line, not past it
+        raise YamlSyntaxError(min(line, max(1, len(text.splitlines()))), reason) from None
     except yaml.YAMLError as exc:
         raise YamlSyntaxError(0, str(exc).splitlines()[0] if str(exc) else "malformed YAML") from None
     if node is None:
