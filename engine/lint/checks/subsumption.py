@@ -74,5 +74,7 @@ class Subsumed(Check):
                        f" it also concludes '{specific.concludes}', whenever it fires '{general.id}' "
                        f"fires too, and its certainty {specific.certainty:g} is not higher than "
                        f"{general.certainty:g}")
-            hint = f"raise its certainty above {general.certainty:g}, merge the two, or delete it"
+            hint = (f"raise its certainty above {general.certainty:g} or merge the two; if it "
+                    f"deliberately adds support on top of '{general.id}', say so with "
+                    "'lint: {subsumed: why}'")
         return self.issue(Subject("rule", specific.id), specific.location, message, hint, "when")
