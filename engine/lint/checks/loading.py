@@ -9,7 +9,8 @@ from engine.lint.base import Check
 
 class Yaml(Check):
     id = "yaml"
-    description = "The file is not well-formed YAML (or not UTF-8, or uses aliases or deep nesting)."
+    description = ("The file is not well-formed YAML (or not UTF-8, or an alias loops or expands "
+                   "too far, or nesting is deeper than 64).")
     severity = "error"
     stage = "load"
 
