@@ -23,10 +23,12 @@ FORMATS = ("text", "json")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
               help="text: one 'path:line: severity: message (suggestion) [check]' per problem; "
                    "json: one object for scripts.")
+@click.option("-v", "--verbose", is_flag=True,
+              help="Also list the issues switched off with 'lint:', with their reasons.")
 @click.option("--list-checks", is_flag=True, help="List every check with its id, severity and "
               "description, then exit.")
 @click.pass_context
-def lint(ctx: click.Context, fmt: str, list_checks: bool) -> None:
+def lint(ctx: click.Context, fmt: str, verbose: bool, list_checks: bool) -> None:
     """Check the rule files; exit 1 when problems are found.
 
     Switch a check off for one rule (or finding, conclusion, muscle, recommendation, source)
@@ -40,7 +42,7 @@ def lint(ctx: click.Context, fmt: str, list_checks: bool) -> None:
     if fmt == "json":
         click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
     else:
-        click.echo("\n".join(report.lines()))
+        click.echo("\n".join(report.lines(show_switched_off=verbose)))
     ctx.exit(report.exit_code)
 
 

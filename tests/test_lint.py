@@ -296,6 +296,9 @@ def test_switching_a_check_off_with_a_reason(write_files: Write) -> None:
     assert [(s.issue.check, s.reason) for s in report.switched_off] == [
         ("stretch_and_strengthen", "Eccentric loading lengthens and strengthens.")]
     assert "1 issue switched off with a reason" in report.summary()
+    assert report.lines(show_switched_off=True)[0].endswith(
+        "switched off: rule 'mixed' both stretches and strengthens 'hams' [stretch_and_strengthen] "
+        "because: Eccentric loading lengthens and strengthens.")
 
 
 def test_switching_off_on_a_vocabulary_entry(write_files: Write) -> None:

@@ -101,6 +101,14 @@ def test_disabling_the_only_rule_of_a_red_flag_is_flagged_by_lint(tmp_path: Path
         "('infection_fever')"]
 
 
+def test_reading_a_conclusion_only_disabled_rules_reach(tmp_path: Path) -> None:
+    clinic = layer(tmp_path, "clinic", "disable:\n  - {rule: chronic_back_pain, reason: Own rule.}\n")
+    report = lint(load_layers((MINI, clinic)), only=("never_fires",))
+    assert [p.message for p in report.problems] == [
+        "rule 'weakness_in_older_chronic' can never fire: 'chronic_pain' is concluded only by rules "
+        "a layer disabled ('chronic_back_pain')"]
+
+
 def test_case_tests_may_name_a_disabled_rule(tmp_path: Path) -> None:
     clinic = layer(tmp_path, "clinic", "disable:\n  - {rule: infection_fever, reason: Own triage.}\n")
     assert load_layers((MINI, clinic)).errors == []  # mini's tests name infection_fever

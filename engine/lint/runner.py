@@ -64,9 +64,13 @@ class LintReport:
                           if part)
         return f"kb lint: {found} in {_plural(self.files, 'file')} ({size}){off}"
 
-    def lines(self) -> list[str]:
-        """`path:line: severity: message (suggestion) [check]`, then the summary."""
+    def lines(self, show_switched_off: bool = False) -> list[str]:
+        """`path:line: severity: message (suggestion) [check]`, then the summary; optionally
+        the issues switched off on purpose, for review, each with its stated reason."""
         out = [f"{p.render(with_severity=True)} [{p.code}]" for p in self.problems]
+        if show_switched_off:
+            out += [f"{s.issue.problem.location}: switched off: {s.issue.problem.message} "
+                    f"[{s.issue.check}] because: {s.reason}" for s in self.switched_off]
         return [*out, self.summary()]
 
     def to_dict(self) -> dict[str, Any]:

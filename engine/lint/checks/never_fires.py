@@ -35,6 +35,11 @@ def _why_not_concluded(leaf: m.Concluded, positive: bool, ctx: LintContext) -> s
     top = ctx.ceiling.get(leaf.conclusion, 0.0)
     producers = [r for r in ctx.kb.rules if r.concludes == leaf.conclusion]
     if top <= 0 and not producers:
+        off = [rid for rid, rule in ctx.loaded.disabled_rules.items()
+               if rule.concludes == leaf.conclusion]
+        if off:
+            names = ", ".join(f"'{rid}'" for rid in off)
+            return f"'{leaf.conclusion}' is concluded only by rules a layer disabled ({names})"
         return f"no rule concludes '{leaf.conclusion}'"
     if top <= 0:
         names = ", ".join(f"'{r.id}'" for r in producers)
