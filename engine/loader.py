@@ -1,12 +1,15 @@
 """Load knowledge-base folders into one `KnowledgeBase`, collecting every problem.
 
 The shipped `kb/` is always the first layer; each `--kb DIR` adds a layer on top. A layer may
-add entries and switch off shipped rules with a stated reason, but never silently replace one.
+add entries and switch off an earlier layer's rule with a stated reason (`disable:`), but never
+silently replace one: a repeated id is an error that points at both places. Lint and `kb show`
+need the definitions of switched-off rules too, so `load_layers` returns them beside the KB.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +20,7 @@ from engine.suggest import did_you_mean
 from engine.yamlsource import LineDict, YamlSyntaxError, parse_text
 
 _HERE = Path(__file__).resolve().parent
+MAX_FILE_BYTES = 2_000_000  # a rule file this large is a mistake (a data dump), not rules
 
 
 def shipped_kb_dir() -> Path:
@@ -47,10 +51,28 @@ class _Collected:
     disabled: list[m.Disabled] = field(default_factory=list)
     layers: list[m.Layer] = field(default_factory=list)
     seen: dict[str, Location] = field(default_factory=dict)
+    meta_at: Location | None = None
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """Everything a load produced: the KB, every problem, and the definitions of the rules a
+    layer switched off (keyed by rule id), which the KB itself no longer holds."""
+
+    kb: m.KnowledgeBase
+    problems: tuple[Problem, ...]
+    disabled_rules: dict[str, m.Rule]
+    files: tuple[str, ...]
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
 
 
 def kb_files(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+    """The .yaml/.yml files under `folder`, in a stable order; hidden folders are skipped."""
+    return sorted(p for p in folder.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file()
+                  and not any(part.startswith(".") for part in p.relative_to(folder).parts))
 
 
 def load_kb(extra: tuple[str | Path, ...] = (), *, strict: bool = True) -> m.KnowledgeBase:
@@ -64,47 +86,77 @@ def load_kb(extra: tuple[str | Path, ...] = (), *, strict: bool = True) -> m.Kno
 
 def load_kb_collecting(extra: tuple[str | Path, ...] = ()) -> tuple[m.KnowledgeBase, list[Problem]]:
     """Load everything that can be loaded and return it with every problem found."""
+    loaded = load_layers((shipped_kb_dir(), *extra))
+    return loaded.kb, list(loaded.problems)
+
+
+def load_layers(folders: Sequence[str | Path]) -> Loaded:
+    """Load `folders` in order, the first one as the base layer (normally the shipped `kb/`).
+
+    Raises InputError only for a folder that does not exist (bad usage); every problem inside
+    the files is collected and returned.
+    """
     from engine.references import check_references
 
-    folders = [shipped_kb_dir()]
-    for raw in extra:
+    paths: list[Path] = []
+    seen: dict[Path, str] = {}
+    for raw in folders:
         folder = Path(raw)
         if not folder.is_dir():
             raise InputError(f"knowledge-base folder '{raw}' does not exist or is not a folder",
                              key="--kb")
-        folders.append(folder)
+        real = folder.resolve()
+        if real in seen:
+            raise InputError(f"knowledge-base folder '{raw}' is given twice (also as '{seen[real]}')",
+                             key="--kb", suggestion="give each folder once")
+        seen[real] = str(raw)
+        paths.append(folder)
     problems: list[Problem] = []
     acc = _Collected()
     order = 0
-    for layer_index, folder in enumerate(folders):
+    shown_files: list[str] = []
+    for layer_index, folder in enumerate(paths):
         files = kb_files(folder)
         layer = m.Layer(display_path(folder), folder.name, "")
+        acc.meta_at = None
         if not files and layer_index > 0:
             problems.append(Problem(Location(display_path(folder)), "no .yaml rule files in this "
-                                    "knowledge-base folder", severity="warning", code="empty_layer"))
+                                    "knowledge-base folder", "rule files end in .yaml",
+                                    severity="warning", code="empty_layer"))
         for path in files:
-            order, meta = _load_file(path, layer_index, acc, problems, order)
+            shown_files.append(display_path(path))
+            order, meta = _load_file(path, layer_index, acc, problems, order, layer.path)
             if meta is not None:
                 layer = m.Layer(display_path(folder), *meta)
         acc.layers.append(layer)
-    rules = _apply_disabled(acc, problems)
+    rules, switched_off = _apply_disabled(acc, problems)
     kb = m.KnowledgeBase(acc.findings, acc.conclusions, acc.muscles, acc.recommendations,
                          acc.sources, tuple(rules), tuple(acc.tests), tuple(acc.disabled),
                          tuple(acc.layers))
     problems.extend(check_references(kb))
-    return kb, problems
+    return Loaded(kb, tuple(problems), switched_off, tuple(shown_files))
 
 
 def _load_file(path: Path, layer: int, acc: _Collected, problems: list[Problem],
-               order: int) -> tuple[int, tuple[str, str] | None]:
+               order: int, layer_path: str) -> tuple[int, tuple[str, str] | None]:
     shown = display_path(path)
     try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            problems.append(Problem(Location(shown), f"file is larger than {MAX_FILE_BYTES:,} bytes; "
+                                    "a rule file holds a few hundred entries at most",
+                                    "split it into several files"))
+            return order, None
         data = parse_text(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError:
-        problems.append(Problem(Location(shown), "not UTF-8 text"))
+        problems.append(Problem(Location(shown), "not UTF-8 text", "save the file as UTF-8",
+                                code="yaml"))
+        return order, None
+    except OSError as exc:
+        problems.append(Problem(Location(shown), f"cannot read the file: {exc.strerror}"))
         return order, None
     except YamlSyntaxError as exc:
-        problems.append(Problem(Location(shown, exc.line), f"malformed YAML: {exc.reason}"))
+        problems.append(Problem(Location(shown, exc.line), f"malformed YAML: {exc.reason}",
+                                code="yaml"))
         return order, None
     reader = schema.Reader(shown, problems)
     if data is None:
@@ -123,6 +175,12 @@ def _load_file(path: Path, layer: int, acc: _Collected, problems: list[Problem],
                          f"sections: {', '.join(schema.SECTIONS)}", section)
             continue
         if section == "knowledge_base":
+            if acc.meta_at is not None:
+                reader.error(where, "'knowledge_base' is given twice in one folder (also at "
+                             f"{acc.meta_at})", "keep one 'knowledge_base:' section per folder",
+                             "knowledge_base", "duplicate_id")
+                continue
+            acc.meta_at = where
             meta = _read_meta(reader, body, where)
             continue
         if section == "disable" and layer == 0:
@@ -135,7 +193,7 @@ def _load_file(path: Path, layer: int, acc: _Collected, problems: list[Problem],
             if not isinstance(entry, dict):
                 reader.error(item_at, f"each item of '{section}' must be a mapping (key: value lines)")
                 continue
-            order = _add_entry(reader, section, entry, acc, order)
+            order = _add_entry(reader, section, entry, acc, order, layer_path)
     return order, meta
 
 
@@ -149,7 +207,7 @@ def _read_meta(reader: schema.Reader, body: Any, where: Location) -> tuple[str, 
 
 
 def _add_entry(reader: schema.Reader, section: str, entry: LineDict, acc: _Collected,
-               order: int) -> int:
+               order: int, layer_path: str) -> int:
     item: Any
     if section == "findings":
         item = read = schema.read_finding(reader, entry)
@@ -169,6 +227,8 @@ def _add_entry(reader: schema.Reader, section: str, entry: LineDict, acc: _Colle
         target = acc.sources
     elif section == "rules":
         item = read = schema.read_rule(reader, entry, order)
+        if item is not None:
+            item = replace(item, layer=layer_path)
         order += 1
         target = acc.rules
     elif section == "tests":
@@ -186,21 +246,42 @@ def _add_entry(reader: schema.Reader, section: str, entry: LineDict, acc: _Colle
     group = "conclusion" if section in ("red_flags", "conditions", "causes") else section
     key = f"{group}:{item.id}"
     if key in acc.seen:
-        reader.error(item.location, f"duplicate id '{item.id}' (already defined at {acc.seen[key]})",
-                     "ids must be unique across all knowledge-base folders; use 'disable:' in a "
-                     "clinic layer to switch off a shipped rule", code="duplicate_id")
+        what = {"conclusion": "conclusion", "findings": "finding", "muscles": "muscle",
+                "recommendations": "recommendation", "sources": "source", "rules": "rule"}[group]
+        hint = ("ids must be unique across all knowledge-base folders; to replace a shipped rule, "
+                f"switch it off with 'disable: [{{rule: {item.id}, reason: ...}}]' and add yours "
+                "under a new id") if group == "rules" else (
+                "ids must be unique across all knowledge-base folders; choose a new id")
+        reader.error(item.location, f"duplicate id '{item.id}': a {what} with this id is already "
+                     f"defined at {acc.seen[key]}", hint, "id", code="duplicate_id")
         return order
     acc.seen[key] = item.location
     target[item.id] = item
     return order
 
 
-def _apply_disabled(acc: _Collected, problems: list[Problem]) -> list[m.Rule]:
-    off = {}
+def _apply_disabled(acc: _Collected, problems: list[Problem]) -> tuple[list[m.Rule], dict[str, m.Rule]]:
+    """Switch off the rules named under `disable:`; a rule can only be switched off by a later
+    layer than its own, once, and must exist."""
+    off: dict[str, m.Disabled] = {}
     for entry in acc.disabled:
-        if entry.rule not in acc.rules:
+        rule = acc.rules.get(entry.rule)
+        if rule is None:
             problems.append(Problem(entry.location, f"cannot disable unknown rule '{entry.rule}'",
                                     did_you_mean(entry.rule, acc.rules), key="rule",
                                     code="unknown_reference"))
+            continue
+        if entry.rule in off:
+            problems.append(Problem(entry.location, f"rule '{entry.rule}' is already disabled at "
+                                    f"{off[entry.rule].location}", "disable a rule once",
+                                    key="rule", code="duplicate_id"))
+            continue
+        here = entry.location.path
+        if rule.layer and (here == rule.layer or here.startswith(rule.layer.rstrip("/") + "/")):
+            problems.append(Problem(entry.location, f"rule '{entry.rule}' is defined in this same "
+                                    f"folder ({rule.location}); delete it instead of disabling it",
+                                    key="rule", code="schema"))
+            continue
         off[entry.rule] = entry
-    return [rule for rule in acc.rules.values() if rule.id not in off]
+    kept = [rule for rule in acc.rules.values() if rule.id not in off]
+    return kept, {rid: acc.rules[rid] for rid in off}

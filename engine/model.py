@@ -42,6 +42,7 @@ class Finding:
     maximum: float | None = None
     values: tuple[str, ...] = ()
     help: str = ""
+    lint_off: tuple[tuple[str, str], ...] = ()  # (check id, reason): lint checks switched off
 
     def accepts(self) -> str:
         """Human description of the values this finding takes, for hints and messages."""
@@ -72,6 +73,7 @@ class Conclusion:
     location: Location
     urgency: str = ""
     actions: tuple[tuple[str, str], ...] = ()
+    lint_off: tuple[tuple[str, str], ...] = ()  # (check id, reason): lint checks switched off
 
     def action_for(self, urgency: str) -> str:
         """What to do now at this urgency; falls back to the most urgent action written."""
@@ -90,6 +92,7 @@ class Muscle:
     label: str
     location: Location
     region: str = ""
+    lint_off: tuple[tuple[str, str], ...] = ()  # (check id, reason): lint checks switched off
 
 
 @dataclass(frozen=True)
@@ -99,6 +102,7 @@ class Recommendation:
     location: Location
     sources: tuple[str, ...] = ()
     evidence: str = ""
+    lint_off: tuple[tuple[str, str], ...] = ()  # (check id, reason): lint checks switched off
 
 
 @dataclass(frozen=True)
@@ -109,6 +113,7 @@ class Source:
     location: Location
     file: str = ""
     url: str = ""
+    lint_off: tuple[tuple[str, str], ...] = ()  # (check id, reason): lint checks switched off
 
 
 # --- conditions: a tree evaluated with three values (true, false, unknown) -------------
@@ -225,6 +230,16 @@ class CaseTest:
     expect: Expectation
     location: Location
     todo: str = ""
+    lines: tuple[tuple[str, int], ...] = ()  # ("expect.triage", 12), ("findings.fever", 4), ...
+
+    def where(self, key: str) -> Location:
+        """The line of `key` (e.g. 'expect.fires'), or of the nearest enclosing key, or the test."""
+        table = dict(self.lines)
+        while key:
+            if key in table:
+                return Location(self.location.path, table[key])
+            key = key.rpartition(".")[0]
+        return self.location
 
 
 @dataclass(frozen=True)

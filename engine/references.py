@@ -30,7 +30,8 @@ def check_references(kb: m.KnowledgeBase) -> list[Problem]:
     for finding in kb.findings.values():
         if finding.id in SCHEMA_RESERVED:
             problems.append(Problem(finding.location, f"'{finding.id}' is a reserved word of the "
-                                    "rule language and cannot name a finding", key="id"))
+                                    "rule language and cannot name a finding", "choose another id",
+                                    key="id", code="reserved_word"))
     for rule in kb.rules:
         problems.extend(_check_rule(kb, rule))
     for rec in kb.recommendations.values():
@@ -108,24 +109,34 @@ def check_case_test(kb: m.KnowledgeBase, test: m.CaseTest) -> list[Problem]:
     out: list[Problem] = []
     for fid, value in test.findings:
         finding = kb.findings.get(fid)
+        at = test.where(f"findings.{fid}")
         if finding is None:
-            out.append(_unknown(test.location, "finding", fid, kb.findings, fid))
+            out.append(_unknown(at, "finding", fid, kb.findings, fid))
         elif value is not None and check_value(finding, value):
-            out.append(Problem(test.location, f"'{fid}' {check_value(finding, value)}", key=fid,
-                               code="value_out_of_type"))
-    # A rule a clinic layer switched off is still a known name: shipped case tests that mention
-    # it must not stop the combined KB from loading.
+            out.append(Problem(at, f"'{fid}' {check_value(finding, value)}", f"give {finding.accepts()}",
+                               key=fid, code="value_out_of_type"))
+    for key, value in test.patient:
+        finding = kb.findings.get(key)
+        if finding is not None and value is not None and check_value(finding, value):
+            out.append(Problem(test.where(f"patient.{key}"), f"patient '{key}' "
+                               f"{check_value(finding, value)}", key=key, code="value_out_of_type"))
+    # a test may name a rule a clinic layer switched off; `kb test` then skips it with the reason
     rule_ids = {r.id for r in kb.rules} | {d.rule for d in kb.disabled}
     exp = test.expect
-    for rid in (*exp.fires, *exp.not_fires):
-        if rid not in rule_ids:
-            out.append(_unknown(test.location, "rule", rid, rule_ids, "fires"))
-    for cid in (*(p[0] for p in exp.present), *exp.absent, *([exp.top] if exp.top else [])):
+    for key, rids in (("fires", exp.fires), ("not_fires", exp.not_fires)):
+        for rid in rids:
+            if rid not in rule_ids:
+                out.append(_unknown(test.where(f"expect.{key}"), "rule", rid, rule_ids, key))
+    named = [(f"expect.present.{cid}", cid) for cid, _, _ in exp.present]
+    named += [("expect.absent", cid) for cid in exp.absent]
+    named += [("expect.top", exp.top)] if exp.top else []
+    for key, cid in named:
         if cid not in kb.conclusions:
-            out.append(_unknown(test.location, "conclusion", cid, kb.conclusions, "expect"))
-    for mid in (*exp.stretch, *exp.strengthen):
-        if mid not in kb.muscles:
-            out.append(_unknown(test.location, "muscle", mid, kb.muscles, "expect"))
+            out.append(_unknown(test.where(key), "conclusion", cid, kb.conclusions, key.split(".")[1]))
+    for key, mids in (("stretch", exp.stretch), ("strengthen", exp.strengthen)):
+        for mid in mids:
+            if mid not in kb.muscles:
+                out.append(_unknown(test.where(f"expect.{key}"), "muscle", mid, kb.muscles, key))
     return out
 
 

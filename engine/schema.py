@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from engine import model as m
+from engine.conditions import MAX_ALTERNATIVES, MAX_CLUSTER, alternatives
 from engine.errors import Location, Problem
 from engine.suggest import did_you_mean
 from engine.yamlsource import LineDict, LineList, line_of, own_line
@@ -19,6 +20,14 @@ SECTIONS = (
     "recommendations", "sources", "rules", "tests", "disable",
 )
 RESERVED = ("all", "any", "not", "at_least", "of", "concluded", "min_certainty")
+# What authors write by habit, mapped to the operator they mean (for did-you-mean only).
+OPERATOR_ALIASES = {
+    ">": "gt", ">=": "ge", "<": "lt", "<=": "le", "=": "eq", "==": "eq", "!=": "ne",
+    "greater_than": "gt", "more_than": "gt", "above": "gt", "over": "gt", "less_than": "lt",
+    "below": "lt", "under": "lt", "at_least": "ge", "min": "ge", "minimum": "ge", "at_most": "le",
+    "max": "le", "maximum": "le", "equals": "eq", "is": "eq", "not": "ne", "not_equal": "ne",
+    "one_of": "in", "any_of": "in",
+}
 ID_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789_")
 
 
@@ -93,7 +102,7 @@ class Reader:
         return default
 
     def number(self, entry: LineDict, key: str, what: str, low: float | None = None,
-               high: float | None = None) -> float | None:
+               high: float | None = None, code: str = "schema") -> float | None:
         if key not in entry:
             return None
         value = entry[key]
@@ -103,9 +112,25 @@ class Reader:
             return None
         if (low is not None and value < low) or (high is not None and value > high):
             self.error(self.at(entry, key),
-                       f"'{key}' of {what} is {value}; it must lie between {low} and {high}", key=key)
+                       f"'{key}' of {what} is {value}; it must lie between {_num(low)} and "
+                       f"{_num(high)}", key=key, code=code)
             return None
         return float(value)
+
+    def lint_off(self, entry: LineDict, what: str) -> tuple[tuple[str, str], ...]:
+        """`lint: {check_id: reason}`: checks switched off for this entry, each with its reason.
+        Whether the check ids exist is judged by lint, which owns the list of checks."""
+        if "lint" not in entry:
+            return ()
+        spec = self.mapping(entry["lint"], self.at(entry, "lint"), f"'lint' of {what}")
+        out: list[tuple[str, str]] = []
+        for check, reason in (spec or {}).items():
+            if not isinstance(reason, str) or not reason.strip():
+                self.error(self.at(spec, check), f"switching off check '{check}' in {what} needs a "
+                           "reason", f"write '{check}: why it does not apply here'", check)
+            else:
+                out.append((check, reason.strip()))
+        return tuple(out)
 
     def names(self, entry: LineDict, key: str, what: str) -> tuple[str, ...]:
         if key not in entry:
@@ -117,6 +142,12 @@ class Reader:
             self.error(self.at(entry, key), f"'{key}' of {what} must be a list of ids", key=key)
             return ()
         return tuple(value)
+
+
+def _num(value: float | None) -> str:
+    if value is None:
+        return "?"
+    return str(int(value)) if float(value).is_integer() else str(value)
 
 
 def _kind(value: Any) -> str:
@@ -137,7 +168,8 @@ def _kind(value: Any) -> str:
 
 # --- entries ----------------------------------------------------------------------------
 
-FINDING_KEYS = ("id", "label", "category", "type", "question", "unit", "range", "values", "help")
+FINDING_KEYS = ("id", "label", "category", "type", "question", "unit", "range", "values", "help",
+                "lint")
 
 
 def read_finding(r: Reader, entry: LineDict) -> m.Finding | None:
@@ -177,18 +209,22 @@ def read_finding(r: Reader, entry: LineDict) -> m.Finding | None:
             entry, "category", m.CATEGORIES, what, "symptom"),
         type=ftype, question=r.text(entry, "question", what, ""), location=r.at(entry),
         unit=r.text(entry, "unit", what, ""), minimum=low, maximum=high, values=values,
-        help=r.text(entry, "help", what, ""),
+        help=r.text(entry, "help", what, ""), lint_off=r.lint_off(entry, what),
     )
 
 
-CONCLUSION_KEYS = ("id", "label", "description", "urgency", "action")
+CONCLUSION_KEYS = ("id", "label", "description", "urgency", "action", "lint")
 
 
 def read_conclusion(r: Reader, entry: LineDict, kind: str) -> m.Conclusion | None:
     what = f"{kind.replace('_', ' ')} '{entry.get('id', '?')}'"
-    allowed = CONCLUSION_KEYS if kind == "red_flag" else ("id", "label", "description")
-    required = ("id", "label", "urgency", "action") if kind == "red_flag" else ("id", "label")
+    allowed = CONCLUSION_KEYS if kind == "red_flag" else ("id", "label", "description", "lint")
+    required = ("id", "label", "urgency") if kind == "red_flag" else ("id", "label")
     r.keys(entry, allowed, required, what)
+    if kind == "red_flag" and "action" not in entry:
+        r.error(r.at(entry), f"{what} is missing 'action': what to do now, in plain words",
+                "for example 'action: Send the patient to the emergency department now.'",
+                "action", code="missing_action")
     ident = r.ident(entry, what)
     urgency = r.choice(entry, "urgency", m.URGENCIES, what, "emergency") if kind == "red_flag" else ""
     actions: list[tuple[str, str]] = []
@@ -207,43 +243,48 @@ def read_conclusion(r: Reader, entry: LineDict, kind: str) -> m.Conclusion | Non
                     actions.append((level, text.strip()))
         else:
             r.error(r.at(entry, "action"),
-                    f"'action' of {what} must say what to do now, as text or per urgency", key="action")
+                    f"'action' of {what} must say what to do now, as text or per urgency", key="action",
+                    code="missing_action")
     if not ident:
         return None
     return m.Conclusion(ident, kind, r.text(entry, "label", what, ident),
-                        r.text(entry, "description", what, ""), r.at(entry), urgency, tuple(actions))
+                        r.text(entry, "description", what, ""), r.at(entry), urgency, tuple(actions),
+                        r.lint_off(entry, what))
 
 
 def read_muscle(r: Reader, entry: LineDict) -> m.Muscle | None:
     what = f"muscle '{entry.get('id', '?')}'"
-    r.keys(entry, ("id", "label", "region"), ("id", "label"), what)
+    r.keys(entry, ("id", "label", "region", "lint"), ("id", "label"), what)
     ident = r.ident(entry, what)
     if not ident:
         return None
     return m.Muscle(ident, r.text(entry, "label", what, ident), r.at(entry),
-                    r.text(entry, "region", what, ""))
+                    r.text(entry, "region", what, ""), r.lint_off(entry, what))
 
 
 def read_recommendation(r: Reader, entry: LineDict) -> m.Recommendation | None:
     what = f"recommendation '{entry.get('id', '?')}'"
-    r.keys(entry, ("id", "text", "sources", "evidence"), ("id", "text"), what)
+    r.keys(entry, ("id", "text", "sources", "evidence", "lint"), ("id", "text"), what)
     ident = r.ident(entry, what)
     if not ident:
         return None
     return m.Recommendation(ident, r.text(entry, "text", what, ""), r.at(entry),
                             r.names(entry, "sources", what),
-                            r.choice(entry, "evidence", m.EVIDENCE_LEVELS, what, ""))
+                            r.choice(entry, "evidence", m.EVIDENCE_LEVELS, what, ""),
+                            r.lint_off(entry, what))
 
 
 def read_source(r: Reader, entry: LineDict) -> m.Source | None:
     what = f"source '{entry.get('id', '?')}'"
-    r.keys(entry, ("id", "citation", "level", "file", "url"), ("id", "citation", "level"), what)
+    r.keys(entry, ("id", "citation", "level", "file", "url", "lint"), ("id", "citation", "level"),
+           what)
     ident = r.ident(entry, what)
     if not ident:
         return None
     return m.Source(ident, r.text(entry, "citation", what, ""),
                     r.choice(entry, "level", m.EVIDENCE_LEVELS, what, "low"), r.at(entry),
-                    r.text(entry, "file", what, ""), r.text(entry, "url", what, ""))
+                    r.text(entry, "file", what, ""), r.text(entry, "url", what, ""),
+                    r.lint_off(entry, what))
 
 
 # --- rules and their conditions -------------------------------------------------------------
@@ -255,7 +296,9 @@ THEN_KEYS = ("red_flag", "condition", "cause", "certainty", "urgency", "because"
 
 def read_rule(r: Reader, entry: LineDict, order: int) -> m.Rule | None:
     what = f"rule '{entry.get('id', '?')}'"
-    r.keys(entry, RULE_KEYS, ("id", "title", "band", "when", "then", "sources", "evidence"), what)
+    # sources and evidence are judged by lint (no_source, no_evidence), so a clinic can switch
+    # the check off for a local rule with a stated reason; the rest is needed to run at all.
+    r.keys(entry, RULE_KEYS, ("id", "title", "band", "when", "then"), what)
     ident = r.ident(entry, what)
     band = r.choice(entry, "band", m.BANDS, what, "condition")
     when = read_condition(r, entry["when"], r.at(entry, "when")) if "when" in entry else None
@@ -279,7 +322,7 @@ def read_rule(r: Reader, entry: LineDict, order: int) -> m.Rule | None:
                 concludes = value
             else:
                 r.error(r.at(then, kind), f"'{kind}' of {what} must be one id", key=kind)
-            cf = r.number(then, "certainty", what, 0.0, 1.0)
+            cf = r.number(then, "certainty", what, 0.0, 1.0, code="certainty_range")
             if cf is None and "certainty" not in then:
                 r.error(r.at(then), f"{what} concludes '{concludes}' but gives no 'certainty'",
                         "add 'certainty: 0.6' (0..1)", "certainty")
@@ -302,17 +345,12 @@ def read_rule(r: Reader, entry: LineDict, order: int) -> m.Rule | None:
         if not (kind or stretch or strengthen or recommend):
             r.error(r.at(then), f"{what} does nothing: 'then' needs a conclusion, muscles or "
                     "recommendations")
-    lint_off: list[tuple[str, str]] = []
-    if "lint" in entry:
-        raw = entry["lint"]
-        spec = r.mapping(raw, r.at(entry, "lint"), f"'lint' of {what}")
-        if spec is not None:
-            for check, reason in spec.items():
-                if not isinstance(reason, str) or not reason.strip():
-                    r.error(r.at(spec, check), f"switching off check '{check}' in {what} needs a "
-                            "reason", "write 'check_id: why it does not apply'", check)
-                else:
-                    lint_off.append((check, reason.strip()))
+    lint_off = r.lint_off(entry, what)
+    if when is not None and alternatives(when) > MAX_ALTERNATIVES:
+        r.error(r.at(entry, "when"), f"the condition of {what} is too complex: it expands into "
+                f"{_many(alternatives(when))} alternatives (at most {MAX_ALTERNATIVES})",
+                "split it into several rules with the same conclusion", "when", "too_complex")
+        return None
     if not ident or when is None:
         return None
     return m.Rule(
@@ -321,8 +359,12 @@ def read_rule(r: Reader, entry: LineDict, order: int) -> m.Rule | None:
         urgency=urgency, because=because, stretch=stretch, strengthen=strengthen,
         recommend=recommend, sources=r.names(entry, "sources", what),
         evidence=r.choice(entry, "evidence", m.EVIDENCE_LEVELS, what, ""),
-        lint_off=tuple(lint_off),
+        lint_off=lint_off,
     )
+
+
+def _many(count: int) -> str:
+    return f"more than {count - 1:,}" if count >= 10**9 else f"{count:,}"
 
 
 def read_condition(r: Reader, raw: Any, where: Location) -> m.Cond | None:
@@ -349,7 +391,11 @@ def read_condition(r: Reader, raw: Any, where: Location) -> m.Cond | None:
         items = _condition_list(r, raw["of"], Location(where.path, line_of(raw, "of")))
         if count > len(items) and items:
             r.error(r.at(raw, "at_least"), f"'at_least: {count}' can never hold with only "
-                    f"{len(items)} items", key="at_least", code="never_fires")
+                    f"{len(items)} items", key="at_least", code="cluster_size")
+        if len(items) > MAX_CLUSTER:
+            r.error(r.at(raw, "of"), f"a cluster can list at most {MAX_CLUSTER} items, not "
+                    f"{len(items)}", "split it into smaller clusters", "of", "cluster_size")
+            return None
         return m.AtLeast(count, items, here) if items else None
     if "concluded" in raw:
         extra = [k for k in keys if k not in ("concluded", "min_certainty")]
@@ -360,7 +406,7 @@ def read_condition(r: Reader, raw: Any, where: Location) -> m.Cond | None:
         if not isinstance(target, str):
             r.error(r.at(raw, "concluded"), "'concluded' must name one conclusion id", key="concluded")
             return None
-        low = r.number(raw, "min_certainty", "'concluded'", 0.0, 1.0) or 0.0
+        low = r.number(raw, "min_certainty", "'concluded'", 0.0, 1.0, code="certainty_range") or 0.0
         return m.Concluded(target, here, low)
     if len(keys) != 1:
         r.error(here, f"one condition per list item; found {len(keys)} keys ({', '.join(keys)})",
@@ -384,8 +430,10 @@ def read_condition(r: Reader, raw: Any, where: Location) -> m.Cond | None:
         tests: list[m.Cond] = []
         for op, operand in value.items():
             if op not in m.OPERATORS:
+                alias = OPERATOR_ALIASES.get(str(op).lower())
+                hint = f"did you mean '{alias}'?" if alias else did_you_mean(str(op), m.OPERATORS)
                 r.error(r.at(value, op), f"unknown operator '{op}' for '{key}'",
-                        did_you_mean(op, m.OPERATORS) or f"operators: {', '.join(m.OPERATORS)}", op)
+                        hint or f"operators: {', '.join(m.OPERATORS)}", str(op))
                 continue
             if op == "in" and not isinstance(operand, list):
                 r.error(r.at(value, op), f"'in' for '{key}' takes a list of values", key=op)
@@ -463,13 +511,32 @@ def read_case_test(r: Reader, entry: LineDict) -> m.CaseTest | None:
     if not name:
         return None
     return m.CaseTest(name, tuple(findings.items()), tuple(patient.items()), expect, r.at(entry),
-                      r.text(entry, "todo", what, ""))
+                      r.text(entry, "todo", what, ""), _key_lines(entry))
+
+
+def _key_lines(entry: LineDict) -> tuple[tuple[str, int], ...]:
+    """Where each key of a case test stands, so problems and failures point at their own line."""
+    out: list[tuple[str, int]] = [(key, entry.line_of(key)) for key in entry]
+    for block in ("findings", "patient", "expect"):
+        value = entry.get(block)
+        if isinstance(value, LineDict):
+            out.extend((f"{block}.{key}", value.line_of(key)) for key in value)
+    expect = entry.get("expect")
+    present = expect.get("present") if isinstance(expect, LineDict) else None
+    if isinstance(present, LineDict):
+        out.extend((f"expect.present.{key}", present.line_of(key)) for key in present)
+    return tuple(out)
 
 
 def read_disable(r: Reader, entry: LineDict) -> m.Disabled | None:
     what = f"disable entry '{entry.get('rule', '?')}'"
-    r.keys(entry, ("rule", "reason"), ("rule", "reason"), what)
+    r.keys(entry, ("rule", "reason"), ("rule",), what)
     rule = entry.get("rule")
+    if "rule" in entry and not isinstance(rule, str):
+        r.error(r.at(entry, "rule"), f"'rule' of {what} must be one rule id", key="rule")
+    if "reason" not in entry:
+        r.error(r.at(entry), f"switching off rule '{rule}' needs a stated 'reason'",
+                "add 'reason: ...' saying why your clinic does not use it; reports show it", "reason")
     reason = r.text(entry, "reason", what, "")
     if not isinstance(rule, str) or not reason:
         return None

@@ -53,31 +53,82 @@ _STANDARD_TAGS = tuple(f"tag:yaml.org,2002:{name}" for name in (
     "map", "seq", "str", "int", "float", "bool", "null", "timestamp", "binary", "merge"))
 
 
-def _convert(node: yaml.Node) -> Any:
-    if node.tag not in _STANDARD_TAGS:
-        raise YamlSyntaxError(node.start_mark.line + 1,
-                              f"the tag '{node.tag}' is not allowed; files hold plain data only")
-    if isinstance(node, yaml.MappingNode):
+MAX_DEPTH = 64  # nesting deeper than this is never a real rule or case file
+MAX_VALUES = 100_000  # values in one file once aliases are expanded; rule files hold a few thousand
+
+
+class _Converter:
+    """Nodes to LineDict/LineList/scalars. Anchors and aliases (`&name`, `*name`) are allowed for
+    repeating a condition, but each node is converted once (an alias shares the converted value),
+    an alias inside its own anchor is refused, and the expanded size and depth are bounded, so an
+    alias bomb is an error message instead of a hang."""
+
+    def __init__(self) -> None:
+        self.done: dict[int, tuple[Any, int, int]] = {}  # id(node) -> (value, size, depth)
+        self.active: set[int] = set()
+
+    def convert(self, node: yaml.Node) -> tuple[Any, int, int]:
+        if node.tag not in _STANDARD_TAGS:
+            raise YamlSyntaxError(node.start_mark.line + 1,
+                                  f"the tag '{node.tag}' is not allowed; files hold plain data only")
+        if not isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
+            return _scalar(node), 1, 0
+        key = id(node)
+        if key in self.done:
+            return self.done[key]
+        if key in self.active:
+            raise YamlSyntaxError(node.start_mark.line + 1, "an alias refers to the value that "
+                                  "contains it; files hold plain data, not loops")
+        self.active.add(key)
+        value, size, depth = (self._mapping(node) if isinstance(node, yaml.MappingNode)
+                              else self._sequence(node))
+        self.active.discard(key)
+        if size > MAX_VALUES:
+            raise YamlSyntaxError(node.start_mark.line + 1, f"aliases expand this file to more than "
+                                  f"{MAX_VALUES:,} values; write the repeated part out once")
+        if depth > MAX_DEPTH:
+            raise YamlSyntaxError(node.start_mark.line + 1,
+                                  f"nested more than {MAX_DEPTH} levels deep (aliases included)")
+        self.done[key] = (value, size, depth)
+        return value, size, depth
+
+    def _mapping(self, node: yaml.MappingNode) -> tuple[Any, int, int]:
         out = LineDict()
         out.line = node.start_mark.line + 1
         out.key_lines = {}
+        size, depth = 1, 0
         for key_node, value_node in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
                 raise YamlSyntaxError(key_node.start_mark.line + 1, "merge keys (<<) are not supported")
-            key = _convert(key_node)
-            if isinstance(key, (dict, list)):
+            if isinstance(key_node, (yaml.MappingNode, yaml.SequenceNode)):
                 raise YamlSyntaxError(key_node.start_mark.line + 1, "a key must be a plain name")
+            key, _, _ = self.convert(key_node)
             key = str(key) if not isinstance(key, bool) else str(key).lower()
             if key in out:
                 raise YamlSyntaxError(key_node.start_mark.line + 1, f"duplicate key '{key}'")
-            out[key] = _convert(value_node)
+            value, n, d = self.convert(value_node)
+            out[key] = value
             out.key_lines[key] = key_node.start_mark.line + 1
-        return out
-    if isinstance(node, yaml.SequenceNode):
-        seq = LineList(_convert(item) for item in node.value)
+            size, depth = size + n, max(depth, d + 1)
+        return out, size, depth
+
+    def _sequence(self, node: yaml.SequenceNode) -> tuple[Any, int, int]:
+        seq = LineList()
+        size, depth = 1, 0
+        for item in node.value:
+            value, n, d = self.convert(item)
+            seq.append(value)
+            size, depth = size + n, max(depth, d + 1)
         seq.line = node.start_mark.line + 1
         seq.item_lines = [item.start_mark.line + 1 for item in node.value]
-        return seq
+        return seq, size, depth
+
+
+def _convert(node: yaml.Node) -> Any:
+    return _Converter().convert(node)[0]
+
+
+def _scalar(node: yaml.Node) -> Any:
     if node.tag in ("tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:binary"):
         return node.value  # keep dates and blobs as text: the KB has no use for them
     try:
@@ -86,15 +137,30 @@ def _convert(node: yaml.Node) -> Any:
         raise YamlSyntaxError(node.start_mark.line + 1, str(exc).splitlines()[0]) from None
 
 
+def _refuse_deep_nesting(text: str) -> None:
+    """Stream the parser's events first: very deep nesting overflows the composer's stack."""
+    depth = 0
+    for event in yaml.parse(text, Loader=_Loader):
+        if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise YamlSyntaxError(event.start_mark.line + 1,
+                                      f"nested more than {MAX_DEPTH} levels deep")
+        elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+            depth -= 1
+
+
 def parse_text(text: str) -> Any:
     """Parse one YAML/JSON document into plain values with line information."""
     try:
+        _refuse_deep_nesting(text)
         node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 0
         reason = exc.problem or exc.context or "malformed YAML"
-        raise YamlSyntaxError(line, reason) from None
+        # an error found at the end of the stream is reported on the last line, not past it
+        raise YamlSyntaxError(min(line, max(1, len(text.splitlines()))), reason) from None
     except yaml.YAMLError as exc:
         raise YamlSyntaxError(0, str(exc).splitlines()[0] if str(exc) else "malformed YAML") from None
     if node is None:
