@@ -45,6 +45,7 @@ class Row:
     top_interview: tuple[str, ...]
     same_conclusions: bool
     questions: int
+    screen: int
     vocabulary: int
     seconds: float
 
@@ -58,13 +59,19 @@ class Row:
         return self.questions / self.vocabulary if self.vocabulary else 0.0
 
 
+MODES = {False: "default (triage, red flags and conditions settled)",
+         True: "--thorough (every conclusion settled)"}
+
+
 def top_conditions(result: Assessment, n: int = TOP) -> tuple[str, ...]:
     return tuple(item.id for item in result.conditions[:n])
 
 
-def conclusions(result: Assessment) -> dict[str, tuple[float, str]]:
-    return {r.id: (round(r.certainty, 6), r.urgency)
-            for r in (*result.red_flags, *result.conditions, *result.causes)}
+def conclusions(result: Assessment, thorough: bool) -> dict[str, tuple[float, str]]:
+    """What the interview must reproduce exactly: red flags and conditions by default, every
+    conclusion (causes too) with --thorough."""
+    kept = (*result.red_flags, *result.conditions, *(result.causes if thorough else ()))
+    return {r.id: (round(r.certainty, 6), r.urgency) for r in kept}
 
 
 def example_cases(folder: Path) -> list[Path]:
@@ -75,38 +82,42 @@ def run_case(path: Path, kb: KnowledgeBase, reasoner: Reasoner, planner: Planner
     """Assess the full file, then interview from nothing answering from the file."""
     case = load_case(str(path), kb)
     full = reasoner.assess(case)
-    expected = (full.triage, top_conditions(full), conclusions(full))
+    expected = (full.triage, top_conditions(full), conclusions(full, planner.thorough))
     started = time.perf_counter()
     result = replay(kb, reasoner, case.facts, planner)
     seconds = time.perf_counter() - started
     got = result.assessment
+    screen_findings = {f for r in kb.rules if r.band == "red_flag" for f in r.findings_used()}
+    screen = sum(1 for fid in result.asked if fid in screen_findings)
     return Row(path.name, expected[0], got.triage, expected[1], top_conditions(got),
-               expected[2] == conclusions(got), result.questions, len(kb.findings), seconds)
+               expected[2] == conclusions(got, planner.thorough), result.questions, screen,
+               len(kb.findings), seconds)
 
 
-def run(kb: KnowledgeBase, cases: list[Path]) -> list[Row]:
+def run(kb: KnowledgeBase, cases: list[Path], thorough: bool = False) -> list[Row]:
     reasoner = Reasoner(kb)
-    planner = Planner(kb)
+    planner = Planner(kb, thorough=thorough)
     return [run_case(path, kb, reasoner, planner) for path in cases]
 
 
-def table(rows: list[Row], kb: KnowledgeBase) -> str:
+def table(rows: list[Row], kb: KnowledgeBase, thorough: bool = False) -> str:
     def ids(values: tuple[str, ...]) -> str:
         return ", ".join(values) or "none"
 
     lines = [
         f"Knowledge base {kb.version}: {len(kb.rules)} rules, {len(kb.findings)} findings in the "
-        f"vocabulary. Absent findings answered `skip`.",
+        f"vocabulary. Absent findings answered `skip`. Mode: {MODES[thorough]}.",
         "",
         "| case | triage (assess / interview) | top conditions (assess) | top conditions "
-        "(interview) | all conclusions same | questions | share of vocabulary | ok |",
-        "|---|---|---|---|---|---:|---:|---|",
+        f"(interview) | {'all conclusions' if thorough else 'red flags and conditions'} same | questions "
+        "| of which red-flag screen | share of vocabulary | ok |",
+        "|---|---|---|---|---|---:|---:|---:|---|",
     ]
     for row in rows:
         lines.append(
             f"| {row.case} | {row.triage_assess} / {row.triage_interview} | {ids(row.top_assess)} | "
             f"{ids(row.top_interview)} | {'yes' if row.same_conclusions else 'NO'} | "
-            f"{row.questions} / {row.vocabulary} | {row.share:.0%} | "
+            f"{row.questions} / {row.vocabulary} | {row.screen} | {row.share:.0%} | "
             f"{'yes' if row.agrees else 'NO'} |")
     if rows:
         total = sum(r.questions for r in rows)
@@ -115,7 +126,8 @@ def table(rows: list[Row], kb: KnowledgeBase) -> str:
         verdict = "meets" if mean <= TARGET_SHARE else "misses"
         lines.append(f"| **total ({len(rows)} cases)** | {agree}/{len(rows)} agree | | | "
                      f"{sum(r.same_conclusions for r in rows)}/{len(rows)} | "
-                     f"{total} / {len(rows) * rows[0].vocabulary} | **{mean:.0%}** mean | "
+                     f"{total} / {len(rows) * rows[0].vocabulary} | {sum(r.screen for r in rows)} | "
+                     f"**{mean:.0%}** mean | "
                      f"{'yes' if agree == len(rows) else 'NO'} |")
         lines.append("")
         lines.append(f"Mean share of the vocabulary asked: {mean:.1%} ({verdict} the target of at "
@@ -130,10 +142,12 @@ def main(argv: list[str] | None = None) -> int:
                         help="extra knowledge-base folder on top of kb/ (repeatable)")
     parser.add_argument("--cases", default=str(ROOT / "examples" / "cases"), metavar="DIR",
                         help="folder of case files (default: examples/cases)")
+    parser.add_argument("--thorough", action="store_true",
+                        help="interview as `imbalance interview --thorough` (settle every conclusion)")
     args = parser.parse_args(argv)
     kb = load_kb(tuple(args.kb))
-    rows = run(kb, example_cases(Path(args.cases)))
-    sys.stdout.write(table(rows, kb))
+    rows = run(kb, example_cases(Path(args.cases)), args.thorough)
+    sys.stdout.write(table(rows, kb, args.thorough))
     return 0 if all(row.agrees for row in rows) else 1
 
 

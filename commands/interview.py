@@ -33,7 +33,7 @@ from commands.context import app
 from engine import model as m
 from engine.case import read_case_text
 from engine.errors import InputError
-from engine.interview import SCREEN, Question, Why
+from engine.interview import SCREEN, Planner, Question, Why
 from engine.saving import SaveTarget, check_target, save
 from engine.session import Raised, Session, answer_words, interpret, parse_resumable
 from reports.interview_text import why_lines
@@ -103,9 +103,12 @@ class Console:
               help="Write the answers to this case file (YAML), also when stopping early.")
 @click.option("--force", is_flag=True, help="Replace an existing --save file without asking.")
 @click.option("--patient-id", metavar="ID", help="Patient id to show in reports and save.")
+@click.option("--thorough", is_flag=True,
+              help="Also ask every question that could add a cause of imbalance or advice "
+                   "(by default it stops once the triage and the conditions are settled).")
 @click.pass_context
 def interview(ctx: click.Context, case: str | None, save_to: str | None, force: bool,
-              patient_id: str | None) -> None:
+              patient_id: str | None, thorough: bool) -> None:
     """Ask the questions that matter for this patient, then assess.
 
     Red-flag questions come first; then each question is the one that most advances or rules
@@ -140,7 +143,8 @@ def interview(ctx: click.Context, case: str | None, save_to: str | None, force: 
         resume_name, resume_text = read_case_text(case)
         case_obj, nulls = parse_resumable(resume_text, resume_name, kb)
     target = check_target(save_to, case, resume_text, force, console.confirm) if save_to else None
-    session = Session.start(kb, state.reasoner(), case=case_obj, noted_unknown=nulls)
+    session = Session.start(kb, state.reasoner(), Planner(kb, thorough=thorough), case=case_obj,
+                            noted_unknown=nulls)
     if patient_id:
         session.patient["id"] = patient_id
     code = Conversation(console, session, target, resume_name).run()
@@ -181,7 +185,10 @@ class Conversation:
             say(f"Resuming {self.resumed}: {known} finding{'s' if known != 1 else ''} already "
                 "known; only what is missing will be asked.", wrap=False)
         say("Red-flag screening questions come first, then those that matter for this patient.")
-        say("It stops as soon as no further answer could change the assessment.")
+        if self.session.planner.thorough:
+            say("It stops as soon as no further answer could change the assessment.")
+        else:
+            say("It stops once no further answer could change the triage or the conditions.")
         say("At each question type the answer, or:")
         say(f"  {COMMANDS_LINE}")
 
@@ -202,8 +209,12 @@ class Conversation:
         total = len(self.session.history) + question.remaining
         where = (f"Red-flag screen: {question.topic.lower()}" if question.phase == SCREEN
                  else f"Assessment{self.pursuing(question)}")
+        header = f"Question {number} of at most {total} · {where}"
+        if len(header) > WIDTH:  # one line, always: scripts and tmux read the label below it
+            header = header.split(" (and ")[0]
+            header = header if len(header) <= WIDTH else header[:WIDTH - 1] + "…"
         say()
-        say(f"Question {number} of at most {total} · {where}", fg="cyan", bold=True)
+        say(header, wrap=False, fg="cyan", bold=True)
         finding = question.finding
         say(f"  {finding.label}", bold=True)
         for line in textwrap.wrap(finding.question, WIDTH - 2):
@@ -334,7 +345,17 @@ class Conversation:
                     bold=True)
             else:
                 say("Nothing left to ask.", bold=True)
-            say("No further answer could change a conclusion or the triage.")
+            if self.session.planner.thorough:
+                say("No further answer could change a conclusion or the triage.")
+            else:
+                say("No further answer could change the triage, a red flag or a condition.")
+                more = Planner(self.kb, thorough=True).survey(
+                    self.session.facts, self.session.skipped, survey.certainty, survey.urgency)
+                if not more.done:
+                    where = self.target.path if self.target else (self.resumed or "CASE.yaml")
+                    say(f"Up to {more.remaining} more questions could add causes of imbalance or "
+                        "exercise advice; to ask them, resume with --thorough:")
+                    say(f"  imbalance interview {where} --save {where} --thorough", wrap=False)
         else:
             how = {"quit": "Interview stopped", "stopped": "Interview stopped at the red flag",
                    "eof": "Input ended"}[outcome]

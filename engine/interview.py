@@ -11,8 +11,9 @@ out which rules are still *open* (their condition is unknown in three-valued log
 - Then **goal-directed** questions: the finding whose answer, averaged over the answers it can
   take, most advances or rules out the open rules, each weighted by the certainty at stake
   (the rule's certainty times what its conclusion still lacks, times how much the band matters).
-- **Stop** when no unanswered finding can decide any open rule: then no answer could change any
-  conclusion, certainty, advice or the triage.
+- **Stop** when no unanswered finding can decide any open red-flag or condition rule: then no
+  answer could change the triage, a red flag or a condition. Causes and advice come from the
+  answers given; with `thorough` the interview also settles every cause and advice rule.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ QUESTION_COST: dict[str, float] = {
     "activity": 1.0,
     "examination": 1.5,
 }
+CORE_KINDS = ("red_flag", "condition")  # what a default interview settles before it stops
 ADVICE_GAIN = 0.5  # an advice-only rule adds muscles or recommendations, not certainty
 DOWNSTREAM_SHARE = 0.5  # a rule also matters for the open rules that read its conclusion
 
@@ -120,8 +122,9 @@ class _OpenWorld(Evaluator):
 class Planner:
     """Built once per KB: which rules read which findings, and the answers worth imagining."""
 
-    def __init__(self, kb: m.KnowledgeBase) -> None:
+    def __init__(self, kb: m.KnowledgeBase, thorough: bool = False) -> None:
         self.kb = kb
+        self.thorough = thorough
         self.rules = tuple(firing_order(kb))
         self.producers: dict[str, list[m.Rule]] = {}
         self.consumers: dict[str, list[m.Rule]] = {}
@@ -136,8 +139,21 @@ class Planner:
                 self.readers.setdefault(fid, []).append(rule)
                 self.first_use.setdefault(fid, len(self.first_use))
         self.catalogue = {cid: index for index, cid in enumerate(kb.conclusions)}
+        self.in_scope = {rule.id for rule in self.rules if self._matters(rule, set())}
         self.probes = {fid: self._probes(kb.findings[fid]) for fid in self.readers
                        if fid in kb.findings}
+
+    def _matters(self, rule: m.Rule, seen: set[str]) -> bool:
+        """Whether the interview keeps asking for this rule. By default only red flags and
+        conditions (and what they read) keep it going, so a consultation reaches a safe triage
+        and the likely conditions quickly; causes and advice follow from the answers given.
+        `thorough` also pursues every cause and advice rule."""
+        if self.thorough or rule.kind in CORE_KINDS:
+            return True
+        if not rule.concludes or rule.concludes in seen:
+            return False
+        seen.add(rule.concludes)
+        return any(self._matters(reader, seen) for reader in self.consumers.get(rule.concludes, ()))
 
     def _probes(self, finding: m.Finding) -> tuple[Probe, ...]:
         """Answers to imagine for a finding: every value class the rules can tell apart."""
@@ -204,6 +220,8 @@ class Survey:
         self.open = [v for v in (self._views[r.id] for r in self.planner.rules) if v.truth is None]
         self.candidates: dict[str, list[_RuleView]] = {}
         for view in self.open:
+            if view.rule.id not in self.planner.in_scope:
+                continue
             for fid in view.candidates:
                 self.candidates.setdefault(fid, []).append(view)
 

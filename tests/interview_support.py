@@ -106,13 +106,15 @@ def typed(value: Any) -> str:
     return str(value)
 
 
-def script_for(kb: KnowledgeBase, facts: dict[str, Any]) -> tuple[list[str], list[str]]:
+def script_for(kb: KnowledgeBase, facts: dict[str, Any],
+               thorough: bool = False) -> tuple[list[str], list[str]]:
     """(lines to pipe, findings asked): the answers an interview of `facts` needs, read from
     the facts (absent = skip), with 'y' to go on after each emergency banner."""
+    from engine.interview import Planner
     from engine.reasoner import Reasoner
     from engine.session import Session
 
-    session = Session.start(kb, Reasoner(kb))
+    session = Session.start(kb, Reasoner(kb), Planner(kb, thorough=thorough))
     lines: list[str] = []
     while (question := session.next_question()) is not None:
         fid = question.finding.id

@@ -26,8 +26,17 @@ def test_interview_of_example_case_matches_assess(path: Path, kb: KnowledgeBase,
     row = run_case(path, kb, reasoner, planner)
     assert row.triage_interview == row.triage_assess
     assert row.top_interview == row.top_assess
-    assert row.same_conclusions, "every conclusion and certainty should match assess"
+    assert row.same_conclusions, "every red flag and condition, with its certainty, should match assess"
     assert 0 < row.questions <= row.vocabulary
+
+
+@pytest.mark.parametrize("path", CASES[:4], ids=[p.stem for p in CASES[:4]])
+def test_thorough_interview_reproduces_every_conclusion(path: Path, kb: KnowledgeBase,
+                                                        reasoner: Reasoner) -> None:
+    thorough = Planner(kb, thorough=True)
+    row = run_case(path, kb, reasoner, thorough)
+    assert row.same_conclusions, "every conclusion, causes included, should match assess"
+    assert row.questions >= run_case(path, kb, reasoner, Planner(kb)).questions
 
 
 def test_there_are_example_cases() -> None:

@@ -32,7 +32,7 @@ def clinic_reasoner(clinic: KnowledgeBase) -> Reasoner:
 
 
 def session_with(kb: KnowledgeBase, reasoner: Reasoner, **answers: Any) -> Session:
-    session = Session.start(kb, reasoner)
+    session = Session.start(kb, reasoner, Planner(kb, thorough=True))
     for fid, value in answers.items():
         if value is None:
             session.skip(fid)
@@ -81,7 +81,7 @@ def test_screen_comes_first_even_when_a_goal_question_scores_higher(tmp_path: Pa
                           "it_band_syndrome", 0.9)
                      for n, extra in enumerate(("runner", "positive_noble_test", "worn_shoes")))
     kb, reasoner = small_kb(tmp_path, weak_flag + strong)
-    survey = Session.start(kb, reasoner).survey()
+    survey = Session.start(kb, reasoner, Planner(kb, thorough=True)).survey()
     assert survey.score("lateral_knee_pain") > survey.score("constant_progressive_pain")
     question = survey.next_question()
     assert question is not None and question.phase == SCREEN
@@ -95,7 +95,7 @@ def test_screen_finishes_one_red_flag_before_the_next(tmp_path: Path) -> None:
     cardiac = rule("cardiac", "[{chest_pain: true}, {arm_pain: true}]", "cardiac_event", 0.7,
                    band="red_flag")
     kb, reasoner = small_kb(tmp_path, major + minor + cardiac)
-    session = Session.start(kb, reasoner)
+    session = Session.start(kb, reasoner, Planner(kb, thorough=True))
     order = []
     while (question := session.next_question()) is not None and question.phase == SCREEN:
         order.append((question.finding.id, question.flag))
@@ -153,13 +153,15 @@ def test_nearest_to_firing_first(tmp_path: Path) -> None:
 def test_more_certainty_at_stake_first(tmp_path: Path) -> None:
     kb, reasoner = small_kb(tmp_path, rule("weak", "[{scoliosis: true}]", "sciatica", 0.2)
                             + rule("strong", "[{buttock_pain: true}]", "piriformis_syndrome", 0.9))
-    assert Session.start(kb, reasoner).next_question().finding.id == "buttock_pain"
+    first = Session.start(kb, reasoner, Planner(kb, thorough=True)).next_question()
+    assert first.finding.id == "buttock_pain"
 
 
 def test_examination_waits_for_the_symptom_that_makes_it_matter(tmp_path: Path) -> None:
     kb, reasoner = small_kb(tmp_path, rule("itb", "[{lateral_knee_pain: true}, "
                                                   "{positive_noble_test: true}]"))
-    assert Session.start(kb, reasoner).next_question().finding.id == "lateral_knee_pain"
+    first = Session.start(kb, reasoner, Planner(kb, thorough=True)).next_question()
+    assert first.finding.id == "lateral_knee_pain"
 
 
 # --- what can still matter -------------------------------------------------------------------
@@ -208,7 +210,7 @@ def test_certainty_floor_that_cannot_be_reached_closes_the_rule(clinic, clinic_r
 
 
 def test_numbers_are_probed_at_the_rules_thresholds(clinic, clinic_reasoner) -> None:
-    planner = Planner(clinic)
+    planner = Planner(clinic, thorough=True)
     values = sorted(p.value for p in planner.probes["age"])
     assert len(values) == 2 and values[0] <= 50 < values[1]
     session = session_with(clinic, clinic_reasoner, low_back_pain=True, night_pain=True)
@@ -221,7 +223,7 @@ def test_numbers_are_probed_at_the_rules_thresholds(clinic, clinic_reasoner) -> 
 
 
 def test_remaining_only_shrinks_and_the_interview_stops(clinic, clinic_reasoner) -> None:
-    session = Session.start(clinic, clinic_reasoner)
+    session = Session.start(clinic, clinic_reasoner, Planner(clinic, thorough=True))
     seen = []
     while (question := session.next_question()) is not None:
         seen.append(question.remaining)
@@ -232,7 +234,7 @@ def test_remaining_only_shrinks_and_the_interview_stops(clinic, clinic_reasoner)
 
 
 def test_stop_when_every_rule_is_decided_or_unreachable(clinic, clinic_reasoner) -> None:
-    session = Session.start(clinic, clinic_reasoner)
+    session = Session.start(clinic, clinic_reasoner, Planner(clinic, thorough=True))
     for fid in sorted({f for r in clinic.rules for f in r.findings_used()}):
         session.skip(fid)
     assert session.next_question() is None
@@ -287,14 +289,21 @@ def test_interview_reaches_what_assess_reaches_on_the_full_case(clinic, clinic_r
     facts = {fid: data.draw(_value(clinic.findings[fid])) for fid in chosen}
     patient = {k: facts.pop(k) for k in ("age", "sex") if k in facts}
     full = clinic_reasoner.assess(Case("full", patient, facts))
-    got = replay(clinic, clinic_reasoner, {**facts, **patient}).assessment
+    thorough = replay(clinic, clinic_reasoner, {**facts, **patient},
+                      Planner(clinic, thorough=True)).assessment
+    default = replay(clinic, clinic_reasoner, {**facts, **patient}).assessment
 
     def picture(result):
         return (result.triage, sorted(result.fired_rules),
                 [(r.id, round(r.certainty, 6), r.urgency)
                  for r in (*result.red_flags, *result.conditions, *result.causes)])
 
-    assert picture(got) == picture(full)
+    def core(result):
+        return (result.triage, [(r.id, round(r.certainty, 6), r.urgency)
+                                for r in (*result.red_flags, *result.conditions)])
+
+    assert picture(thorough) == picture(full)
+    assert core(default) == core(full)
 
 
 def test_a_conclusion_resting_on_skipped_questions_closes_its_readers(clinic, clinic_reasoner) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from engine.interview import Planner
 from engine.logic import Evaluator
 from engine.reasoner import Reasoner
 from engine.session import Session
@@ -28,7 +29,7 @@ def test_conditions_read_aloud_with_marks(tmp_path: Path) -> None:
 
 def test_why_lines_list_open_rules_then_settled_ones(tmp_path: Path) -> None:
     kb = rules_kb(tmp_path / "layer", CLINIC)
-    session = Session.start(kb, Reasoner(kb))
+    session = Session.start(kb, Reasoner(kb), Planner(kb, thorough=True))
     session.answer("low_back_pain", True)
     session.answer("history_of_cancer", False)
     lines = why_lines(session.why("night_pain"), kb, session.facts)

@@ -100,7 +100,7 @@ def test_failures_carry_the_line_of_each_expectation(write_files: Write) -> None
 
 def test_cli_reports_failures_todo_and_xpass(write_files: Write) -> None:
     folder = write_files({"clinic.yaml": CLINIC})
-    proc = run_cli("--kb", str(folder), "kb", "test", "-k", "clinic")
+    proc = run_cli("--kb", str(folder), "kb", "test", "-k", "clinic ")
     assert proc.returncode == 1, proc.stderr
     path = f"{folder}/clinic.yaml"
     assert proc.stdout.splitlines() == [
@@ -123,7 +123,7 @@ def test_cli_reports_failures_todo_and_xpass(write_files: Write) -> None:
 def test_cli_passes_when_only_todo_fails(write_files: Write) -> None:
     text = CLINIC.replace("        clinic_condition: {min: 0.6, max: 0.9}\n      triage: emergency",
                           "        clinic_condition: {min: 0.5, max: 0.5}\n      triage: routine")
-    proc = run_cli("--kb", str(write_files({"clinic.yaml": text})), "kb", "test", "-k", "clinic", "-v")
+    proc = run_cli("--kb", str(write_files({"clinic.yaml": text})), "kb", "test", "-k", "clinic ", "-v")
     assert proc.returncode == 0, proc.stdout
     assert [line.split(" ")[0] for line in proc.stdout.splitlines()[:-1]] == [
         "PASS", "PASS", "TODO", "XPASS"]
@@ -141,7 +141,7 @@ def test_coverage_lists_untested_rules_and_exits_1(write_files: Write) -> None:
 
 def test_json_output(write_files: Write) -> None:
     folder = write_files({"clinic.yaml": CLINIC})
-    proc = run_cli("--kb", str(folder), "kb", "test", "-k", "clinic", "--format", "json",
+    proc = run_cli("--kb", str(folder), "kb", "test", "-k", "clinic ", "--format", "json",
                    "--coverage")
     data = json.loads(proc.stdout)
     assert (data["ok"], data["pass"], data["fail"], data["todo"], data["xpass"]) == (
