@@ -32,11 +32,22 @@ MAX_CLUSTER = 12  # at_least over more items would expand into too many combinat
 MAX_CONJUNCTIONS = 4096  # alternatives one rule may expand into
 
 
-class FindingFact(Fact):
+class _PlainFact(Fact):
+    """A fact of named scalar fields. experta's `Fact.__init__` freezes every value through a
+    generic dispatch; ours are ids, numbers, booleans and short strings, already immutable."""
+
+    def __init__(self, **fields: Any) -> None:
+        dict.__init__(self, fields)
+        # experta hashes a fact on first use by catching AttributeError; computing it here is
+        # cheaper. It leaves out `__factid__`, which only makes facts differing in it collide.
+        self._hash = hash(frozenset(fields.items()))
+
+
+class FindingFact(_PlainFact):
     """A known finding: `id` and its `value` (unknown findings are simply not declared)."""
 
 
-class ConclusionFact(Fact):
+class ConclusionFact(_PlainFact):
     """A conclusion reached so far, with its combined certainty `cf`."""
 
 

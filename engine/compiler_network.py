@@ -21,7 +21,7 @@ So the cost of a case follows the rules its facts can reach, not the size of the
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,7 +31,6 @@ from experta.matchers.rete.check import SameContextCheck
 from experta.matchers.rete.nodes import (
     BusNode,
     ConflictSetNode,
-    FeatureTesterNode,
     NotNode,
     OrdinaryMatchNode,
 )
@@ -72,42 +71,70 @@ def route_of(fact: Fact) -> tuple[type, Any]:
     return (fact.__class__, dict.get(fact, "id"))
 
 
-class _FieldTest:
-    """An alpha test on one field of a fact, for experta's `FeatureTesterNode`."""
+class _BusToken(Token):
+    """experta's token without the per-token type assertions: the bus only ever wraps one
+    declared fact, and copies made by nodes (`token.copy()`) keep this class."""
 
-    __slots__ = ("field", "test")
+    __slots__ = ()
 
-    def __init__(self, field: str, test: Callable[[Any], bool]) -> None:
+    def __new__(cls, tag: Token.TagType, data: Any, context: dict[Any, Any] | None = None) -> Any:
+        facts = {data} if isinstance(data, Fact) else set(data)
+        return tuple.__new__(cls, (tag, facts, {} if context is None else context))
+
+
+_VALID = Token.TagType.VALID
+_INVALID = Token.TagType.INVALID
+
+
+class _Branch:
+    """The alpha part for one distinct test of one route: facts passing `test` on `field` go
+    to `callbacks` (join inputs or conflict-set nodes). `test` None passes everything."""
+
+    __slots__ = ("callbacks", "field", "test")
+
+    def __init__(self, field: str, test: Callable[[Any], bool] | None) -> None:
         self.field = field
         self.test = test
+        self.callbacks: list[Callable[[Token], Any]] = []
 
-    def __call__(self, fact: Fact) -> bool:
-        return bool(self.test(fact[self.field]))
+    def add_child(self, node: Any, callback: Callable[[Token], Any]) -> None:
+        self.callbacks.append(callback)
 
 
 class _RoutingBus(BusNode):
-    """The network's entry: sends each fact only to the alpha nodes for its route."""
+    """The network's entry and its whole alpha part: a fact is routed by `(class, id)` through a
+    dict to the distinct tests of that finding or conclusion, and on to the joins of each test
+    that passes."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.routes: dict[tuple[type, Any], list[Callable[[Token], Any]]] = {}
+        self.routes: dict[tuple[type, Any], list[_Branch]] = {}
 
-    def add_route(self, route: tuple[type, Any], callback: Callable[[Token], Any]) -> None:
-        self.routes.setdefault(route, []).append(callback)
+    def branch(self, route: tuple[type, Any], field: str,
+               test: Callable[[Any], bool] | None) -> _Branch:
+        branches = self.routes.setdefault(route, [])
+        for existing in branches:
+            if existing.test is test:
+                return existing
+        created = _Branch(field, test)
+        branches.append(created)
+        return created
+
+    def _send(self, fact: Fact, tag: Token.TagType) -> None:
+        branches = self.routes.get(route_of(fact))
+        if not branches:
+            return
+        token = _BusToken(tag, fact)
+        for branch in branches:
+            if branch.test is None or branch.test(fact[branch.field]):
+                for callback in branch.callbacks:
+                    callback(token)
 
     def add(self, fact: Fact) -> None:
-        callbacks = self.routes.get(route_of(fact))
-        if callbacks:
-            token = Token.valid(fact)
-            for callback in callbacks:
-                callback(token)
+        self._send(fact, _VALID)
 
     def remove(self, fact: Fact) -> None:
-        callbacks = self.routes.get(route_of(fact))
-        if callbacks:
-            token = Token.invalid(fact)
-            for callback in callbacks:
-                callback(token)
+        self._send(fact, _INVALID)
 
 
 class _Join(OrdinaryMatchNode):
@@ -168,21 +195,11 @@ class IndexedMatcher(Matcher):
         self._build(engine.compiled_rules)
 
     def _build(self, rules: Sequence[CompiledRule]) -> None:
-        alpha: dict[tuple[tuple[type, Any], Hashable], Any] = {}
         joins: dict[tuple[int, int, bool], Any] = {}  # ids of nodes kept alive by `alpha`/`joins`
 
-        def alpha_node(pattern: Pattern) -> Any:
-            """The node whose children receive facts matching `pattern` (shared)."""
-            key = (pattern.route, pattern.test)
-            node = alpha.get(key)
-            if node is None:
-                if pattern.test is None:
-                    node = _Relay(self.root_node, pattern.route)
-                else:
-                    node = FeatureTesterNode(_FieldTest(pattern.field, pattern.test))
-                    self.root_node.add_route(pattern.route, node.activate)
-                alpha[key] = node
-            return node
+        def alpha_node(pattern: Pattern) -> _Branch:
+            """The branch whose callbacks receive facts matching `pattern` (shared)."""
+            return self.root_node.branch(pattern.route, pattern.field, pattern.test)
 
         for compiled in rules:
             for conjunction in compiled.conjunctions:
@@ -231,17 +248,6 @@ class IndexedMatcher(Matcher):
                 node.get_activations()
         self._touched.clear()
         self._dirty.clear()
-
-
-class _Relay:
-    """A pattern with no test (the initial fact): children hang directly off the bus route."""
-
-    def __init__(self, bus: _RoutingBus, route: tuple[type, Any]) -> None:
-        self.bus = bus
-        self.route = route
-
-    def add_child(self, node: Any, callback: Callable[[Token], Any]) -> None:
-        self.bus.add_route(self.route, callback)
 
 
 __all__ = ["INITIAL", "CompiledRule", "IndexedMatcher", "Pattern", "route_of"]
