@@ -22,6 +22,7 @@ from experta import Rule as XRule
 from experta.agenda import Agenda
 from experta.fact import InitialFact
 from experta.factlist import FactList
+from experta.strategies import DepthStrategy
 
 from engine import model as m
 from engine.compiler_network import CompiledRule, IndexedMatcher, Pattern
@@ -170,10 +171,21 @@ def _unique(alternatives: list[Conjunction]) -> list[Conjunction]:
     return out
 
 
+class _Depth(DepthStrategy):
+    """experta's depth strategy without its `lru_cache` on `get_key`: that cache hashes whole
+    activations, and activations from one case to the next are alike (same rule, facts of the
+    same content), so lookups walked long chains of colliding entries comparing facts."""
+
+    def get_key(self, activation: Any) -> tuple[int, list[int]]:
+        return (activation.rule.salience,
+                sorted((f["__factid__"] for f in activation.facts), reverse=True))
+
+
 class InferenceEngine(KnowledgeEngine):
     """Runs compiled rules; subclasses made by `compile_kb` carry the KB and its rules."""
 
     __matcher__ = IndexedMatcher
+    __strategy__ = _Depth
     kb: m.KnowledgeBase
     compiled_rules: tuple[CompiledRule, ...]
     read_findings: frozenset[str]
