@@ -148,7 +148,7 @@ def _equals(var: str, expected: Any, sided: bool) -> str:
 _COMPARE = {"lt": "<", "le": "<=", "gt": ">", "ge": ">="}
 
 
-def test_expr(test: m.Test, finding_type: str, var: str) -> str:
+def leaf_expr(test: m.Test, finding_type: str, var: str) -> str:
     """A CLIPS boolean expression of `var` (a known value) for one finding test."""
     sided = finding_type == "sided"
     if test.op == "eq":
@@ -178,7 +178,7 @@ class _RuleWriter:
         if isinstance(cond, m.Test):
             self.counter += 1
             var = f"?v{self.counter}"
-            expr = test_expr(cond, self._type(cond.finding), var)
+            expr = leaf_expr(cond, self._type(cond.finding), var)
             if negate:
                 expr = f"(not {expr})"
             return f"(finding (id {cond.finding}) (value {var}&:{expr}))"
@@ -203,7 +203,7 @@ class _RuleWriter:
     def premise(self, cond: m.Cond) -> str:
         """A CLIPS expression: >0 the premise certainty when true, 0 false, -1 unknown."""
         if isinstance(cond, m.Test):
-            expr = test_expr(cond, self._type(cond.finding), "?x")
+            expr = leaf_expr(cond, self._type(cond.finding), "?x")
             return (f"(if (eq (bind ?x (fval {cond.finding})) UNKNOWN) then -1 "
                     f"else (if {expr} then 1.0 else 0))")
         if isinstance(cond, m.Concluded):
@@ -331,4 +331,4 @@ def _constructs(source: str) -> list[str]:
     return out
 
 
-__all__ = ["ClipsReasoner", "ClipsResult", "test_expr", "translate"]
+__all__ = ["ClipsReasoner", "ClipsResult", "leaf_expr", "translate"]
