@@ -370,7 +370,8 @@ def write(res: Results, path: Path, args: argparse.Namespace) -> None:
         "# Benchmark results", "",
         f"Written by `uv run python bench/run.py{' --quick' if args.quick else ''}` at commit "
         f"`{commit}` on {time.strftime('%Y-%m-%d')}: Python {platform.python_version()}, "
-        f"{os.cpu_count()} cores, {platform.machine()}. See bench/README.md.", "",
+        f"{os.cpu_count()} cores, {platform.machine()}, load average {args.load:.2f} at the start "
+        "(other processes on the same cores inflate every figure). See bench/README.md.", "",
         "## Targets", "", "| what | target | measured | |", "|---|---|---|---|",
     ]
     head += [f"| {w} | {t} | {g} | {'ok' if ok else '**missed**'} |" for w, t, g, ok in res.verdicts]
@@ -390,6 +391,7 @@ def main() -> int:
     parser.add_argument("--skip", nargs="*", default=[],
                         choices=["cold", "per-case", "growth", "size", "batch"])
     args = parser.parse_args()
+    args.load = os.getloadavg()[0]
     quick = args.quick
     res = Results()
     shipped = load_kb()
