@@ -9,9 +9,9 @@ evaluation (CLIPS deffunctions) for the premise certainty on the right-hand side
 How a KB rule reads in CLIPS:
 
     (defrule r_<id> (declare (salience S))
-      (not (fired (rule <id>)))                 ; a KB rule fires at most once per case
       <condition, negation pushed to the leaves, at_least expanded into its combinations>
-      =>
+      (not (fired (rule <id>)))   ; a KB rule fires at most once per case (last, so that a
+      =>                          ; reset does not make a partial match for every rule)
       (assert (fired (rule <id>)))
       (conclude <id> <conclusion> <rule certainty> <urgency> <premise certainty>))
 
@@ -236,8 +236,8 @@ def translate(kb: m.KnowledgeBase) -> str:
         out.append(
             f"(defrule r_{rule.id}\n"
             f"  (declare (salience {total - position}))\n"
-            f"  (not (fired (rule {rule.id})))\n"
             f"  {lhs}\n"
+            f"  (not (fired (rule {rule.id})))\n"
             f"  =>\n"
             f"  (assert (fired (rule {rule.id})))\n"
             f"  (conclude {rule.id} {concl} {float(rule.certainty)} {level} {premise}))\n")
