@@ -1,34 +1,54 @@
-"""The only module that knows experta: compile a loaded KB into a KnowledgeEngine subclass.
+"""The only modules that know experta: compile a loaded KB into a KnowledgeEngine subclass.
 
 `compile_kb` is a pure function of the KB. Each KB rule becomes one experta `Rule` whose
-left-hand side is built from the rule's condition tree (negation pushed down to the leaves so
-that an unknown finding never satisfies `not`; `at_least N of` expanded into its combinations).
-Firing order comes from salience: red flags first, then conditions, causes and advice; inside a
-band, a rule that reads a conclusion fires after every rule that can conclude it. Firings are
-recorded as events from the agenda's activations, not parsed from logs.
+left-hand side is the rule's condition tree in disjunctive normal form: negation is pushed down
+to the leaves (so an unknown finding never satisfies `not`), `any` and `at_least N of` become
+alternative conjunctions. Firing order comes from salience: red flags first, then conditions,
+causes and advice; inside a band, a rule that reads a conclusion fires after every rule that
+can conclude it. Firings are recorded as events from the agenda's activations, not parsed from
+logs. Matching runs on experta's RETE nodes laid out by `engine.compiler_network`, so the cost of
+a case does not grow with the number of rules it cannot reach.
 """
 
 from __future__ import annotations
 
 import itertools
+from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from experta import AND, NOT, OR, Fact, KnowledgeEngine, P
+from experta import Fact, KnowledgeEngine
 from experta import Rule as XRule
+from experta.agenda import Agenda
 from experta.fact import InitialFact
+from experta.factlist import FactList
+from experta.strategies import DepthStrategy
 
 from engine import model as m
+from engine.compiler_network import CompiledRule, IndexedMatcher, Pattern
+from engine.errors import KBError, Problem
 from engine.logic import Evaluator, combine, predicate
 
 MAX_CLUSTER = 12  # at_least over more items would expand into too many combinations
+MAX_CONJUNCTIONS = 4096  # alternatives one rule may expand into
 
 
-class FindingFact(Fact):
+class _PlainFact(Fact):
+    """A fact of named scalar fields. experta's `Fact.__init__` freezes every value through a
+    generic dispatch; ours are ids, numbers, booleans and short strings, already immutable."""
+
+    def __init__(self, **fields: Any) -> None:
+        dict.__init__(self, fields)
+        # experta hashes a fact on first use by catching AttributeError; computing it here is
+        # cheaper. It leaves out `__factid__`, which only makes facts differing in it collide.
+        self._hash = hash(frozenset(fields.items()))
+
+
+class FindingFact(_PlainFact):
     """A known finding: `id` and its `value` (unknown findings are simply not declared)."""
 
 
-class ConclusionFact(Fact):
+class ConclusionFact(_PlainFact):
     """A conclusion reached so far, with its combined certainty `cf`."""
 
 
@@ -78,75 +98,132 @@ def firing_order(kb: m.KnowledgeBase) -> list[m.Rule]:
     return sorted(kb.rules, key=lambda r: (m.BANDS.index(r.band), stratum(r), r.order))
 
 
+Conjunction = tuple[Pattern, ...]
+
+
 class _Patterns:
-    """Turns condition trees into experta conditional elements."""
+    """Turns condition trees into alternatives of patterns; equal tests share one pattern."""
 
     def __init__(self, kb: m.KnowledgeBase) -> None:
         self.kb = kb
+        self._interned: dict[tuple[Any, ...], Pattern] = {}
 
-    def finding_pattern(self, test: m.Test, negate: bool) -> Any:
-        finding = self.kb.findings.get(test.finding)
-        check = predicate(test, finding.type if finding else "boolean")
-        if negate:
-            return FindingFact(id=test.finding, value=P(lambda v, c=check: not c(v)))
-        if test.op == "eq" and isinstance(test.value, bool) and finding and finding.type == "boolean":
-            return FindingFact(id=test.finding, value=test.value)
-        return FindingFact(id=test.finding, value=P(check))
+    def _intern(self, key: tuple[Any, ...], make: Callable[[], Pattern]) -> Pattern:
+        found = self._interned.get(key)
+        if found is None:
+            found = self._interned[key] = make()
+        return found
 
-    def conclusion_pattern(self, leaf: m.Concluded) -> Any:
+    def finding(self, test: m.Test, negate: bool) -> Pattern:
+        def make() -> Pattern:
+            finding = self.kb.findings.get(test.finding)
+            check = predicate(test, finding.type if finding else "boolean")
+            value_test = (lambda v, c=check: not c(v)) if negate else check
+            return Pattern(FindingFact, test.finding, "value", value_test)
+
+        # repr keeps True apart from 1 and 'left' apart from left
+        return self._intern(("finding", test.finding, test.op, repr(test.value), negate), make)
+
+    def conclusion(self, leaf: m.Concluded, negated: bool) -> Pattern:
         low = leaf.min_certainty
-        return ConclusionFact(id=leaf.conclusion, cf=P(lambda cf, low=low: cf >= low and cf > 0))
 
-    def build(self, cond: m.Cond, negate: bool = False) -> Any:
+        def make() -> Pattern:
+            return Pattern(ConclusionFact, leaf.conclusion, "cf",
+                           lambda cf, low=low: cf >= low and cf > 0, negated)
+
+        return self._intern(("conclusion", leaf.conclusion, repr(low), negated), make)
+
+    def alternatives(self, cond: m.Cond, negate: bool = False) -> list[Conjunction]:
+        """`cond` (negated if asked) as alternatives, each a conjunction of patterns."""
         if isinstance(cond, m.Test):
-            return self.finding_pattern(cond, negate)
+            return [(self.finding(cond, negate),)]
         if isinstance(cond, m.Concluded):
-            pattern = self.conclusion_pattern(cond)
-            return NOT(pattern) if negate else pattern
+            return [(self.conclusion(cond, negate),)]
         if isinstance(cond, m.Not):
-            return self.build(cond.item, not negate)
+            return self.alternatives(cond.item, not negate)
+        parts = [self.alternatives(item, negate) for item in cond.items]
         if isinstance(cond, m.AtLeast):
             need = len(cond.items) - cond.count + 1 if negate else cond.count
-            parts = [self.build(item, negate) for item in cond.items]
-            combos = [AND(*combo) if len(combo) > 1 else combo[0]
-                      for combo in itertools.combinations(parts, need)]
-            return OR(*combos) if len(combos) > 1 else combos[0]
-        parts = [self.build(item, negate) for item in cond.items]
-        if len(parts) == 1:
-            return parts[0]
-        conjunctive = isinstance(cond, m.All) != negate
-        return AND(*parts) if conjunctive else OR(*parts)
+            out: list[Conjunction] = []
+            for combo in itertools.combinations(parts, need):
+                out.extend(_product(combo))
+            return _unique(out)
+        if isinstance(cond, m.All) != negate:
+            return _unique(_product(parts))
+        return _unique([alt for part in parts for alt in part])
 
 
-def _lhs(patterns: _Patterns, rule: m.Rule) -> tuple[Any, ...]:
-    ce = patterns.build(rule.when)
-    if isinstance(ce, AND):
-        return tuple(ce)
-    return (ce,)
+def _product(parts: Iterable[list[Conjunction]]) -> list[Conjunction]:
+    out: list[Conjunction] = [()]
+    for alternatives in parts:
+        out = [left + right for left in out for right in alternatives]
+        if len(out) > MAX_CONJUNCTIONS:
+            break
+    return out
+
+
+def _unique(alternatives: list[Conjunction]) -> list[Conjunction]:
+    """Drop repeated patterns inside a conjunction and repeated conjunctions."""
+    seen: set[frozenset[Pattern]] = set()
+    out: list[Conjunction] = []
+    for conjunction in alternatives:
+        patterns = tuple(dict.fromkeys(conjunction))
+        key = frozenset(patterns)
+        if key not in seen:
+            seen.add(key)
+            out.append(patterns)
+    return out
+
+
+class _Depth(DepthStrategy):
+    """experta's depth strategy without its `lru_cache` on `get_key`: that cache hashes whole
+    activations, and activations from one case to the next are alike (same rule, facts of the
+    same content), so lookups walked long chains of colliding entries comparing facts."""
+
+    def get_key(self, activation: Any) -> tuple[int, list[int]]:
+        return (activation.rule.salience,
+                sorted((f["__factid__"] for f in activation.facts), reverse=True))
 
 
 class InferenceEngine(KnowledgeEngine):
     """Runs compiled rules; subclasses made by `compile_kb` carry the KB and its rules."""
 
+    __matcher__ = IndexedMatcher
+    __strategy__ = _Depth
     kb: m.KnowledgeBase
+    compiled_rules: tuple[CompiledRule, ...]
+    read_findings: frozenset[str]
 
     def __init__(self) -> None:
         super().__init__()
         self._evaluator = Evaluator(self.kb)
         self.begin({})
 
+    def reset(self, **_kwargs: Any) -> None:
+        """experta's reset, without searching the class for deffacts on every case."""
+        self._restart(())
+
+    def _restart(self, facts: Iterable[Fact]) -> None:
+        self.agenda = Agenda()
+        self.facts = FactList()
+        self.matcher.reset()
+        for fact in (InitialFact(), *facts):
+            self.facts.declare(fact)
+        added, removed = self.get_activations()
+        self.strategy.update_agenda(self.agenda, added, removed)
+        self.running = False
+
     def begin(self, findings: dict[str, Any]) -> None:
-        """Reset working memory and declare the case's known findings."""
+        """Reset working memory and declare the case's known findings in one step."""
         self.findings = findings
         self.certainty: dict[str, float] = {}
         self.urgency: dict[str, str] = {}
         self.events: list[Event] = []
         self._fired: set[str] = set()
         self._conclusion_facts: dict[str, Any] = {}
-        self.reset()
-        facts = [FindingFact(id=fid, value=value) for fid, value in sorted(findings.items())]
-        if facts:
-            self.declare(*facts)
+        read = self.read_findings
+        self._restart(FindingFact(id=fid, value=value) for fid, value in sorted(findings.items())
+                      if fid in read)  # a finding no rule reads cannot match anything
 
     def run(self, steps: float = float("inf")) -> None:
         self.running = True
@@ -157,7 +234,7 @@ class InferenceEngine(KnowledgeEngine):
             if activation is None:
                 break
             steps -= 1
-            rule = activation.rule._wrapped.kb_rule
+            rule = activation.rule.kb_rule
             if rule.id not in self._fired:
                 self._fire(rule, activation.facts)
         self.running = False
@@ -201,23 +278,41 @@ def compile_kb(kb: m.KnowledgeBase) -> type[InferenceEngine]:
     """Build an engine class from the KB; no state is shared with other compiled classes."""
     patterns = _Patterns(kb)
     ordered = firing_order(kb)
-    namespace: dict[str, Any] = {"kb": kb}
+    lhs: list[list[Conjunction]] = []
+    for rule in ordered:
+        alternatives = patterns.alternatives(rule.when)
+        if len(alternatives) > MAX_CONJUNCTIONS:
+            raise KBError([Problem(rule.location, f"rule '{rule.id}' expands into more than "
+                                   f"{MAX_CONJUNCTIONS} alternatives", "split it into several rules",
+                                   code="too_complex")])
+        lhs.append(alternatives)
+    # Patterns shared by many rules go first so conjunctions share their first join nodes;
+    # conclusions go last because they change while the engine runs, findings do not.
+    use = Counter(p for alternatives in lhs for conj in alternatives for p in conj)
+    rank = {p: i for i, p in enumerate(use)}
+
+    def order(p: Pattern) -> tuple[int, int, int]:
+        return (p.negated, p.fact_type is ConclusionFact, -use[p] * len(rank) + rank[p])
+
     total = len(ordered)
-    for position, rule in enumerate(ordered):
-        rhs = _rhs_for(rule)
-        namespace[f"rule__{rule.id}"] = XRule(*_lhs(patterns, rule), salience=total - position)(rhs)
+    compiled = []
+    for position, (rule, alternatives) in enumerate(zip(ordered, lhs, strict=True)):
+        xrule = XRule(salience=total - position)(_rhs_for(rule))
+        xrule.kb_rule = rule
+        compiled.append(CompiledRule(xrule, tuple(tuple(sorted(c, key=order)) for c in alternatives)))
+    read = frozenset(p.key for p in use if p.fact_type is FindingFact)
+    namespace: dict[str, Any] = {"kb": kb, "compiled_rules": tuple(compiled), "read_findings": read}
     return type("CompiledKnowledgeEngine", (InferenceEngine,), namespace)
 
 
 def _rhs_for(rule: m.Rule) -> Callable[..., None]:
-    """Each experta rule needs its own right-hand side; ours only carries the KB rule back to
-    `InferenceEngine.run`, which does the firing (experta copies Rule objects, not this)."""
+    """Each experta rule needs its own right-hand side; ours only names the KB rule, because
+    `InferenceEngine.run` does the firing."""
 
     def rhs(*_args: Any, **_kwargs: Any) -> None:
         return None
 
     rhs.__name__ = rule.id
-    rhs.kb_rule = rule  # type: ignore[attr-defined]
     return rhs
 
 

@@ -1,0 +1,253 @@
+"""The RETE network our compiled engines match with: experta's nodes, wired for our rule shapes.
+
+experta's own `ReteMatcher` is general but pays for generality on every case: each fact is
+tested against every alpha branch in turn, `reset()` walks the whole network, and every agenda
+update asks every rule's conflict-set node for news. Each of those costs grows with the number of
+rules, so a bigger KB made every case slower even when the case touched the same few rules.
+
+`IndexedMatcher` keeps experta's matching (its tokens, feature-tester, join, not and
+conflict-set nodes, activations, agenda and strategy) and changes only how the network is laid
+out and visited:
+
+- the bus routes a fact by `(fact class, id)` through a dict straight to the alpha nodes that
+  test that finding or conclusion, instead of a linear scan of type and id checks;
+- alpha tests are shared: one node per distinct (finding, test), whatever the number of rules;
+- join nodes are shared between rules whose conjunctions start alike (beta prefix sharing);
+- conflict-set nodes report themselves when a token reaches them, so an agenda update asks only
+  those ("dirty" nodes), and `reset()` clears only the memories touched since the last reset.
+
+So the cost of a case follows the rules its facts can reach, not the size of the KB.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from experta.abstract import Matcher
+from experta.fact import Fact, InitialFact
+from experta.matchers.rete.check import SameContextCheck
+from experta.matchers.rete.nodes import (
+    BusNode,
+    ConflictSetNode,
+    NotNode,
+    OrdinaryMatchNode,
+)
+from experta.matchers.rete.token import Token
+from experta.rule import Rule
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """One positive or negated (`NOT`) pattern: facts of `fact_type` with this `key` (a finding or
+    conclusion id) whose `field` passes `test`. `test` is None for the initial fact."""
+
+    fact_type: type
+    key: str | None
+    field: str = ""
+    test: Callable[[Any], bool] | None = None
+    negated: bool = False
+
+    @property
+    def route(self) -> tuple[type, str | None]:
+        return (self.fact_type, self.key)
+
+
+@dataclass(frozen=True)
+class CompiledRule:
+    """An experta rule (salience, identity) and its left-hand side in disjunctive normal form:
+    the rule is activated by any of `conjunctions`, each a sequence of patterns."""
+
+    rule: Rule
+    conjunctions: tuple[tuple[Pattern, ...], ...]
+
+
+INITIAL = Pattern(InitialFact, None)
+
+
+def route_of(fact: Fact) -> tuple[type, Any]:
+    """Where the bus sends a fact: its class and id (`None` for the initial fact)."""
+    return (fact.__class__, dict.get(fact, "id"))
+
+
+class _BusToken(Token):
+    """experta's token without the per-token type assertions: the bus only ever wraps one
+    declared fact, and copies made by nodes (`token.copy()`) keep this class."""
+
+    __slots__ = ()
+
+    def __new__(cls, tag: Token.TagType, data: Any, context: dict[Any, Any] | None = None) -> Any:
+        facts = {data} if isinstance(data, Fact) else set(data)
+        return tuple.__new__(cls, (tag, facts, {} if context is None else context))
+
+
+_VALID = Token.TagType.VALID
+_INVALID = Token.TagType.INVALID
+
+
+class _Branch:
+    """The alpha part for one distinct test of one route: facts passing `test` on `field` go
+    to `callbacks` (join inputs or conflict-set nodes). `test` None passes everything."""
+
+    __slots__ = ("callbacks", "field", "test")
+
+    def __init__(self, field: str, test: Callable[[Any], bool] | None) -> None:
+        self.field = field
+        self.test = test
+        self.callbacks: list[Callable[[Token], Any]] = []
+
+    def add_child(self, node: Any, callback: Callable[[Token], Any]) -> None:
+        self.callbacks.append(callback)
+
+
+class _RoutingBus(BusNode):
+    """The network's entry and its whole alpha part: a fact is routed by `(class, id)` through a
+    dict to the distinct tests of that finding or conclusion, and on to the joins of each test
+    that passes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.routes: dict[tuple[type, Any], list[_Branch]] = {}
+
+    def branch(self, route: tuple[type, Any], field: str,
+               test: Callable[[Any], bool] | None) -> _Branch:
+        branches = self.routes.setdefault(route, [])
+        for existing in branches:
+            if existing.test is test:
+                return existing
+        created = _Branch(field, test)
+        branches.append(created)
+        return created
+
+    def _send(self, fact: Fact, tag: Token.TagType) -> None:
+        branches = self.routes.get(route_of(fact))
+        if not branches:
+            return
+        token = _BusToken(tag, fact)
+        for branch in branches:
+            if branch.test is None or branch.test(fact[branch.field]):
+                for callback in branch.callbacks:
+                    callback(token)
+
+    def add(self, fact: Fact) -> None:
+        self._send(fact, _VALID)
+
+    def remove(self, fact: Fact) -> None:
+        self._send(fact, _INVALID)
+
+
+class _Join(OrdinaryMatchNode):
+    """experta's join node, recording that its memories need clearing at the next reset."""
+
+    def __init__(self, touched: set[Any]) -> None:
+        super().__init__(SameContextCheck())
+        self._touched = touched
+
+    def _activate_left(self, token: Token) -> None:
+        self._touched.add(self)
+        super()._activate_left(token)
+
+    def _activate_right(self, token: Token) -> None:
+        self._touched.add(self)
+        super()._activate_right(token)
+
+
+class _Not(NotNode):
+    """experta's not node, recording that its memories need clearing at the next reset."""
+
+    def __init__(self, touched: set[Any]) -> None:
+        super().__init__(SameContextCheck())
+        self._touched = touched
+
+    def _activate_left(self, token: Token) -> None:
+        self._touched.add(self)
+        super()._activate_left(token)
+
+    def _activate_right(self, token: Token) -> None:
+        self._touched.add(self)
+        super()._activate_right(token)
+
+
+class _ConflictSet(ConflictSetNode):
+    """experta's conflict-set node, reporting itself dirty (and touched) when a token arrives."""
+
+    def __init__(self, rule: Rule, dirty: set[Any], touched: set[Any]) -> None:
+        super().__init__(rule)
+        self._dirty = dirty
+        self._touched = touched
+
+    def _activate(self, token: Token) -> None:
+        self._dirty.add(self)
+        self._touched.add(self)
+        super()._activate(token)
+
+
+class IndexedMatcher(Matcher):
+    """A matcher for engines made by `compile_kb`; see the module docstring for what differs."""
+
+    def __init__(self, engine: Any) -> None:
+        super().__init__(engine)
+        self._dirty: set[_ConflictSet] = set()
+        self._touched: set[Any] = set()
+        self.root_node = _RoutingBus()
+        self.conflict_set_nodes: list[_ConflictSet] = []
+        self._build(engine.compiled_rules)
+
+    def _build(self, rules: Sequence[CompiledRule]) -> None:
+        joins: dict[tuple[int, int, bool], Any] = {}  # ids of nodes kept alive by `alpha`/`joins`
+
+        def alpha_node(pattern: Pattern) -> _Branch:
+            """The branch whose callbacks receive facts matching `pattern` (shared)."""
+            return self.root_node.branch(pattern.route, pattern.field, pattern.test)
+
+        for compiled in rules:
+            for conjunction in compiled.conjunctions:
+                patterns = list(conjunction)
+                if patterns[0].negated:
+                    patterns.insert(0, INITIAL)
+                node = alpha_node(patterns[0])
+                for pattern in patterns[1:]:
+                    right = alpha_node(pattern)
+                    key = (id(node), id(right), pattern.negated)
+                    join = joins.get(key)
+                    if join is None:
+                        join = _Not(self._touched) if pattern.negated else _Join(self._touched)
+                        node.add_child(join, join.activate_left)
+                        right.add_child(join, join.activate_right)
+                        joins[key] = join
+                    node = join
+                csn = _ConflictSet(compiled.rule, self._dirty, self._touched)
+                node.add_child(csn, csn.activate)
+                self.conflict_set_nodes.append(csn)
+
+    def changes(self, adding: Iterable[Fact] | None = None,
+                deleting: Iterable[Fact] | None = None) -> tuple[list[Any], list[Any]]:
+        """Pass working-memory changes through the network; collect news from dirty rules only."""
+        if deleting:
+            for fact in deleting:
+                self.root_node.remove(fact)
+        if adding:
+            for fact in adding:
+                self.root_node.add(fact)
+        added: list[Any] = []
+        removed: list[Any] = []
+        if self._dirty:
+            for csn in self._dirty:
+                c_added, c_removed = csn.get_activations()
+                added.extend(c_added)
+                removed.extend(c_removed)
+            self._dirty.clear()
+        return added, removed
+
+    def reset(self) -> None:
+        """Clear the memories touched since the last reset (all others are still empty)."""
+        for node in self._touched:
+            node._reset()
+            if isinstance(node, ConflictSetNode):
+                node.get_activations()
+        self._touched.clear()
+        self._dirty.clear()
+
+
+__all__ = ["INITIAL", "CompiledRule", "IndexedMatcher", "Pattern", "route_of"]

@@ -1,0 +1,126 @@
+"""`imbalance batch` through the real console script, and the streaming pieces it is built on."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from engine.batch import finished_ids, read_items
+from tests.conftest import ROOT, run_cli
+
+EXAMPLES = ROOT / "examples" / "cases"
+
+
+def write_jsonl(path: Path, lines: list[object]) -> Path:
+    path.write_text("".join((x if isinstance(x, str) else json.dumps(x)) + "\n" for x in lines),
+                    encoding="utf-8")
+    return path
+
+
+def records(path: Path) -> dict[str, dict]:
+    out = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        record = json.loads(line)
+        assert record["id"] not in out, f"duplicate record {record['id']}"
+        out[record["id"]] = record
+    return out
+
+
+CES = {"id": "ces", "patient": {"age": 52, "sex": "male"},
+       "findings": {"saddle_anaesthesia": True, "low_back_pain": True}}
+ITB = {"id": "itb", "findings": {"lateral_knee_pain": "right", "runner": True}}
+
+
+def test_jsonl_batch_writes_contract_lines_errors_and_a_summary(tmp_path: Path) -> None:
+    source = write_jsonl(tmp_path / "cases.jsonl", [
+        CES, ITB, "{not json", {"id": "typo", "findings": {"fevr": True}}, "",
+        {"findings": {"fever": False}},
+    ])
+    out = tmp_path / "out.jsonl"
+    proc = run_cli("batch", str(source), "-o", str(out), "-j", "1")
+    assert proc.returncode == 1, proc.stderr
+    got = records(out)
+    assert set(got) == {"ces", "itb", "line-3", "typo", "line-6"}
+    assert got["ces"]["triage"] == "emergency"
+    assert got["ces"]["red_flags"][0]["id"] == "cauda_equina_syndrome"
+    assert got["itb"]["conditions"][0]["id"] == "it_band_syndrome"
+    assert {"triage", "red_flags", "conditions", "causes", "muscles", "recommendations",
+            "fired_rules"} <= set(got["line-6"])
+    assert "malformed JSON" in got["line-3"]["error"] and "cases.jsonl:3" in got["line-3"]["error"]
+    assert "unknown finding 'fevr'" in got["typo"]["error"] and "fever" in got["typo"]["error"]
+    summary = proc.stderr
+    assert "5 cases" in summary and "emergency 1" in summary and "routine 2" in summary
+    assert "errors 2" in summary and "cases/s" in summary
+    assert "\r" not in summary  # no progress bar when stderr is not a terminal
+    assert proc.stdout == ""
+
+
+def test_folder_batch_in_worker_processes_matches_assess(tmp_path: Path) -> None:
+    folder = tmp_path / "cases"
+    shutil.copytree(EXAMPLES, folder)
+    (folder / "nested").mkdir()
+    shutil.copy(EXAMPLES / "runner_it_band.yaml", folder / "nested" / "again.yaml")
+    (folder / "notes.txt").write_text("not a case", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    proc = run_cli("batch", str(folder), "-o", str(out), "-j", "2")
+    assert proc.returncode == 0, proc.stderr
+    got = records(out)
+    assert set(got) == {"cauda_equina_emergency.yaml", "runner_it_band.yaml", "nested/again.yaml"}
+    single = json.loads(run_cli("assess", str(EXAMPLES / "runner_it_band.yaml"), "--format",
+                                "json").stdout)
+    batch_record = dict(got["runner_it_band.yaml"])
+    assert batch_record.pop("id") == "runner_it_band.yaml"
+    assert batch_record == single
+    assert "2 workers" in proc.stderr
+
+
+def test_refuses_to_overwrite_without_resume_or_force(tmp_path: Path) -> None:
+    source = write_jsonl(tmp_path / "cases.jsonl", [CES])
+    out = tmp_path / "out.jsonl"
+    out.write_text("precious\n", encoding="utf-8")
+    proc = run_cli("batch", str(source), "-o", str(out))
+    assert proc.returncode == 2
+    assert "already exists" in proc.stderr and "--resume" in proc.stderr
+    assert out.read_text(encoding="utf-8") == "precious\n"
+    assert run_cli("batch", str(source), "-o", str(out), "--force", "-j", "1").returncode == 0
+    assert set(records(out)) == {"ces"}
+
+
+def test_resume_skips_finished_ids_and_cuts_a_torn_line(tmp_path: Path) -> None:
+    cases = [dict(ITB, id=f"c{i}") for i in range(30)]
+    source = write_jsonl(tmp_path / "cases.jsonl", cases)
+    out = tmp_path / "out.jsonl"
+    assert run_cli("batch", str(source), "-o", str(out), "-j", "1").returncode == 0
+    lines = out.read_text(encoding="utf-8").splitlines(keepends=True)
+    out.write_text("".join(lines[:10]) + lines[10][:25], encoding="utf-8")  # interrupted mid-line
+    proc = run_cli("batch", str(source), "-o", str(out), "--resume", "-j", "2")
+    assert proc.returncode == 0, proc.stderr
+    got = records(out)  # no duplicates, no torn line
+    assert set(got) == {f"c{i}" for i in range(30)}
+    assert "20 cases (10 already in" in proc.stderr
+
+
+def test_bad_input_is_a_usage_error(tmp_path: Path) -> None:
+    out = tmp_path / "out.jsonl"
+    missing = run_cli("batch", str(tmp_path / "nope"), "-o", str(out))
+    assert missing.returncode == 2 and "does not exist" in missing.stderr
+    single = run_cli("batch", str(EXAMPLES / "runner_it_band.yaml"), "-o", str(out))
+    assert single.returncode == 2 and "imbalance assess" in single.stderr
+    assert not out.exists()
+    both = run_cli("batch", str(EXAMPLES), "-o", str(out), "--resume", "--force")
+    assert both.returncode == 2
+    assert "Traceback" not in missing.stderr + single.stderr + both.stderr
+
+
+def test_reading_is_lazy_and_duplicate_ids_become_errors(tmp_path: Path) -> None:
+    source = write_jsonl(tmp_path / "cases.jsonl", [CES, ITB, dict(ITB, findings={})])
+    items = read_items(source, skip=frozenset({"ces"}))
+    assert iter(items) is items  # a generator: nothing is read ahead of the workers
+    got = list(items)
+    assert [i.id for i in got] == ["itb", "itb"]
+    assert got[0].error == "" and "duplicate case id 'itb'" in got[1].error
+
+
+def test_finished_ids_of_a_missing_file_is_empty(tmp_path: Path) -> None:
+    assert finished_ids(tmp_path / "none.jsonl") == set()
