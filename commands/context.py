@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import click
 
 from engine.model import KnowledgeBase
-from engine.reasoner import Reasoner, reasoner_for
+
+if TYPE_CHECKING:  # experta is imported only by the commands that run the engine
+    from engine.reasoner import Reasoner
 
 
 @dataclass
@@ -23,6 +26,8 @@ class AppContext:
         return self._kb
 
     def reasoner(self) -> Reasoner:
+        from engine.reasoner import reasoner_for
+
         return reasoner_for(self.kb())
 
 
