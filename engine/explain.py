@@ -70,7 +70,8 @@ def answer_text(finding: m.Finding | None, value: Any) -> str:
     return f"{text} {unit}"
 
 
-def _lower_first(text: str) -> str:
+def lower_first(text: str) -> str:
+    """'Fever' -> 'fever' inside a sentence, but 'SLR' stays 'SLR'."""
     return text[:1].lower() + text[1:] if text[1:2].islower() or len(text) == 1 else text
 
 
@@ -83,7 +84,7 @@ def describe_test(kb: m.KnowledgeBase, test: m.Test) -> str:
     if test.op in ("eq", "ne"):
         positive = test.op == "eq"
         if isinstance(value, bool):
-            return label if value == positive else f"no {_lower_first(label)}"
+            return label if value == positive else f"no {lower_first(label)}"
         return f"{label}{'' if positive else ' not'}: {show_value(value)}{unit}"
     if test.op == "in":
         items = value if isinstance(value, (list, tuple)) else [value]

@@ -24,19 +24,21 @@ from engine.explain import (
     UNKNOWN,
     Explainer,
     NearMiss,
+    Premise,
     Support,
     WhatIf,
     answer_text,
+    lower_first,
     show_value,
 )
-from engine.graph import CONCLUSION, FINDING, FIRING, case_graph
+from engine.graph import CONCLUSION, FINDING, FIRING, case_graph, nodes_of, premises_of
 from engine.reasoner import Reasoner
 from engine.references import resolve_source
 from reports.wording import DISCLAIMER, TRIAGE_TEXT, certainty_word, finding_phrase
 
 TITLE = "Muscle imbalance assessment"
 KIND_WORD = {"red_flag": "red flag", "condition": "condition", "cause": "cause"}
-STATUS_WORD = {SATISFIED: "satisfied", UNKNOWN: "unknown (not asked)", CONTRADICTED: "contradicted"}
+STATUS_WORD = {SATISFIED: "satisfied", UNKNOWN: "unknown", CONTRADICTED: "contradicted"}
 CATEGORY_WORD = {"symptom": "Symptoms", "history": "History", "examination": "Examination",
                  "activity": "Activities", "patient": "Patient"}
 PATIENT_WORD = {"id": "Patient ID", "name": "Name", "age": "Age", "sex": "Sex", "notes": "Notes"}
@@ -192,6 +194,17 @@ class WhatIfItem:
 
 
 @dataclass(frozen=True)
+class FiringRow:
+    """One firing of the reasoning graph in words: premises -> rule -> conclusion."""
+
+    rule: RuleRef
+    premises: tuple[str, ...]
+    concludes: str
+    contribution: float
+    red: bool
+
+
+@dataclass(frozen=True)
 class GraphSummary:
     findings: int
     firings: int
@@ -219,6 +232,7 @@ class ReportDocument:
     recommendations: tuple[AdviceItem, ...]
     graph: nx.DiGraph
     graph_summary: GraphSummary
+    firings: tuple[FiringRow, ...]
     hows: tuple[HowItem, ...]
     why_nots: tuple[WhyNotItem, ...]
     what_ifs: tuple[WhatIfItem, ...]
@@ -279,6 +293,7 @@ def build_document(result: Assessment, reasoner: Reasoner, generated: str,
     conditions = tuple(item(r) for r in result.conditions)
     causes = tuple(item(r) for r in result.causes)
     recommendations = _advice(result, cite)
+    firings = _firings(graph, kb, cite)
     hows = tuple(_how(support, cite) for reached in (*result.red_flags, *result.conditions, *result.causes)
                  if (support := explainer.how(reached.id)) is not None)
     why_nots = tuple(_why_not(why.conclusion, why.certainty, why.near_misses, kb, cite)
@@ -303,6 +318,7 @@ def build_document(result: Assessment, reasoner: Reasoner, generated: str,
         graph=graph,
         graph_summary=GraphSummary(*(sum(1 for _, d in graph.nodes(data=True) if d["kind"] == kind)
                                      for kind in (FINDING, FIRING, CONCLUSION))),
+        firings=firings,
         hows=hows,
         why_nots=why_nots,
         what_ifs=tuple(_what_if(w) for w in explainer.what_if()),
@@ -373,6 +389,23 @@ def _advice(result: Assessment, cite: _Citations) -> tuple[AdviceItem, ...]:
     return tuple(out)
 
 
+def _firings(graph: nx.DiGraph, kb: m.KnowledgeBase, cite: _Citations) -> tuple[FiringRow, ...]:
+    rows = []
+    for node in nodes_of(graph, FIRING):
+        data = graph.nodes[node]
+        rule = kb.rule(data["ref"])
+        if rule is None:  # pragma: no cover - the graph is built from this KB
+            continue
+        findings, used = premises_of(graph, node)
+        premises = [finding_phrase(kb, graph.nodes[f]["ref"], graph.nodes[f]["value"]) for f in findings]
+        premises += [f"{graph.nodes[u]['label']} ({graph.edges[u, node]['certainty']:.2f})" for u in used]
+        targets = list(graph.successors(node))
+        rows.append(FiringRow(cite.rule(rule), tuple(premises),
+                              graph.nodes[targets[0]]["label"] if targets else "",
+                              float(data["contribution"]), bool(data["red"])))
+    return tuple(rows)
+
+
 def _how(support: Support, cite: _Citations) -> HowItem:
     steps = []
     for step in support.steps:
@@ -393,22 +426,38 @@ def _why_not(conclusion: m.Conclusion, certainty: float, misses: tuple[NearMiss,
     for miss in misses[:limit]:
         premises = []
         for premise in miss.premises:
-            if premise.status == UNKNOWN:
-                note = "not asked: " + ", ".join(kb.findings[f].label if f in kb.findings else f
-                                                  for f in premise.unknown) if premise.unknown else ""
-            else:
-                note = "; ".join(finding_phrase(kb, fid, value) for fid, value in premise.given)
+            note = premise_note(kb, premise)
             premises.append(PremiseRow(premise.text, premise.status, STATUS_WORD[premise.status], note))
-        total = len(miss.premises)
-        parts = [f"{miss.count(SATISFIED)} of {total} premises satisfied"]
-        if miss.count(UNKNOWN):
-            parts.append(f"{miss.count(UNKNOWN)} unknown")
-        if miss.count(CONTRADICTED):
-            parts.append(f"{miss.count(CONTRADICTED)} contradicted")
-        rows.append(MissRow(cite.rule(miss.rule), ", ".join(parts), tuple(premises)))
+        rows.append(MissRow(cite.rule(miss.rule), miss_summary(miss), tuple(premises)))
     summary = (f"reached only weakly ({certainty:.2f}, {certainty_word(certainty)})" if certainty > 0
                else "not reached")
     return WhyNotItem(conclusion.id, conclusion.label, conclusion.kind, certainty, summary, tuple(rows))
+
+
+def miss_summary(miss: NearMiss) -> str:
+    """'2 of 3 premises satisfied, 1 unknown'."""
+    total = len(miss.premises)
+    parts = [f"{miss.count(SATISFIED)} of {total} premise{'s' if total != 1 else ''} satisfied"]
+    if miss.count(UNKNOWN):
+        parts.append(f"{miss.count(UNKNOWN)} unknown")
+    if miss.count(CONTRADICTED):
+        parts.append(f"{miss.count(CONTRADICTED)} contradicted")
+    return ", ".join(parts)
+
+
+def premise_note(kb: m.KnowledgeBase, premise: Premise) -> str:
+    """What the case said about a premise: 'answer: yes', 'not asked', or per finding."""
+    read = [fid for fid, _ in premise.given] + list(premise.unknown)
+    if len(read) == 1:
+        if premise.unknown:
+            return "not asked"
+        return f"answer: {answer_text(kb.findings.get(read[0]), premise.given[0][1])}"
+    parts = [f"{kb.findings[fid].label if fid in kb.findings else fid}: "
+             f"{answer_text(kb.findings.get(fid), value)}" for fid, value in premise.given]
+    if premise.unknown:
+        parts.append("not asked: " + ", ".join(kb.findings[f].label if f in kb.findings else f
+                                                 for f in premise.unknown))
+    return "; ".join(parts)
 
 
 def _what_if(w: WhatIf) -> WhatIfItem:
@@ -422,6 +471,6 @@ def _what_if(w: WhatIf) -> WhatIfItem:
             changes.append(f"adds {KIND_WORD[gain.conclusion.kind]} {gain.conclusion.label} "
                            f"({certainty_word(gain.certainty)}, {gain.certainty:.2f})")
     red = any(g.conclusion.kind == "red_flag" for g in w.gains)
-    return WhatIfItem(w.finding.label, w.finding.question, w.answer, tuple(changes),
+    return WhatIfItem(lower_first(w.finding.label), w.finding.question, w.answer, tuple(changes),
                       w.changes_triage and m.urgency_rank(w.triage_after) < m.urgency_rank(w.triage_before),
                       red)

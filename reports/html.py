@@ -10,9 +10,10 @@ from __future__ import annotations
 from markupsafe import Markup
 
 from engine.assessment import Assessment
-from engine.graph import kb_graph
-from engine.model import KnowledgeBase
+from engine.graph import CONCLUSION, FINDING, RULE, kb_graph, node_id, ref_of, subgraph_around
+from engine.model import BANDS, KnowledgeBase
 from engine.reasoner import Reasoner
+from engine.references import resolve_source
 from reports.document import ReportDocument, build_document, report_time
 from reports.drawing import case_svg, kb_svg
 from reports.templating import environment
@@ -33,12 +34,23 @@ def report_html(result: Assessment, reasoner: Reasoner, generated: str | None = 
     return render_html(build_document(result, reasoner, generated or report_time()))
 
 
-def kb_graph_html(kb: KnowledgeBase, generated: str | None = None) -> str:
-    """The whole knowledge base as a dependency graph page, drawn by the report's machinery."""
+def kb_graph_html(kb: KnowledgeBase, generated: str | None = None, focus: str | None = None) -> str:
+    """The whole knowledge base (or the part around `focus`) as a dependency graph page."""
     graph = kb_graph(kb)
+    if focus:
+        graph = subgraph_around(graph, [node_id(kind, focus) for kind in (FINDING, RULE, CONCLUSION)])
     svg, _ = kb_svg(graph, kb) if graph.number_of_nodes() else ("", 0.0)
-    rules = sorted(kb.rules, key=lambda r: (r.band != "red_flag", r.band, r.id))
+    shown = {ref_of(n) for n, d in graph.nodes(data=True) if d["kind"] == RULE}
+    band_order = {band: i for i, band in enumerate(BANDS)}
+    rules = sorted((r for r in kb.rules if r.id in shown), key=lambda r: (band_order[r.band], r.order))
+    shown_conclusions = [ref_of(n) for n, d in graph.nodes(data=True) if d["kind"] == CONCLUSION]
+    kind_order = {"red_flag": 0, "condition": 1, "cause": 2}
+    conclusions = [(kb.conclusions[cid], [r for r in rules if r.concludes == cid])
+                   for cid in sorted(shown_conclusions, key=lambda c: (
+                       kind_order.get(kb.conclusions[c].kind, 3), c)) if cid in kb.conclusions]
+    counts = {kind: sum(1 for _, d in graph.nodes(data=True) if d["kind"] == kind)
+              for kind in (FINDING, RULE, CONCLUSION)}
     return environment().get_template("kb_graph.html.j2").render(
-        kb=kb, svg=Markup(svg), rules=rules, generated=generated or report_time(),
-        counts={kind: sum(1 for _, d in graph.nodes(data=True) if d["kind"] == kind)
-                for kind in ("finding", "rule", "conclusion")})
+        kb=kb, svg=Markup(svg), rules=rules, generated=generated or report_time(), counts=counts,
+        focus=focus or "", conclusions=conclusions,
+        sources={r.id: [(s, resolve_source(kb, s)) for s in r.sources] for r in rules})

@@ -1,0 +1,40 @@
+"""`imbalance report CASE -o OUT.html`: the self-contained HTML explanation report."""
+
+from __future__ import annotations
+
+import click
+
+from commands.context import app
+from engine.case import load_case
+
+
+@click.command()
+@click.argument("case", metavar="CASE")
+@click.option("-o", "--output", required=True, metavar="OUT.html",
+              help="Where to write the report ('-' for standard output).")
+@click.option("--force", is_flag=True, help="Overwrite OUT.html if it already exists.")
+@click.pass_context
+def report(ctx: click.Context, case: str, output: str, force: bool) -> None:
+    """Write one self-contained HTML report for the case in CASE (YAML, JSON or - for stdin).
+
+    The report opens offline in any browser and prints on A4: red flags first, then triage,
+    findings, conditions, causes, muscles, advice, the reasoning graph, HOW / WHY NOT / WHAT IF
+    and the references. Set SOURCE_DATE_EPOCH for byte-identical reports.
+    """
+    from reports.html import report_html
+    from reports.output import check_target, write_atomically
+
+    if output != "-":
+        check_target(output, force)
+    state = app(ctx)
+    kb = state.kb()
+    reasoner = state.reasoner()
+    result = reasoner.assess(load_case(case, kb))
+    html = report_html(result, reasoner)
+    if output == "-":
+        click.echo(html, nl=False)
+        return
+    write_atomically(output, html, force)
+    flags = len(result.red_flags)
+    summary = f"triage {result.triage}" + (f", {flags} red flag{'s' if flags != 1 else ''}" if flags else "")
+    click.echo(f"wrote {output} ({summary})")
