@@ -25,9 +25,6 @@ def explain(ctx: click.Context, case: str, conclusion_id: str, fmt: str) -> None
     sources. When it was not: WHY NOT, the rules that could reach it, nearest first, with each
     premise marked satisfied, unknown (not asked) or contradicted.
     """
-    from engine.explain import Explainer
-    from reports.explanation import explanation_dict, render_explanation
-
     state = app(ctx)
     kb = state.kb()
     if conclusion_id not in kb.conclusions:
@@ -35,7 +32,11 @@ def explain(ctx: click.Context, case: str, conclusion_id: str, fmt: str) -> None
                          suggestion=did_you_mean(conclusion_id, kb.conclusions)
                          or "run 'imbalance kb show' to list the conclusions")
     reasoner = state.reasoner()
-    explainer = Explainer(reasoner.assess(load_case(case, kb)), reasoner)
+    result = reasoner.assess(load_case(case, kb))
+    from engine.explain import Explainer  # networkx only once the input is good
+    from reports.explanation import explanation_dict, render_explanation
+
+    explainer = Explainer(result, reasoner)
     if fmt == "json":
         click.echo(json.dumps(explanation_dict(explainer, conclusion_id), indent=2, ensure_ascii=False))
     else:

@@ -18,7 +18,6 @@ from engine.suggest import did_you_mean
 @click.pass_context
 def graph(ctx: click.Context, output: str, force: bool, focus: str | None) -> None:
     """Draw findings -> rules -> conclusions for the whole KB as one self-contained HTML page."""
-    from reports.html import kb_graph_html
     from reports.output import check_target, write_atomically
 
     if output != "-":
@@ -29,6 +28,8 @@ def graph(ctx: click.Context, output: str, force: bool, focus: str | None) -> No
         if focus not in known:
             raise InputError(f"unknown finding, rule or conclusion '{focus}'", key="--focus",
                              suggestion=did_you_mean(focus, known) or "run 'imbalance kb show' to list ids")
+    from reports.html import kb_graph_html  # networkx and jinja2 only once the input is good
+
     html = kb_graph_html(kb, focus=focus)
     if output == "-":
         click.echo(html, nl=False)

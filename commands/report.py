@@ -21,15 +21,16 @@ def report(ctx: click.Context, case: str, output: str, force: bool) -> None:
     findings, conditions, causes, muscles, advice, the reasoning graph, HOW / WHY NOT / WHAT IF
     and the references. Set SOURCE_DATE_EPOCH for byte-identical reports.
     """
-    from reports.html import report_html
     from reports.output import check_target, write_atomically
 
     if output != "-":
-        check_target(output, force)
+        check_target(output, force)  # before any work: refuse early, never clobber
     state = app(ctx)
     kb = state.kb()
     reasoner = state.reasoner()
     result = reasoner.assess(load_case(case, kb))
+    from reports.html import report_html  # networkx and jinja2 only once there is a report to make
+
     html = report_html(result, reasoner)
     if output == "-":
         click.echo(html, nl=False)

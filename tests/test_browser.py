@@ -1,0 +1,150 @@
+"""Open generated reports in headless Chromium, as a clinician would, with JavaScript off.
+
+Uses Debian's /usr/bin/chromium through Playwright (never a downloaded browser); the tests skip
+only when that binary is missing.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from engine.assessment import Assessment
+from engine.case import Case, load_case
+from engine.graph import case_graph
+from engine.reasoner import Reasoner
+from reports.document import build_document
+from reports.html import render_html
+from tests.conftest import ROOT
+from tests.report_fixtures import GENERATED
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+VIEWPORT = {"width": 1280, "height": 900}
+EXAMPLES = sorted((ROOT / "examples" / "cases").glob("*.yaml"))
+
+pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM),
+                                reason=f"{CHROMIUM} is not installed (apt-get install chromium)")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+class Visit:
+    """One page load with JavaScript off, recording console messages and every request."""
+
+    def __init__(self, browser: Any, path: Path) -> None:
+        self.context = browser.new_context(viewport=VIEWPORT, java_script_enabled=False)
+        self.page = self.context.new_page()
+        self.url = path.resolve().as_uri()
+        self.console: list[str] = []
+        self.requests: list[str] = []
+        self.dialogs: list[str] = []
+        self.page.on("console", lambda msg: self.console.append(f"{msg.type}: {msg.text}")
+                     if msg.type in ("error", "warning") else None)
+        self.page.on("pageerror", lambda exc: self.console.append(f"pageerror: {exc}"))
+        self.page.on("dialog", lambda dialog: (self.dialogs.append(dialog.message), dialog.dismiss()))
+        self.page.on("request", lambda request: self.requests.append(request.url))
+        self.page.route("**/*", lambda route: route.continue_() if route.request.url == self.url
+                        else route.abort())
+        self.page.goto(self.url, wait_until="load")
+
+    def close(self) -> None:
+        self.context.close()
+
+    @property
+    def foreign_requests(self) -> list[str]:
+        return [url for url in self.requests if url != self.url]
+
+
+def write_report(tmp_path: Path, result: Assessment, reasoner: Reasoner, name: str) -> Path:
+    out = tmp_path / f"{name}.html"
+    out.write_text(render_html(build_document(result, reasoner, GENERATED)), encoding="utf-8")
+    return out
+
+
+@pytest.mark.parametrize("case", EXAMPLES, ids=lambda p: p.stem)
+def test_report_in_a_real_browser(browser, tmp_path: Path, case: Path, kb, reasoner) -> None:
+    result = reasoner.assess(load_case(str(case), kb))
+    report = write_report(tmp_path, result, reasoner, case.stem)
+    graph = case_graph(result)
+    visit = Visit(browser, report)
+    page = visit.page
+    try:
+        banner = page.locator("#red-flags")
+        if result.red_flags:
+            assert banner.is_visible()
+            box = banner.bounding_box()
+            assert box is not None and box["y"] < 10  # the very top of the page
+            action = page.locator("#red-flags .flag .action").first.bounding_box()
+            assert action is not None and action["y"] + action["height"] <= VIEWPORT["height"]
+            assert page.locator("#red-flags").inner_text().upper().count("DO NOW") == len(result.red_flags)
+        else:
+            assert banner.count() == 0
+        triage = page.locator("#triage").bounding_box()
+        assert triage is not None and triage["y"] + triage["height"] <= VIEWPORT["height"]
+        assert result.triage in page.locator("#triage").inner_text().lower()
+
+        nodes = page.locator("svg.graph g.node")
+        assert nodes.count() == graph.number_of_nodes()
+        for kind in ("finding", "firing", "conclusion"):
+            expected = sum(1 for _, d in graph.nodes(data=True) if d["kind"] == kind)
+            assert page.locator(f"svg.graph g.node.{kind}").count() == expected
+        svg_box = page.locator("svg.graph").bounding_box()
+        assert svg_box is not None and svg_box["width"] > 300 and svg_box["height"] > 50
+        labels = page.locator("svg.graph g.node text.label").all_text_contents()
+        assert all(label.strip() for label in labels)
+
+        assert visit.console == []
+        assert visit.foreign_requests == []
+        shot = tmp_path / f"{case.stem}.png"
+        page.screenshot(path=str(shot), full_page=True)
+        assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 10_000
+    finally:
+        visit.close()
+
+
+def test_print_layout_is_a4_and_keeps_the_banner(browser, tmp_path: Path, kb, reasoner) -> None:
+    results = [reasoner.assess(load_case(str(c), kb)) for c in EXAMPLES]
+    red = next((r for r in results if r.red_flags), None)
+    if red is None:
+        pytest.skip("no example case raises a red flag")
+    visit = Visit(browser, write_report(tmp_path, red, reasoner, "red"))
+    try:
+        visit.page.emulate_media(media="print")
+        style = visit.page.locator("#red-flags").evaluate(
+            "e => [getComputedStyle(e).borderLeftStyle, getComputedStyle(e).borderLeftColor]")
+        assert style[0] == "solid" and style[1] == "rgb(180, 35, 24)"
+        pdf = visit.page.pdf(prefer_css_page_size=True, print_background=True)
+        assert pdf[:5] == b"%PDF-"
+        (tmp_path / "report.pdf").write_bytes(pdf)
+        boxes = re.findall(rb"/MediaBox \[0 0 ([\d.]+) ([\d.]+)\]", pdf)
+        assert boxes and all(round(float(w)) == 595 and round(float(h)) == 842 for w, h in boxes)  # A4
+    finally:
+        visit.close()
+
+
+def test_patient_script_is_text_in_the_browser(browser, tmp_path: Path, reasoner) -> None:
+    patient = {"id": "<script>alert(1)</script>", "name": "<img src=x onerror=alert(2)>"}
+    result = reasoner.assess(Case("case.yaml", patient, {"saddle_anaesthesia": True}))
+    visit = Visit(browser, write_report(tmp_path, result, reasoner, "xss"))
+    try:
+        text = visit.page.locator("#patient").inner_text()
+        assert "<script>alert(1)</script>" in text and "<img src=x onerror=alert(2)>" in text
+        assert visit.page.locator("img").count() == 0
+        assert visit.dialogs == [] and visit.foreign_requests == [] and visit.console == []
+    finally:
+        visit.close()
