@@ -303,7 +303,8 @@ class Explainer:
 
     def strongest_near_misses(self, limit: int = 5) -> list[WhyNot]:
         """Conclusions not reached (or weakly reached) whose nearest rule already has a premise
-        satisfied and none contradicted, nearest first: the report's WHY NOT section."""
+        satisfied and none contradicted: the report's WHY NOT section. Red flags first, then
+        nearest first."""
         found: list[tuple[tuple[int, int, int, int], WhyNot]] = []
         for cid in self.kb.conclusions:
             if self.certainty.get(cid, 0.0) >= WEAK_BELOW:
@@ -312,25 +313,26 @@ class Explainer:
             nearest = [n for n in why.near_misses if n.count(SATISFIED) and not n.blocked]
             if nearest:
                 found.append((nearest[0].distance(), why))
-        found.sort(key=lambda item: (item[0], item[1].conclusion.id))
+        found.sort(key=lambda item: (item[1].conclusion.kind != "red_flag", item[0], item[1].conclusion.id))
         return [why for _, why in found[:limit]]
 
-    def relevant_rules(self) -> list[NearMiss]:
-        """Unfired rules still open (nothing contradicted) that the case already partly meets,
-        and every open red-flag rule: the rules whose unknown findings are worth asking about."""
+    def relevant_rules(self, screening: bool = False) -> list[NearMiss]:
+        """Near misses: unfired rules still open (nothing contradicted) that the case already
+        partly meets. With `screening`, also every open red-flag rule, met or not: a red flag
+        that nobody asked about is worth a question even when nothing points to it yet."""
         out = []
         for rule in self.kb.rules:
             if rule.id in self.fired:
                 continue
             miss = self.near_miss(rule)
-            if not miss.blocked and (miss.count(SATISFIED) or rule.band == "red_flag"):
+            if not miss.blocked and (miss.count(SATISFIED) or (screening and rule.band == "red_flag")):
                 out.append(miss)
         return sorted(out, key=NearMiss.distance)
 
-    def relevant_unknowns(self) -> list[tuple[m.Finding, tuple[str, ...]]]:
-        """Unknown findings that open near-miss rules read, with those rules' ids."""
+    def relevant_unknowns(self, screening: bool = False) -> list[tuple[m.Finding, tuple[str, ...]]]:
+        """Unknown findings that near-miss rules read (see `relevant_rules`), with their rule ids."""
         needed: dict[str, list[str]] = {}
-        for miss in self.relevant_rules():
+        for miss in self.relevant_rules(screening):
             for premise in miss.premises:
                 for fid in premise.unknown:
                     needed.setdefault(fid, [])
@@ -341,8 +343,9 @@ class Explainer:
 
     # WHAT IF
     def what_if(self) -> list[WhatIf]:
-        """Answers to relevant unknown findings that would change triage or add a red flag or
-        condition; most consequential first."""
+        """Answers to unknown findings that would change the triage or add a red flag or a
+        condition, most consequential first. Candidates are the findings near-miss rules read
+        plus the unasked questions of open red-flag rules (`relevant_unknowns(screening=True)`)."""
         readers: dict[str, list[m.Rule]] = {}
         for rule in self.kb.rules:
             if rule.id not in self.fired:
@@ -351,7 +354,7 @@ class Explainer:
         before = self.result.triage
         known = {r.id for r in (*self.result.red_flags, *self.result.conditions)}
         out: list[WhatIf] = []
-        for finding, rule_ids in self.relevant_unknowns():
+        for finding, rule_ids in self.relevant_unknowns(screening=True):
             for value, answer in self._answers(finding, rule_ids):
                 trial = {**self.facts, finding.id: value}
                 if not any(self.evaluator.evaluate(r.when, trial, self.certainty)[0] is True

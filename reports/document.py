@@ -184,13 +184,34 @@ class WhyNotItem:
 
 
 @dataclass(frozen=True)
+class GainRow:
+    """A red flag or condition an answer would add: kind, label and a short detail."""
+
+    kind: str
+    label: str
+    detail: str
+
+
+@dataclass(frozen=True)
 class WhatIfItem:
     finding: str
     question: str
     answer: str
-    changes: tuple[str, ...]
-    raises_triage: bool
+    triage_before: str
+    triage_after: str
+    gains: tuple[GainRow, ...]
     red: bool
+
+    @property
+    def raises_triage(self) -> bool:
+        return m.urgency_rank(self.triage_after) < m.urgency_rank(self.triage_before)
+
+    @property
+    def changes(self) -> tuple[str, ...]:
+        """The changes in words: 'triage routine → urgent', 'adds red flag X (urgent)'."""
+        out = [f"triage {self.triage_before} → {self.triage_after}"] if self.raises_triage else []
+        out += [f"adds {KIND_WORD[g.kind]} {g.label} ({g.detail})" for g in self.gains]
+        return tuple(out)
 
 
 @dataclass(frozen=True)
@@ -423,7 +444,9 @@ def _how(support: Support, cite: _Citations) -> HowItem:
 def _why_not(conclusion: m.Conclusion, certainty: float, misses: tuple[NearMiss, ...],
              kb: m.KnowledgeBase, cite: _Citations, limit: int = 2) -> WhyNotItem:
     rows = []
-    for miss in misses[:limit]:
+    # the nearest rule, then any other rule that is still open and already partly met
+    shown = [*misses[:1], *(m for m in misses[1:] if not m.blocked and m.count(SATISFIED))][:limit]
+    for miss in shown:
         premises = []
         for premise in miss.premises:
             note = premise_note(kb, premise)
@@ -461,16 +484,9 @@ def premise_note(kb: m.KnowledgeBase, premise: Premise) -> str:
 
 
 def _what_if(w: WhatIf) -> WhatIfItem:
-    changes = []
-    if w.changes_triage:
-        changes.append(f"triage {w.triage_before} → {w.triage_after}")
-    for gain in w.gains:
-        if gain.conclusion.kind == "red_flag":
-            changes.append(f"adds red flag {gain.conclusion.label} ({gain.urgency})")
-        else:
-            changes.append(f"adds {KIND_WORD[gain.conclusion.kind]} {gain.conclusion.label} "
-                           f"({certainty_word(gain.certainty)}, {gain.certainty:.2f})")
+    gains = tuple(GainRow(g.conclusion.kind, g.conclusion.label,
+                          g.urgency if g.conclusion.kind == "red_flag"
+                          else f"{certainty_word(g.certainty)}, {g.certainty:.2f}") for g in w.gains)
     red = any(g.conclusion.kind == "red_flag" for g in w.gains)
-    return WhatIfItem(lower_first(w.finding.label), w.finding.question, w.answer, tuple(changes),
-                      w.changes_triage and m.urgency_rank(w.triage_after) < m.urgency_rank(w.triage_before),
-                      red)
+    return WhatIfItem(lower_first(w.finding.label), w.finding.question, w.answer, w.triage_before,
+                      w.triage_after, gains, red)

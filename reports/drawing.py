@@ -55,12 +55,14 @@ def case_drawing(graph: nx.DiGraph, kb: m.KnowledgeBase) -> nx.DiGraph:
         if data["kind"] == FIRING:
             targets = list(drawn.successors(node))
             group = min((drawn.nodes[t]["group"] for t in targets), default=ADVICE_GROUP)
+            tone = "red" if data["red"] else "plain"
             if targets:
                 note = (f"{data['rule_certainty']:.2f} \N{MULTIPLICATION SIGN} {data['premise_cf']:.2f} → "
                         f"+{data['contribution']:.2f}")
-            else:
-                note = "advice only"
-            data.update(title=data["label"], note=note, tone="red" if data["red"] else "plain",
+            else:  # an advice rule: it adds recommendations, not certainty; drawn small
+                note, tone = "", "advice"
+                data["max_lines"] = 2
+            data.update(title=data["label"], note=note, tone=tone,
                         group=group, rank=float(data["index"]),
                         tooltip=f"{data['ref']}: {data['because']}".rstrip(": "),
                         href=f"#how-{drawn.nodes[targets[0]]['ref']}" if targets else "")

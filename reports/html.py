@@ -18,7 +18,7 @@ from reports.document import ReportDocument, build_document, report_time
 from reports.drawing import case_svg, kb_svg
 from reports.templating import environment
 
-TEXT_WIDTH_PX = 900  # the report's text column; wider graphs get the full window width
+TEXT_WIDTH_PX = 1050  # a little wider than the text column scales down well; wider graphs get the window
 
 
 def render_html(doc: ReportDocument) -> str:

@@ -10,7 +10,7 @@ Jinja2 template `graph.svg.j2` draws it with autoescape, so labels are always te
 The drawing reads display attributes that the caller puts on each node:
 `kind` (finding | firing | rule | conclusion), `title`, optional `note`, `tone`
 (plain | red | condition | cause | red_flag), `group` (int), `rank` (tie-break), `bar` (0..1),
-`href` (an in-page anchor) and `tooltip`. Edges may carry `red` and `negated`.
+`href` (an in-page anchor), `tooltip` and `max_lines`. Edges may carry `red` and `negated`.
 """
 
 from __future__ import annotations
@@ -139,11 +139,11 @@ def order_columns(graph: nx.DiGraph, column: dict[str, int], sweeps: int = 4) ->
     return cols
 
 
-def _wrap(text: str, width: float) -> tuple[str, ...]:
+def _wrap(text: str, width: float, max_lines: int = MAX_LINES) -> tuple[str, ...]:
     chars = max(8, int((width - 2 * PAD) / CHAR_PX))
     lines = textwrap.wrap(text, chars, break_long_words=True) or [""]
-    if len(lines) > MAX_LINES:
-        lines = [*lines[:MAX_LINES - 1], textwrap.shorten(" ".join(lines[MAX_LINES - 1:]), chars,
+    if len(lines) > max_lines:
+        lines = [*lines[:max_lines - 1], textwrap.shorten(" ".join(lines[max_lines - 1:]), chars,
                                                           placeholder="…")]
     return tuple(lines)
 
@@ -166,11 +166,11 @@ def _with_waypoints(graph: nx.DiGraph, column: dict[str, int]) -> tuple[nx.DiGra
         if span <= 1:
             work.add_edge(source, target)
             continue
-        target_data = graph.nodes[target]
+        ends = (graph.nodes[source], graph.nodes[target])
+        group = min(int(end.get("group", 0)) for end in ends)  # lanes stay beside what they join
         chain = [f"{source}->{target}#{i}" for i in range(1, span)]
         for i, waypoint in enumerate(chain, start=1):
-            work.add_node(waypoint, kind=DUMMY, group=target_data.get("group", 0),
-                          rank=target_data.get("rank", 0.0))
+            work.add_node(waypoint, kind=DUMMY, group=group, rank=ends[1].get("rank", 0.0))
             column[waypoint] = column[source] + i
         nx.add_path(work, [source, *chain, target])
         chains[(source, target)] = chain
@@ -207,7 +207,7 @@ def layout(graph: nx.DiGraph, headers: dict[str, str] | None = None, label: str 
                 placed.append((node, (), col_widths[index], DUMMY_PX))
                 continue
             w = WIDTHS.get(data.get("kind", ""), 200.0)
-            lines = _wrap(str(data.get("title", node)), w)
+            lines = _wrap(str(data.get("title", node)), w, int(data.get("max_lines", MAX_LINES)))
             h = 2 * PAD + LINE_PX * len(lines) + (NOTE_PX if data.get("note") else 0.0)
             h += 8.0 if data.get("bar") is not None else 0.0
             placed.append((node, lines, w, h))

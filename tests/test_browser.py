@@ -132,7 +132,9 @@ def test_print_layout_is_a4_and_keeps_the_banner(browser, tmp_path: Path, kb, re
         assert pdf[:5] == b"%PDF-"
         (tmp_path / "report.pdf").write_bytes(pdf)
         boxes = re.findall(rb"/MediaBox \[0 0 ([\d.]+) ([\d.]+)\]", pdf)
-        assert boxes and all(round(float(w)) == 595 and round(float(h)) == 842 for w, h in boxes)  # A4
+        sizes = [(round(float(w)), round(float(h))) for w, h in boxes]
+        assert sizes and all(sorted(size) == [595, 842] for size in sizes)  # A4 (points)
+        assert sizes[0] == (595, 842) and sizes.count((842, 595)) == 1  # the graph page is landscape
     finally:
         visit.close()
 

@@ -160,7 +160,8 @@ def test_what_if_finds_answers_that_change_triage_or_add_a_condition(layer_reaso
 
 def test_what_if_is_bounded_and_reuses_one_reasoner(layer_reasoner, monkeypatch) -> None:
     ex = explainer(layer_reasoner, PARTIAL)
-    relevant = {f.id for f, _ in ex.relevant_unknowns()}
+    assert {f.id for f, _ in ex.relevant_unknowns()} == {"t_alarm", "t_sign_b"}  # shown as unknown
+    relevant = {f.id for f, _ in ex.relevant_unknowns(screening=True)}  # + open red-flag questions
     assert {"t_alarm", "t_sign_b"} <= relevant and "t_hours" not in relevant
     tried: list[dict[str, object]] = []
     original = layer_reasoner.run

@@ -146,7 +146,11 @@ def test_layer_case_sections(layer_dir: Path) -> None:
     text = " ".join(" ".join(parse(html).text).split())
     assert "Not asked, but relevant" in text and "Test alarm symptom" in text
     assert "Why not: the nearest misses" in text and "Test condition" in text
-    assert "Asking about test alarm symptom (if yes) could change: triage routine → urgent" in text
+    what_if = " ".join(" ".join(parse(html[html.index('id="what-if"'):html.index('id="references"')]).text)
+                       .split())
+    assert "Test alarm symptom Is there the test alarm symptom? yes triage routine → urgent red flag " \
+           "Test red flag (urgent)" in what_if
+    assert "Test sign B Is test sign B present? yes Test condition (good support, 0.60)" in what_if
     assert "No rule fired" in text
 
 
