@@ -6,7 +6,15 @@ shipped knowledge base grows into: no shipped rule reads a `t_*` finding.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
+
+from engine.assessment import Assessment
+from engine.case import load_case
+from engine.loader import load_kb
+from engine.model import KnowledgeBase
+from engine.reasoner import Reasoner
+from reports.document import ReportDocument, build_document
 
 LAYER = """\
 knowledge_base:
@@ -132,3 +140,19 @@ def case_yaml(findings: dict[str, object], patient: str = "") -> str:
 
 GENERATED = "2026-01-01 00:00 UTC"
 EPOCH = {"SOURCE_DATE_EPOCH": "1767225600"}  # the same moment, for the real CLI
+
+
+@functools.lru_cache(maxsize=1)
+def shipped() -> tuple[KnowledgeBase, Reasoner]:
+    """The shipped KB and one reasoner, shared by every report test in this process."""
+    kb = load_kb()
+    return kb, Reasoner(kb)
+
+
+@functools.cache
+def example(path: str) -> tuple[Assessment, ReportDocument]:
+    """An example case assessed and built into a report document once per test run
+    (WHAT IF re-runs the case many times, so building is the slow part of a report)."""
+    kb, reasoner = shipped()
+    result = reasoner.assess(load_case(path, kb))
+    return result, build_document(result, reasoner, GENERATED)

@@ -10,18 +10,17 @@ import pytest
 from engine.case import Case, load_case
 from engine.loader import load_kb
 from engine.reasoner import Reasoner
-from reports.document import build_document
 from reports.markdown import md, render_document, render_markdown
 from tests.conftest import ROOT, run_cli
-from tests.report_fixtures import EPOCH, FULL, GENERATED, PARTIAL, case_yaml, write_layer
+from tests.report_fixtures import EPOCH, FULL, GENERATED, PARTIAL, case_yaml, example, write_layer
 
 EXAMPLES = sorted((ROOT / "examples" / "cases").glob("*.yaml"))
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
-def test_markdown_has_the_same_content_as_json(path: Path, kb, reasoner) -> None:
-    result = reasoner.assess(load_case(str(path), kb))
-    out = render_markdown(result, reasoner, GENERATED)
+def test_markdown_has_the_same_content_as_json(path: Path) -> None:
+    result, doc = example(str(path))
+    out = render_document(doc)
     data = result.to_dict()
     assert f"**Triage: {data['triage'].upper()}**" in out
     if data["red_flags"]:
@@ -44,21 +43,22 @@ def test_markdown_has_the_same_content_as_json(path: Path, kb, reasoner) -> None
     assert GENERATED in out
 
 
-def test_cli_markdown_is_the_same_text(kb, reasoner) -> None:
+def test_cli_markdown_is_the_same_text() -> None:
     path = EXAMPLES[0]
     proc = run_cli("assess", str(path), "--format", "markdown", env=EPOCH)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout == render_markdown(reasoner.assess(load_case(str(path), kb)), reasoner, GENERATED)
+    assert proc.stdout == render_document(example(str(path))[1])
 
 
 def test_markdown_and_html_come_from_one_document(kb, reasoner) -> None:
+    path = EXAMPLES[0]
+    result = reasoner.assess(load_case(str(path), kb))
+    assert render_markdown(result, reasoner, GENERATED) == render_document(example(str(path))[1])
     for path in EXAMPLES:
-        result = reasoner.assess(load_case(str(path), kb))
-        doc = build_document(result, reasoner, "now")
+        doc = example(str(path))[1]
         text = render_document(doc)
-        assert text == render_markdown(result, reasoner, "now")
-        refs = re.findall(r"^(\d+)\. (.+?)(?: \*\(.*\)\*)?$", text.split("## References")[1].split("##")[0],
-                          re.M)
+        refs = re.findall(r"^(\d+)\. (.+?)(?: \*\(.*\)\*)?$",
+                          text.split("## References")[1].split("##")[0], re.M)
         assert [(int(n), c) for n, c in refs] == [(r.number, md(r.citation)) for r in doc.references]
         assert len(re.findall(r"^- .* → ", text.split("## Reasoning graph")[1].split("##")[0], re.M)) \
             == doc.graph_summary.firings

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from jinja2 import StrictUndefined
 
-from engine.case import Case, load_case
+from engine.case import Case
 from engine.graph import case_graph
 from engine.loader import load_kb
 from engine.reasoner import Reasoner
@@ -17,7 +17,7 @@ from reports.document import build_document, report_time
 from reports.html import render_html
 from reports.templating import environment
 from tests.conftest import ROOT, run_cli
-from tests.report_fixtures import EPOCH, FULL, GENERATED, PARTIAL, RED, case_yaml, write_layer
+from tests.report_fixtures import EPOCH, FULL, GENERATED, PARTIAL, RED, case_yaml, example, write_layer
 
 EXAMPLES = sorted((ROOT / "examples" / "cases").glob("*.yaml"))
 
@@ -58,9 +58,9 @@ def make_report(tmp_path: Path, *args: str, name: str = "report.html",
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
-def test_every_example_makes_a_self_contained_report(path: Path, kb, reasoner) -> None:
-    result = reasoner.assess(load_case(str(path), kb))
-    html = render_html(build_document(result, reasoner, GENERATED))
+def test_every_example_makes_a_self_contained_report(path: Path) -> None:
+    result, doc = example(str(path))
+    html = render_html(doc)
     data = result.to_dict()
     tags = parse(html)
     # no script, no external resource of any kind, CSP forbids them anyway
@@ -96,13 +96,12 @@ def test_every_example_makes_a_self_contained_report(path: Path, kb, reasoner) -
     assert data["kb_version"] in text
 
 
-def test_cli_writes_the_same_bytes_as_the_function(kb, reasoner, tmp_path: Path) -> None:
+def test_cli_writes_the_same_bytes_as_the_function(tmp_path: Path) -> None:
     """Across processes (each with its own hash seed): same input, same bytes."""
-    red = [p for p in EXAMPLES if reasoner.assess(load_case(str(p), kb)).red_flags][:1]
-    benign = [p for p in EXAMPLES if not reasoner.assess(load_case(str(p), kb)).red_flags][:1]
+    red = [p for p in EXAMPLES if example(str(p))[0].red_flags][:1]
+    benign = [p for p in EXAMPLES if not example(str(p))[0].red_flags][:1]
     for path in (*red, *benign):
-        expected = render_html(build_document(reasoner.assess(load_case(str(path), kb)), reasoner,
-                                              GENERATED))
+        expected = render_html(example(str(path))[1])
         out = tmp_path / f"{path.stem}.html"
         proc = run_cli("report", str(path), "-o", str(out), env=EPOCH)
         assert proc.returncode == 0, proc.stderr
@@ -113,11 +112,11 @@ def test_cli_writes_the_same_bytes_as_the_function(kb, reasoner, tmp_path: Path)
     assert GENERATED in proc.stdout
 
 
-def test_graph_has_one_svg_node_per_graph_node(kb, reasoner, tmp_path: Path) -> None:
+def test_graph_has_one_svg_node_per_graph_node() -> None:
     for path in EXAMPLES:
-        result = reasoner.assess(load_case(str(path), kb))
+        result, doc = example(str(path))
         graph = case_graph(result)
-        html = render_html(build_document(result, reasoner, "now"))
+        html = render_html(doc)
         nodes = re.findall(r'<g class="node (\w+)[^"]*" data-node="([^"]+)"', html)
         assert sorted(key for _, key in nodes) == sorted(graph.nodes)
         for kind, key in nodes:
