@@ -90,7 +90,7 @@ def kb_graph(kb: m.KnowledgeBase) -> nx.DiGraph:
         node = node_id(RULE, rule.id)
         graph.add_node(node, kind=RULE, ref=rule.id, label=rule.title, band=rule.band,
                        rule_certainty=rule.certainty, because=rule.because, sources=rule.sources,
-                       evidence=rule.evidence, layer_name=rule.layer, red=False)
+                       evidence=rule.evidence, layer_name=rule.layer, order=rule.order, red=False)
         for fid, negated in _finding_leaves(rule.when):
             source = node_id(FINDING, fid)
             if source not in graph:

@@ -88,16 +88,21 @@ def kb_drawing(graph: nx.DiGraph, kb: m.KnowledgeBase) -> nx.DiGraph:
         if data["kind"] == RULE:
             targets = list(drawn.successors(node))
             group = min((drawn.nodes[t]["group"] for t in targets), default=ADVICE_GROUP)
+            tone = "red" if data["band"] == "red_flag" else ("plain" if targets else "advice")
             data.update(title=data["label"], note=f"{data['ref']} · {data['rule_certainty']:.2f}",
-                        tone="red" if data["red"] else "plain", group=group, rank=0.0,
-                        href=f"#r-{data['ref']}", tooltip=data["because"])
+                        tone=tone, group=group, rank=float(data.get("order", 0)),
+                        href=f"#r-{data['ref']}", tooltip=f"{data['ref']}: {data['because']}")
+    for _, target, data in drawn.edges(data=True):
+        # the whole KB is one big screen for red flags: only the last step into each is red
+        data["red"] = drawn.nodes[target].get("conclusion_kind") == "red_flag"
     for node, data in drawn.nodes(data=True):
         if data["kind"] == FINDING:
             readers = list(drawn.successors(node))
             finding = kb.findings.get(data["ref"])
-            data.update(title=data["label"], note=data["ref"], tone="red" if data["red"] else "plain",
+            data.update(title=data["label"], note=data["ref"], tone="plain",
                         group=min((drawn.nodes[r]["group"] for r in readers), default=ADVICE_GROUP),
-                        rank=0.0, tooltip=finding.question if finding else "")
+                        rank=min((drawn.nodes[r]["rank"] for r in readers), default=0.0),
+                        tooltip=finding.question if finding else "")
     return drawn
 
 
@@ -108,8 +113,8 @@ def case_svg(graph: nx.DiGraph, kb: m.KnowledgeBase) -> tuple[str, float]:
                       css_id="reasoning")
 
 
-def kb_svg(graph: nx.DiGraph, kb: m.KnowledgeBase) -> tuple[str, float]:
-    """The knowledge base's dependency graph as inline SVG."""
+def kb_svg(graph: nx.DiGraph, kb: m.KnowledgeBase, css_id: str = "kb") -> tuple[str, float]:
+    """The knowledge base's dependency graph (or a part of it) as inline SVG."""
     return render_svg(kb_drawing(graph, kb), KB_HEADERS,
                       "Knowledge base: findings, the rules that read them, and what they conclude",
-                      css_id="kb")
+                      css_id=css_id)

@@ -7,6 +7,7 @@ the same offline, in a mail attachment or in a patient record. Text comes from t
 
 from __future__ import annotations
 
+import networkx as nx
 from markupsafe import Markup
 
 from engine.assessment import Assessment
@@ -35,19 +36,24 @@ def report_html(result: Assessment, reasoner: Reasoner, generated: str | None = 
 
 
 def kb_graph_html(kb: KnowledgeBase, generated: str | None = None, focus: str | None = None) -> str:
-    """The whole knowledge base (or the part around `focus`) as a dependency graph page."""
+    """The whole knowledge base (or the part around `focus`) as a dependency graph page: one
+    overview, then for each conclusion the small graph of everything that leads to it."""
     graph = kb_graph(kb)
     if focus:
         graph = subgraph_around(graph, [node_id(kind, focus) for kind in (FINDING, RULE, CONCLUSION)])
-    svg, _ = kb_svg(graph, kb) if graph.number_of_nodes() else ("", 0.0)
+    svg, _ = kb_svg(graph, kb, "kb") if graph.number_of_nodes() else ("", 0.0)
     shown = {ref_of(n) for n, d in graph.nodes(data=True) if d["kind"] == RULE}
     band_order = {band: i for i, band in enumerate(BANDS)}
     rules = sorted((r for r in kb.rules if r.id in shown), key=lambda r: (band_order[r.band], r.order))
-    shown_conclusions = [ref_of(n) for n, d in graph.nodes(data=True) if d["kind"] == CONCLUSION]
     kind_order = {"red_flag": 0, "condition": 1, "cause": 2}
-    conclusions = [(kb.conclusions[cid], [r for r in rules if r.concludes == cid])
-                   for cid in sorted(shown_conclusions, key=lambda c: (
-                       kind_order.get(kb.conclusions[c].kind, 3), c)) if cid in kb.conclusions]
+    shown_conclusions = sorted((ref_of(n) for n, d in graph.nodes(data=True) if d["kind"] == CONCLUSION),
+                               key=lambda c: (kind_order.get(kb.conclusions[c].kind, 3), c))
+    conclusions = []
+    for cid in shown_conclusions:
+        node = node_id(CONCLUSION, cid)
+        upstream = graph.subgraph([node, *nx.ancestors(graph, node)]).copy()
+        small, _ = kb_svg(upstream, kb, f"kb-{cid}")
+        conclusions.append((kb.conclusions[cid], [r for r in rules if r.concludes == cid], Markup(small)))
     counts = {kind: sum(1 for _, d in graph.nodes(data=True) if d["kind"] == kind)
               for kind in (FINDING, RULE, CONCLUSION)}
     return environment().get_template("kb_graph.html.j2").render(

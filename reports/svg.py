@@ -104,7 +104,8 @@ def layers(graph: nx.DiGraph) -> dict[str, int]:
 
 
 def order_columns(graph: nx.DiGraph, column: dict[str, int], sweeps: int = 4) -> list[list[str]]:
-    """Nodes of each column, top to bottom: by group, then barycentre of neighbours, then rank."""
+    """Nodes of each column, top to bottom: first by group (red flags on top) and rank, then
+    refined by the barycentre of their neighbours, which keeps edges from crossing."""
     count = max(column.values(), default=-1) + 1
     cols: list[list[str]] = [[] for _ in range(count)]
     for node in graph.nodes:
@@ -123,7 +124,7 @@ def order_columns(graph: nx.DiGraph, column: dict[str, int], sweeps: int = 4) ->
             near = list(graph.predecessors(node) if neighbours == "in" else graph.successors(node))
             centre = sum(position[n] for n in near) / len(near) if near else position[node]
             group, rank = base_key(node)
-            return (group, centre, rank)
+            return (centre, group, rank)  # barycentre first; groups only break ties
 
         col.sort(key=key)
         for i, node in enumerate(col):
@@ -137,6 +138,12 @@ def order_columns(graph: nx.DiGraph, column: dict[str, int], sweeps: int = 4) ->
             for col in reversed(cols[:-1]):
                 resort(col, "out")
     return cols
+
+
+def _fit(text: str, width: float) -> str:
+    """One line of small text cut to the box, with an ellipsis (the tooltip has it all)."""
+    chars = max(8, int((width - 2 * PAD) / (CHAR_PX * 0.92)))
+    return text if len(text) <= chars else text[:chars - 1].rstrip() + "…"
 
 
 def _wrap(text: str, width: float, max_lines: int = MAX_LINES) -> tuple[str, ...]:
@@ -182,6 +189,45 @@ def _curve(x1: float, y1: float, x2: float, y2: float) -> str:
     return f" C{x1 + bend:.1f},{y1:.1f} {x2 - bend:.1f},{y2:.1f} {x2:.1f},{y2:.1f}"
 
 
+def _vertical_positions(work: nx.DiGraph, columns: list[list[tuple[str, float]]],
+                        sweeps: int = 6) -> dict[str, float]:
+    """Top of every box: start from centred stacks (the multipartite arrangement), then move
+    each node toward the mean height of its neighbours, keeping the column order and a gap,
+    so a short column sits beside what it connects to instead of in the middle of nowhere."""
+    heights = [sum(h for _, h in col) + GAP_Y * max(0, len(col) - 1) for col in columns]
+    tallest = max(heights, default=0.0)
+    tops: dict[str, float] = {}
+    for col, total in zip(columns, heights, strict=True):
+        y = (tallest - total) / 2
+        for node, h in col:
+            tops[node] = y
+            y += h + GAP_Y
+    size = {node: h for col in columns for node, h in col}
+
+    def centre(node: str) -> float:
+        return tops[node] + size[node] / 2
+
+    order = list(range(len(columns)))
+    for sweep in range(sweeps):
+        for index in order if sweep % 2 == 0 else reversed(order):
+            col = columns[index]
+            if not col or heights[index] == tallest:
+                continue  # the tallest column is the anchor the others align to
+            wanted = []
+            for node, h in col:
+                near = [*work.predecessors(node), *work.successors(node)]
+                goal = sum(centre(n) for n in near) / len(near) if near else centre(node)
+                wanted.append(goal - h / 2)
+            for i in range(1, len(col)):  # keep order and gaps, pushing down...
+                wanted[i] = max(wanted[i], wanted[i - 1] + col[i - 1][1] + GAP_Y)
+            for i in range(len(col) - 2, -1, -1):  # ...then pulling back up where pushed too far
+                wanted[i] = min(wanted[i], wanted[i + 1] - col[i][1] - GAP_Y)
+            shift = max(0.0, -wanted[0])  # never above the top edge
+            for (node, _), y in zip(col, wanted, strict=True):
+                tops[node] = y + shift
+    return tops
+
+
 def layout(graph: nx.DiGraph, headers: dict[str, str] | None = None, label: str = "") -> Drawing:
     """Place every node and route every edge; `headers` names columns by the kind they hold."""
     column = layers(graph)
@@ -213,23 +259,23 @@ def layout(graph: nx.DiGraph, headers: dict[str, str] | None = None, label: str 
             placed.append((node, lines, w, h))
         shapes.append(placed)
         heights.append(sum(h for *_, h in placed) + GAP_Y * max(0, len(placed) - 1))
-    tallest = max(heights, default=0.0)
     top = MARGIN + (HEADER_PX if headers else 0.0)
+    tops = _vertical_positions(work, [[(node, h) for node, _, _, h in placed] for placed in shapes])
+    tallest = max((tops[node] + h for placed in shapes for node, _, _, h in placed), default=0.0)
     boxes: dict[str, NodeBox] = {}
     lanes: dict[str, tuple[float, float, float]] = {}  # waypoint -> (x in, x out, y)
     for index, placed in enumerate(shapes):
-        y = top + (tallest - heights[index]) / 2
         for node, lines, w, h in placed:
+            y = top + tops[node]
             data = work.nodes[node]
             if data["kind"] == DUMMY:
                 lanes[node] = (xs[index], xs[index] + w, y + h / 2)
             else:
                 bar = data.get("bar")
                 boxes[node] = NodeBox(node, str(data.get("kind", "")), str(data.get("tone", "plain")),
-                                      xs[index], y, w, h, lines, str(data.get("note", "")),
+                                      xs[index], y, w, h, lines, _fit(str(data.get("note", "")), w),
                                       None if bar is None else max(0.0, min(1.0, float(bar))),
                                       str(data.get("href", "")), str(data.get("tooltip", "")))
-            y += h + GAP_Y
 
     edges = []
     for source, target, data in graph.edges(data=True):

@@ -12,8 +12,11 @@ from tests.conftest import run_cli
 from tests.report_fixtures import write_layer
 
 
-def svg_nodes(html: str) -> list[tuple[str, str]]:
-    return re.findall(r'<g class="node (\w+)[^"]*" data-node="([^"]+)"', html)
+def svg_nodes(html: str, css_id: str = "kb") -> list[tuple[str, str]]:
+    """The nodes drawn in one of the page's SVGs (the overview by default)."""
+    start = html.index(f'id="{css_id}"')
+    svg = html[start:html.index("</svg>", start)]
+    return re.findall(r'<g class="node (\w+)[^"]*" data-node="([^"]+)"', svg)
 
 
 def test_whole_kb_graph(tmp_path: Path, kb) -> None:
@@ -42,6 +45,9 @@ def test_layer_graph_focus_and_negation(tmp_path: Path) -> None:
     full = kb_graph_html(kb2, generated="now")
     assert len(svg_nodes(full)) == kb_graph(kb2).number_of_nodes()
     assert 'class="edge negated"' in full  # t_cause_rule reads `not t_alarm`
+    upstream = {key for _, key in svg_nodes(full, "kb-t_chained")}  # what leads to one conclusion
+    assert upstream == {"conclusion:t_chained", "rule:t_chain_rule", "finding:t_hours",
+                        "conclusion:t_cond", "rule:t_cond_rule", "finding:t_sign_a", "finding:t_sign_b"}
     assert 'class="edge red"' in full  # the paths into the red flags
 
 
