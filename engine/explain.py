@@ -334,6 +334,8 @@ class Explainer:
         needed: dict[str, list[str]] = {}
         for miss in self.relevant_rules(screening):
             for premise in miss.premises:
+                if premise.status != UNKNOWN:
+                    continue  # already decided: answering its other findings changes nothing
                 for fid in premise.unknown:
                     needed.setdefault(fid, [])
                     if miss.rule.id not in needed[fid]:

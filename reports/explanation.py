@@ -136,13 +136,13 @@ def _misses(why: WhyNot, explainer: Explainer, sources: _Sources, say: Any) -> N
         for premise in miss.premises:
             note = premise_note(explainer.kb, premise)
             text = f"{premise.text} ({note})" if note else premise.text
-            lines = _wrap(text, "", "")
             first = f"       {premise.status:<{width}}  "
+            lines = textwrap.wrap(text, WIDTH - len(first)) or [""]
             say(first + lines[0], **STATUS_STYLE.get(premise.status, {}))
             for line in lines[1:]:
                 say(" " * len(first) + line)
-        asks = [explainer.kb.findings[f].label for p in miss.premises for f in p.unknown
-                if f in explainer.kb.findings]
+        asks = [explainer.kb.findings[f].label for p in miss.premises if p.status == UNKNOWN
+                for f in p.unknown if f in explainer.kb.findings]
         if asks and not miss.blocked:
             for line in _wrap("ask about: " + ", ".join(dict.fromkeys(asks)), "     ", "       "):
                 say(line)

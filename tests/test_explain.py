@@ -268,3 +268,27 @@ def test_explain_unknown_conclusion_exits_2() -> None:
 def test_explain_bad_case_exits_2(tmp_path) -> None:
     proc = run_cli("explain", str(tmp_path / "missing.yaml"), "sciatica")
     assert proc.returncode == 2 and "does not exist" in proc.stderr
+
+
+def test_findings_of_an_already_satisfied_premise_are_not_worth_asking(tmp_path) -> None:
+    extra = """
+  - id: t_any_rule
+    title: Sign A or very long hours, with sign B
+    band: condition
+    when:
+      - any:
+          - t_sign_a: true
+          - t_hours: {gt: 20}
+      - t_sign_b: true
+    then:
+      condition: t_cond
+      certainty: 0.2
+      because: Either route with sign B.
+    sources: [seed_003]
+    evidence: low
+"""
+    reasoner2 = Reasoner(load_kb((write_layer(tmp_path / "layer", extra),)))
+    ex = explainer(reasoner2, PARTIAL)
+    premise = ex.near_miss(ex.kb.rule("t_any_rule")).premises[0]  # type: ignore[arg-type]
+    assert premise.status == SATISFIED and premise.unknown == ("t_hours",)
+    assert {f.id for f, _ in ex.relevant_unknowns()} == {"t_alarm", "t_sign_b"}
