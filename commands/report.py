@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from commands.context import app
 from engine.case import load_case
+from engine.errors import InputError
 
 
 @click.command()
@@ -24,6 +27,9 @@ def report(ctx: click.Context, case: str, output: str, force: bool) -> None:
     from reports.output import check_target, write_atomically
 
     if output != "-":
+        if case != "-" and Path(output).resolve() == Path(case).resolve():
+            raise InputError(f"output '{output}' is the case file itself", key="-o",
+                             suggestion="write the report to a .html file, e.g. -o report.html")
         check_target(output, force)  # before any work: refuse early, never clobber
     state = app(ctx)
     kb = state.kb()

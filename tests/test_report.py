@@ -219,6 +219,11 @@ def test_output_path_problems_exit_2(tmp_path: Path) -> None:
     assert proc.returncode == 2 and "does not exist" in proc.stderr
     proc = run_cli("report", str(EXAMPLES[0]), "-o", str(tmp_path))
     assert proc.returncode == 2 and "is a folder" in proc.stderr
+    case = tmp_path / "case.yaml"
+    case.write_text("findings: {fever: true}\n", encoding="utf-8")
+    proc = run_cli("report", str(case), "-o", str(case), "--force")
+    assert proc.returncode == 2 and "is the case file itself" in proc.stderr
+    assert case.read_text(encoding="utf-8") == "findings: {fever: true}\n"
 
 
 def test_templates_cannot_print_missing_values(kb, reasoner) -> None:
