@@ -9,7 +9,7 @@ import click
 from commands.context import app
 from engine.case import load_case
 
-FORMATS = ("text", "json")
+FORMATS = ("text", "json", "markdown")
 
 
 @click.command()

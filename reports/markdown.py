@@ -1,0 +1,252 @@
+"""`assess --format markdown`: the HTML report's content as markdown, from the same document.
+
+Markdown is often pasted into notes that are later shown as HTML, so every piece of free text
+(patient fields, KB wording) is escaped: `<script>` stays text and `*`, `_` or `|` cannot change
+the formatting or break a table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from engine.assessment import Assessment
+from engine.reasoner import Reasoner, reasoner_for
+from reports.document import (
+    ConclusionItem,
+    HowItem,
+    ReportDocument,
+    RuleRef,
+    build_document,
+    report_time,
+)
+
+Add = Callable[[str], None]
+
+_ESCAPE = {"\\": "\\\\", "`": "\\`", "*": "\\*", "_": "\\_", "[": "\\[", "]": "\\]", "<": "&lt;",
+           ">": "&gt;", "&": "&amp;", "|": "\\|", "#": "\\#"}
+
+
+def md(text: object) -> str:
+    """Free text made inert in markdown (and in the HTML a markdown viewer makes of it)."""
+    return "".join(_ESCAPE.get(ch, ch) for ch in " ".join(str(text).split()))
+
+
+def code(text: str) -> str:
+    return f"`{text.replace('`', '')}`"
+
+
+def _refs(numbers: tuple[int, ...]) -> str:
+    return f" [{', '.join(str(n) for n in numbers)}]" if numbers else ""
+
+
+def _rule(rule: RuleRef) -> str:
+    return f"{md(rule.title)} ({code(rule.id)}){_refs(rule.refs)}"
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'s' if n != 1 else ''}"
+
+
+def _bar(percent: int, width: int = 10) -> str:
+    filled = round(percent / 100 * width)
+    return "▰" * filled + "▱" * (width - filled)
+
+
+def render_markdown(result: Assessment, reasoner: Reasoner | None = None,
+                    generated: str | None = None) -> str:
+    """The assessment as markdown (timestamp from SOURCE_DATE_EPOCH or now)."""
+    reasoner = reasoner or reasoner_for(result.kb)
+    return render_document(build_document(result, reasoner, generated or report_time()))
+
+
+def render_document(doc: ReportDocument) -> str:
+    out: list[str] = []
+    add = out.append
+    if doc.red_flags:
+        add(f"> **RED FLAG{'S' if len(doc.red_flags) > 1 else ''}: refer before any exercise treatment.**")
+        for flag in doc.red_flags:
+            add(">")
+            add(f"> **{flag.urgency.upper()}: {md(flag.label)}**  ")
+            add(f"> Do now: {md(flag.action)}  ")
+            add(f"> Because: {md('; '.join(flag.evidence))}")
+        add("")
+    add(f"# {md(doc.title)}")
+    add("")
+    add(f"**Triage: {doc.triage.upper()}**: {md(doc.triage_text.split(': ', 1)[-1])}")
+    add("")
+    meta = [f"{md(k)}: {md(v)}" for k, v in doc.patient]
+    meta += [f"Generated: {md(doc.generated)}", f"Knowledge base: {md(doc.kb_version)}"]
+    add(" · ".join(meta))
+    add("")
+    add("*Supports clinical judgement; it does not diagnose.*")
+    add("")
+
+    add("## Patient and findings")
+    add("")
+    if doc.description:
+        add(md(doc.description))
+        add("")
+    add(f"Case file: {code(doc.case_name)}")
+    add("")
+    if doc.findings:
+        add("| Finding given | Answer | Kind | In reasoning |")
+        add("|---|---|---|---|")
+        for group in doc.findings:
+            for row in group.rows:
+                used = "used" if row.used else "-"
+                add(f"| {md(row.label)} | {md(row.value)} | {md(group.name)} | {used} |")
+        add("")
+    else:
+        add("No findings were given.")
+        add("")
+    if doc.unknowns:
+        add("**Not asked, but relevant:**")
+        add("")
+        for u in doc.unknowns:
+            tag = " (red-flag screen)" if u.screening else ""
+            add(f"- **{md(u.label)}**{tag}: {md(u.question)} Needed for: {md('; '.join(u.needed_for))}.")
+        add("")
+
+    add("## Conditions to consider")
+    add("")
+    add("*Certainty (0 to 1) is the support the findings give each hypothesis, combined across "
+        "rules. It is not a probability of disease; confirm by examination.*")
+    add("")
+    _conclusions(add, doc.conditions, "No condition is suggested by the findings given.")
+
+    add("## Likely causes of imbalance")
+    add("")
+    _conclusions(add, doc.causes, "No cause is suggested by the findings given.")
+
+    add("## Muscles to stretch and to strengthen")
+    add("")
+    if doc.red_flags and doc.muscles:
+        add("*Only once the red flags above have been assessed and excluded.*")
+        add("")
+    if doc.muscles:
+        add("| Muscle | Region | Action | Indicated by |")
+        add("|---|---|---|---|")
+        for row in doc.muscles:
+            reasons = md("; ".join(row.reasons))
+            add(f"| {md(row.label)} | {md(row.region or '-')} | {row.action} | {reasons} |")
+    else:
+        add("No muscle work is indicated by the findings given.")
+    add("")
+
+    add("## Recommendations")
+    add("")
+    if doc.recommendations:
+        for i, advice in enumerate(doc.recommendations, 1):
+            text = f"**{md(advice.text)}**" if advice.referral else md(advice.text)
+            why = ""
+            if advice.reasons and not advice.referral:
+                why = f" *For: {md('; '.join(advice.reasons))}.*"
+            add(f"{i}. {text}{_refs(advice.refs)}{why}")
+    else:
+        add("No specific recommendation.")
+    add("")
+
+    add("## Reasoning graph")
+    add("")
+    summary = doc.graph_summary
+    add(f"{_plural(summary.findings, 'finding')}, {_plural(summary.firings, 'rule firing')} and "
+        f"{_plural(summary.conclusions, 'conclusion')}, in firing order (premises → rule → conclusion):")
+    add("")
+    for row in doc.firings:
+        target = f" → **{md(row.concludes)}** (+{row.contribution:.2f})" if row.concludes else " (advice)"
+        flag = " *(red-flag path)*" if row.red else ""
+        add(f"- {md('; '.join(row.premises))} → {_rule(row.rule)}{target}{flag}")
+    if not doc.firings:
+        add("No rule fired for the findings given.")
+    add("")
+
+    add("## How each conclusion was reached")
+    add("")
+    for item in doc.hows:
+        _how(add, item)
+    if not doc.hows:
+        add("Nothing was concluded.")
+        add("")
+
+    if doc.why_nots:
+        add("## Why not: the nearest misses")
+        add("")
+        for why in doc.why_nots:
+            kind = " (red flag)" if why.kind == "red_flag" else ""
+            add(f"### {md(why.label)}{kind}: {md(why.summary)}")
+            add("")
+            for miss in why.misses:
+                add(f"- {_rule(miss.rule)}: {md(miss.summary)}")
+                for p in miss.premises:
+                    note = f" ({md(p.note)})" if p.note else ""
+                    add(f"  - *{p.status_word}*: {md(p.text)}{note}")
+            add("")
+
+    add("## What if: questions worth asking")
+    add("")
+    if doc.what_ifs:
+        for w in doc.what_ifs:
+            add(f"- **Asking about {md(w.finding)}** (if {md(w.answer)}) could change: "
+                f"{md('; '.join(w.changes))}. *{md(w.question)}*")
+    else:
+        add("No single unanswered question would change the triage or add a condition.")
+    add("")
+
+    add("## References")
+    add("")
+    for ref in doc.references:
+        level = f" *({ref.level.replace('_', ' ')})*" if ref.level else ""
+        add(f"{ref.number}. {md(ref.citation)}{level}")
+    if not doc.references:
+        add("No sources cited.")
+    add("")
+
+    add("## About this report")
+    add("")
+    add(f"- Knowledge base: {md(doc.kb_version)}")
+    add(f"- Rules fired: {doc.fired_count}")
+    add(f"- Generated: {md(doc.generated)}")
+    if doc.disabled:
+        for rule, reason in doc.disabled:
+            add(f"- Disabled rule {code(rule)}: {md(reason)}")
+    else:
+        add("- Disabled rules: none")
+    add("")
+    add(f"**Disclaimer.** {md(doc.disclaimer)} Certainty values express support for a hypothesis, "
+        "not the probability of disease. Unanswered questions are treated as unknown, never as absent.")
+    return "\n".join(out) + "\n"
+
+
+def _conclusions(add: Add, items: tuple[ConclusionItem, ...], empty: str) -> None:
+    if not items:
+        add(empty)
+        add("")
+        return
+    add("| | Certainty | Support | Evidence | Rules |")
+    add("|---|---|---|---|---|")
+    for c in items:
+        rules = "; ".join(code(r.id) + _refs(r.refs) for r in c.rules)
+        evidence = "; ".join(c.evidence) if c.evidence else "earlier conclusions"
+        add(f"| **{md(c.label)}** | {c.certainty:.2f} {_bar(c.percent)} | {c.word} | {md(evidence)} "
+            f"| {rules} |")
+    add("")
+
+
+def _how(add: Add, item: HowItem) -> None:
+    urgency = f"{item.urgency.upper()}, " if item.kind == "red_flag" else ""
+    add(f"### {md(item.label)} ({urgency}{item.certainty:.2f}, {item.word})")
+    add("")
+    for i, step in enumerate(item.steps, 1):
+        add(f"{i}. {_rule(step.rule)}")
+        if step.because:
+            add(f"   - because: *{md(step.because)}*")
+        if step.findings:
+            add(f"   - given: {md('; '.join(step.findings))}")
+        for used, cf in step.used:
+            add(f"   - uses: {md(used.label)} (certainty {cf:.2f}; see its own section)")
+        combined = ""
+        if step.contribution != step.certainty_after:
+            combined = f"; combined so far {step.certainty_after:.2f}"
+        add(f"   - {step.rule_certainty:.2f} \N{MULTIPLICATION SIGN} {step.premise_cf:.2f} = "
+            f"**+{step.contribution:.2f}**{combined}")
+    add("")

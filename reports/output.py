@@ -1,0 +1,61 @@
+"""Write output files atomically and never clobber one by accident.
+
+The text is written to a temporary file in the target folder and moved into place with
+`os.replace`, so a reader never sees half a report and a failed run leaves nothing behind.
+An existing file is replaced only with `--force`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+
+from engine.errors import InputError
+
+
+def check_target(path: str, force: bool, option: str = "-o") -> Path:
+    """Fail early, before any work, when `path` cannot or must not be written."""
+    target = Path(path)
+    if target.is_dir():
+        raise InputError(f"output '{path}' is a folder", key=option,
+                         suggestion="give a file name, e.g. 'report.html'")
+    if target.exists() and not force:
+        raise InputError(f"output file '{path}' already exists; not overwriting it", key=option,
+                         suggestion="use --force to overwrite it, or choose another name")
+    folder = target.parent
+    if not folder.is_dir():
+        raise InputError(f"output folder '{folder}' does not exist", key=option,
+                         suggestion="create it first or write somewhere else")
+    return target
+
+
+def write_atomically(path: str, text: str, force: bool, option: str = "-o") -> None:
+    """Write `text` to `path` via a temporary file and `os.replace`."""
+    target = check_target(path, force, option)
+    try:
+        handle, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except OSError as exc:
+        raise InputError(f"cannot write to folder '{target.parent}': {exc.strerror}", key=option) from None
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(temp, 0o666 & ~_umask())  # mkstemp makes 0600; a report is an ordinary file
+        if not force and target.exists():  # appeared while we were writing
+            raise InputError(f"output file '{path}' already exists; not overwriting it", key=option,
+                             suggestion="use --force to overwrite it, or choose another name")
+        os.replace(temp, target)
+    except OSError as exc:
+        raise InputError(f"cannot write '{path}': {exc.strerror}", key=option) from None
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp)
+
+
+def _umask() -> int:
+    current = os.umask(0o022)
+    os.umask(current)
+    return current
