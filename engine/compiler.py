@@ -244,13 +244,20 @@ class InferenceEngine(KnowledgeEngine):
         truth, premise_cf = self._evaluator.evaluate(rule.when, self.findings, self.certainty)
         if truth is not True:  # pragma: no cover - experta and the evaluator disagree
             raise RuntimeError(f"rule {rule.id} fired but its condition does not hold")
-        matched: list[tuple[str, Any]] = []
-        used: list[tuple[str, float]] = []
+        # The activation holds one matched branch; the evaluator adds every other satisfied one
+        # (both branches of an `any`), so the trace names all the evidence.
+        matched: dict[str, Any] = {}
+        used: dict[str, float] = {}
         for fact in facts:
             if isinstance(fact, FindingFact):
-                matched.append((fact["id"], fact["value"]))
+                matched[fact["id"]] = fact["value"]
             elif isinstance(fact, ConclusionFact):
-                used.append((fact["id"], fact["cf"]))
+                used[fact["id"]] = fact["cf"]
+        found, reached = self._evaluator.support(rule.when, self.findings, self.certainty)
+        for fid in found:
+            matched.setdefault(fid, self.findings[fid])
+        for cid in reached:
+            used.setdefault(cid, self.certainty[cid])
         contribution = round(rule.certainty * premise_cf, 6) if rule.concludes else 0.0
         after = 0.0
         if rule.concludes:
@@ -269,8 +276,8 @@ class InferenceEngine(KnowledgeEngine):
             else:
                 self._conclusion_facts[rule.concludes] = self.modify(old, cf=after)
         self.events.append(Event(
-            len(self.events) + 1, rule, tuple(sorted(matched, key=lambda kv: kv[0])),
-            tuple(sorted(used)), premise_cf, contribution, after,
+            len(self.events) + 1, rule, tuple(sorted(matched.items())),
+            tuple(sorted(used.items())), premise_cf, contribution, after,
             self.urgency.get(rule.concludes, "") if rule.kind == "red_flag" else ""))
 
 

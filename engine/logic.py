@@ -103,6 +103,33 @@ class Evaluator:
         return None, 0.0
 
 
+    def support(self, cond: m.Cond, findings: Mapping[str, Any],
+                concluded: Mapping[str, float]) -> tuple[set[str], set[str]]:
+        """(finding ids, conclusion ids) that make a true `cond` true: every satisfied branch,
+        not just the one the matcher happened to take, so evidence lists are complete. Under
+        `not`, the known findings that rule the inner condition out are the support."""
+        found: set[str] = set()
+        used: set[str] = set()
+
+        def walk(node: m.Cond, want: bool) -> None:
+            truth, _ = self.evaluate(node, findings, concluded)
+            if truth is not want:
+                return
+            if isinstance(node, m.Test):
+                found.add(node.finding)
+            elif isinstance(node, m.Concluded):
+                if want:
+                    used.add(node.conclusion)
+            elif isinstance(node, m.Not):
+                walk(node.item, not want)
+            else:
+                for item in node.items:
+                    walk(item, want)
+
+        walk(cond, True)
+        return found, used
+
+
 def combine(cf1: float, cf2: float) -> float:
     """MYCIN's combination of two positive certainties for one conclusion."""
     return cf1 + cf2 * (1.0 - cf1)

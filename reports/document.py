@@ -34,7 +34,7 @@ from engine.explain import (
 from engine.graph import CONCLUSION, FINDING, FIRING, case_graph, nodes_of, premises_of
 from engine.reasoner import Reasoner
 from engine.references import resolve_source
-from reports.wording import DISCLAIMER, TRIAGE_TEXT, certainty_word, finding_phrase
+from reports.wording import DISCLAIMER, TRIAGE_TEXT, banner_headline, certainty_word, finding_phrase
 
 TITLE = "Muscle imbalance assessment"
 KIND_WORD = {"red_flag": "red flag", "condition": "condition", "cause": "cause"}
@@ -244,6 +244,7 @@ class ReportDocument:
     patient_id: str
     triage: str
     triage_text: str
+    banner: str
     red_flags: tuple[ConclusionItem, ...]
     findings: tuple[FindingGroup, ...]
     unknowns: tuple[UnknownRow, ...]
@@ -329,6 +330,7 @@ def build_document(result: Assessment, reasoner: Reasoner, generated: str,
         patient_id=result.case.patient_id,
         triage=result.triage,
         triage_text=TRIAGE_TEXT[result.triage],
+        banner=banner_headline(result.triage),
         red_flags=red_flags,
         findings=_finding_groups(result, graph),
         unknowns=_unknowns(explainer),

@@ -63,7 +63,7 @@ def render_document(doc: ReportDocument) -> str:
     out: list[str] = []
     add = out.append
     if doc.red_flags:
-        add(f"> **RED FLAG{'S' if len(doc.red_flags) > 1 else ''}: refer before any exercise treatment.**")
+        add(f"> **RED FLAG{'S' if len(doc.red_flags) > 1 else ''}: {doc.banner}.**")
         for flag in doc.red_flags:
             add(">")
             add(f"> **{flag.urgency.upper()}: {md(flag.label)}**  ")

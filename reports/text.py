@@ -7,14 +7,9 @@ import textwrap
 import click
 
 from engine.assessment import Assessment, Reached
-from reports.wording import DISCLAIMER, TRIAGE_TEXT, certainty_word, finding_phrase
+from reports.wording import DISCLAIMER, TRIAGE_TEXT, banner_headline, certainty_word, finding_phrase
 
 WIDTH = 88
-BANNER_HEADLINE = {
-    "emergency": "act now, before any exercise treatment",
-    "urgent": "refer for medical assessment before any exercise treatment",
-    "soon": "low level of concern; review with a doctor soon and safety-net",
-}
 URGENCY_COLOUR = {"emergency": "red", "urgent": "yellow", "soon": "cyan", "routine": "green"}
 
 
@@ -41,7 +36,7 @@ def render_text(result: Assessment, color: bool | None = None) -> str:
     if result.red_flags:
         say("=" * WIDTH, fg="red", bold=True)
         plural = "S" if len(result.red_flags) > 1 else ""
-        headline = BANNER_HEADLINE.get(result.triage, BANNER_HEADLINE["soon"])
+        headline = banner_headline(result.triage)
         say(f" RED FLAG{plural}: {headline}", fg="red", bold=True)
         say("=" * WIDTH, fg="red", bold=True)
         for flag in result.red_flags:

@@ -15,6 +15,19 @@ TRIAGE_TEXT = {
 }
 
 
+BANNER_HEADLINE = {
+    "emergency": "act now, before any exercise treatment",
+    "urgent": "refer for medical assessment before any exercise treatment",
+    "soon": "low level of concern; review with a doctor soon and safety-net",
+}
+
+
+def banner_headline(triage: str) -> str:
+    """The red-flag banner's headline: what the most urgent flag asks for (never 'refer' for a
+    low-concern flag, which calls for watchful waiting)."""
+    return BANNER_HEADLINE.get(triage, BANNER_HEADLINE["soon"])
+
+
 def certainty_word(cf: float) -> str:
     """Plain words for a certainty, so a number is never read as a probability of disease."""
     if cf >= 0.8:

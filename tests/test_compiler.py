@@ -208,3 +208,15 @@ rules:
     order = [r.id for r in firing_order(load_kb((tmp_path,)))]
     assert order.index("t_base") < order.index("t_chained")
     assert order.index("t_advice_on_chained") < order.index("t_advice_on_finding")
+
+
+def test_trace_names_every_satisfied_branch_of_any(test_reasoner: Reasoner) -> None:
+    engine = test_reasoner.run({"worn_shoes": True, "downhill_running": True})
+    event = next(e for e in engine.events if e.rule.id == "t_either")
+    assert event.matched == (("downhill_running", True), ("worn_shoes", True))
+
+
+def test_trace_names_the_known_absence_under_not(test_reasoner: Reasoner) -> None:
+    engine = test_reasoner.run({"runner": True, "fever": False})
+    event = next(e for e in engine.events if e.rule.id == "t_not_fever")
+    assert event.matched == (("fever", False), ("runner", True))
