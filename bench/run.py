@@ -77,7 +77,8 @@ def cold_start(res: Results, runs: int) -> None:
     out_html = Path(tempfile.mkdtemp()) / "x.html"
     commands = {"assess --format json": [str(SCRIPT), "assess", str(EXAMPLE), "--format", "json"]}
     if (ROOT / "commands" / "report.py").exists():
-        commands["report -o x.html"] = [str(SCRIPT), "report", str(EXAMPLE), "-o", str(out_html)]
+        commands["report -o x.html"] = [str(SCRIPT), "report", str(EXAMPLE), "-o", str(out_html),
+                                        "--force"]
     else:
         res.notes.append("`imbalance report` is not on this branch yet (commands/report.py is "
                          "missing): its cold start was skipped.")

@@ -137,36 +137,35 @@ class _RoutingBus(BusNode):
         self._send(fact, _INVALID)
 
 
-class _Join(OrdinaryMatchNode):
-    """experta's join node, recording that its memories need clearing at the next reset."""
+class _RecordsTouch:
+    """For experta's two-input nodes: record that their memories need clearing at the next
+    reset, so a reset visits only the nodes a case touched."""
 
-    def __init__(self, touched: set[Any]) -> None:
-        super().__init__(SameContextCheck())
-        self._touched = touched
-
-    def _activate_left(self, token: Token) -> None:
-        self._touched.add(self)
-        super()._activate_left(token)
-
-    def _activate_right(self, token: Token) -> None:
-        self._touched.add(self)
-        super()._activate_right(token)
-
-
-class _Not(NotNode):
-    """experta's not node, recording that its memories need clearing at the next reset."""
-
-    def __init__(self, touched: set[Any]) -> None:
-        super().__init__(SameContextCheck())
-        self._touched = touched
+    _touched: set[Any]
 
     def _activate_left(self, token: Token) -> None:
         self._touched.add(self)
-        super()._activate_left(token)
+        super()._activate_left(token)  # type: ignore[misc]
 
     def _activate_right(self, token: Token) -> None:
         self._touched.add(self)
-        super()._activate_right(token)
+        super()._activate_right(token)  # type: ignore[misc]
+
+
+class _Join(_RecordsTouch, OrdinaryMatchNode):
+    """experta's join node, recording that it was touched."""
+
+    def __init__(self, touched: set[Any]) -> None:
+        OrdinaryMatchNode.__init__(self, SameContextCheck())
+        self._touched = touched
+
+
+class _Not(_RecordsTouch, NotNode):
+    """experta's not node, recording that it was touched."""
+
+    def __init__(self, touched: set[Any]) -> None:
+        NotNode.__init__(self, SameContextCheck())
+        self._touched = touched
 
 
 class _ConflictSet(ConflictSetNode):
