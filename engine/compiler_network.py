@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from experta.abstract import Matcher
+from experta.activation import Activation
 from experta.fact import Fact, InitialFact
 from experta.matchers.rete.check import SameContextCheck
 from experta.matchers.rete.nodes import (
@@ -34,7 +35,6 @@ from experta.matchers.rete.nodes import (
     NotNode,
     OrdinaryMatchNode,
 )
-from experta.matchers.rete.token import Token
 from experta.rule import Rule
 
 
@@ -71,19 +71,12 @@ def route_of(fact: Fact) -> tuple[type, Any]:
     return (fact.__class__, dict.get(fact, "id"))
 
 
-class _BusToken(Token):
-    """experta's token without the per-token type assertions: the bus only ever wraps one
-    declared fact, and copies made by nodes (`token.copy()`) keep this class."""
-
-    __slots__ = ()
-
-    def __new__(cls, tag: Token.TagType, data: Any, context: dict[Any, Any] | None = None) -> Any:
-        facts = {data} if isinstance(data, Fact) else set(data)
-        return tuple.__new__(cls, (tag, facts, {} if context is None else context))
-
-
-_VALID = Token.TagType.VALID
-_INVALID = Token.TagType.INVALID
+# A token is a plain `(valid, facts)` pair: `valid` is True for an addition and False for a
+# retraction, `facts` a frozenset. experta's `Token` also carries a binding context and asserts
+# its types on every copy; our patterns bind no variables (every context would stay empty and
+# every `SameContextCheck` pass), and nothing downstream mutates a token, so nodes pass them on
+# without the copies experta makes at each node.
+_Token = tuple[bool, frozenset[Fact]]
 
 
 class _Branch:
@@ -95,9 +88,9 @@ class _Branch:
     def __init__(self, field: str, test: Callable[[Any], bool] | None) -> None:
         self.field = field
         self.test = test
-        self.callbacks: list[Callable[[Token], Any]] = []
+        self.callbacks: list[Callable[[_Token], Any]] = []
 
-    def add_child(self, node: Any, callback: Callable[[Token], Any]) -> None:
+    def add_child(self, node: Any, callback: Callable[[_Token], Any]) -> None:
         self.callbacks.append(callback)
 
 
@@ -120,66 +113,137 @@ class _RoutingBus(BusNode):
         branches.append(created)
         return created
 
-    def _send(self, fact: Fact, tag: Token.TagType) -> None:
-        branches = self.routes.get(route_of(fact))
+    def _send(self, fact: Fact, valid: bool) -> None:
+        branches = self.routes.get((fact.__class__, dict.get(fact, "id")))
         if not branches:
             return
-        token = _BusToken(tag, fact)
+        token = (valid, frozenset((fact,)))
         for branch in branches:
-            if branch.test is None or branch.test(fact[branch.field]):
+            test = branch.test
+            if test is None or test(fact[branch.field]):
                 for callback in branch.callbacks:
                     callback(token)
 
     def add(self, fact: Fact) -> None:
-        self._send(fact, _VALID)
+        self._send(fact, True)
 
     def remove(self, fact: Fact) -> None:
-        self._send(fact, _INVALID)
+        self._send(fact, False)
 
 
-class _RecordsTouch:
-    """For experta's two-input nodes: record that their memories need clearing at the next
-    reset, so a reset visits only the nodes a case touched."""
-
-    _touched: set[Any]
-
-    def _activate_left(self, token: Token) -> None:
-        self._touched.add(self)
-        super()._activate_left(token)  # type: ignore[misc]
-
-    def _activate_right(self, token: Token) -> None:
-        self._touched.add(self)
-        super()._activate_right(token)  # type: ignore[misc]
-
-
-class _Join(_RecordsTouch, OrdinaryMatchNode):
-    """experta's join node, recording that it was touched."""
+class _Join(OrdinaryMatchNode):
+    """experta's join node for context-free tokens: each side's memory holds fact sets, every
+    pair joins (experta's `SameContextCheck` passes any two empty contexts), and it records that
+    it was touched so a reset visits only the nodes a case used. No token copies, no logging."""
 
     def __init__(self, touched: set[Any]) -> None:
         OrdinaryMatchNode.__init__(self, SameContextCheck())
         self._touched = touched
+        self.callbacks: list[Callable[[_Token], Any]] = []
+
+    def add_child(self, node: Any, callback: Callable[[_Token], Any]) -> None:
+        super().add_child(node, callback)
+        self.callbacks.append(callback)
+
+    def activate_left(self, token: _Token) -> None:
+        self._touched.add(self)
+        self._activation(token, self.left_memory, self.right_memory)
+
+    def activate_right(self, token: _Token) -> None:
+        self._touched.add(self)
+        self._activation(token, self.right_memory, self.left_memory)
+
+    def _activation(self, token: _Token, memory: list[frozenset[Fact]],
+                    other: list[frozenset[Fact]]) -> None:
+        valid, data = token
+        if valid:
+            memory.append(data)
+        elif data in memory:
+            memory.remove(data)
+        if other:
+            callbacks = self.callbacks
+            for other_data in other:
+                joined = (valid, data | other_data)
+                for callback in callbacks:
+                    callback(joined)
 
 
-class _Not(_RecordsTouch, NotNode):
-    """experta's not node, recording that it was touched."""
+class _Not(NotNode):
+    """experta's not node for context-free tokens: a left token passes while the right memory is
+    empty, and every right fact counts against every left token. Records that it was touched."""
 
     def __init__(self, touched: set[Any]) -> None:
         NotNode.__init__(self, SameContextCheck())
         self._touched = touched
+        self.callbacks: list[Callable[[_Token], Any]] = []
+
+    def add_child(self, node: Any, callback: Callable[[_Token], Any]) -> None:
+        super().add_child(node, callback)
+        self.callbacks.append(callback)
+
+    def activate_left(self, token: _Token) -> None:
+        self._touched.add(self)
+        valid, data = token
+        if not self.right_memory:
+            if valid:
+                self.left_memory[data] = 0
+            else:
+                del self.left_memory[data]
+            for callback in self.callbacks:
+                callback(token)
+        elif valid:
+            self.left_memory[data] = len(self.right_memory)
+        else:
+            del self.left_memory[data]
+
+    def activate_right(self, token: _Token) -> None:
+        self._touched.add(self)
+        valid, data = token
+        if valid:
+            self.right_memory.append(data)
+            inc = 1
+        else:
+            self.right_memory.remove(data)
+            inc = -1
+        left_memory = self.left_memory
+        for left in left_memory:
+            count = left_memory[left] = left_memory[left] + inc
+            # the first blocking fact retracts the left token; the last one leaving restores it
+            if count == 1 and valid:
+                for callback in self.callbacks:
+                    callback((False, left))
+            elif count == 0 and not valid:
+                for callback in self.callbacks:
+                    callback((True, left))
 
 
 class _ConflictSet(ConflictSetNode):
-    """experta's conflict-set node, reporting itself dirty (and touched) when a token arrives."""
+    """experta's conflict-set node for context-free tokens, reporting itself dirty (and touched)
+    when a token arrives."""
 
     def __init__(self, rule: Rule, dirty: set[Any], touched: set[Any]) -> None:
         super().__init__(rule)
         self._dirty = dirty
         self._touched = touched
 
-    def _activate(self, token: Token) -> None:
+    def activate(self, token: _Token) -> None:
         self._dirty.add(self)
         self._touched.add(self)
-        super()._activate(token)
+        valid, data = token
+        activation = Activation(self.rule, data, {})
+        if valid:
+            if data not in self.memory:
+                self.memory.add(data)
+                if activation in self.removed:
+                    self.removed.remove(activation)
+                else:
+                    self.added.add(activation)
+        elif data in self.memory:
+            self.memory.remove(data)
+            if activation in self.added:
+                self.added.remove(activation)
+            else:
+                self.removed.add(activation)
 
 
 class IndexedMatcher(Matcher):
