@@ -31,6 +31,10 @@ from engine.logic import Evaluator, combine, predicate
 
 MAX_CLUSTER = 12  # at_least over more items would expand into too many combinations
 MAX_CONJUNCTIONS = 4096  # alternatives one rule may expand into
+MAX_PREMISES = 100_000  # premise verdicts an engine keeps between cases (see `_premise`)
+
+# (truth, premise certainty, supporting finding ids, supporting conclusion ids)
+_Premise = tuple[Any, float, tuple[str, ...], tuple[str, ...]]
 
 
 class _PlainFact(Fact):
@@ -197,6 +201,8 @@ class InferenceEngine(KnowledgeEngine):
     def __init__(self) -> None:
         super().__init__()
         self._evaluator = Evaluator(self.kb)
+        self._reads: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+        self._premises: dict[tuple[Any, ...], _Premise] = {}
         self.begin({})
 
     def reset(self, **_kwargs: Any) -> None:
@@ -239,9 +245,34 @@ class InferenceEngine(KnowledgeEngine):
                 self._fire(rule, activation.facts)
         self.running = False
 
+    def _premise(self, rule: m.Rule) -> _Premise:
+        """The evaluator's verdict on the rule's premise (truth, certainty, supporting findings and
+        conclusions). It depends only on the values of the findings and certainties the rule
+        reads, so it is kept per rule and those values: random and real cases repeat them often,
+        and evaluating the tree twice per firing was a tenth of the time of a case."""
+        reads = self._reads.get(rule.id)
+        if reads is None:
+            leaves = m.leaves(rule.when)
+            reads = self._reads[rule.id] = (
+                tuple(dict.fromkeys(x.finding for x in leaves if isinstance(x, m.Test))),
+                tuple(dict.fromkeys(x.conclusion for x in leaves if isinstance(x, m.Concluded))))
+        findings, certainty = self.findings, self.certainty
+        # the class is part of the key: True == 1 and 0 == False, but tests tell them apart
+        key = (rule.id, tuple((v.__class__, v) for v in map(findings.get, reads[0])),
+               tuple(map(certainty.get, reads[1])))
+        premise = self._premises.get(key)
+        if premise is None:
+            truth, premise_cf = self._evaluator.evaluate(rule.when, findings, certainty)
+            found, reached = self._evaluator.support(rule.when, findings, certainty)
+            premise = (truth, premise_cf, tuple(found), tuple(reached))
+            if len(self._premises) >= MAX_PREMISES:
+                self._premises.clear()
+            self._premises[key] = premise
+        return premise
+
     def _fire(self, rule: m.Rule, facts: Iterable[Any]) -> None:
         self._fired.add(rule.id)
-        truth, premise_cf = self._evaluator.evaluate(rule.when, self.findings, self.certainty)
+        truth, premise_cf, found, reached = self._premise(rule)
         if truth is not True:  # pragma: no cover - experta and the evaluator disagree
             raise RuntimeError(f"rule {rule.id} fired but its condition does not hold")
         # The activation holds one matched branch; the evaluator adds every other satisfied one
@@ -253,7 +284,6 @@ class InferenceEngine(KnowledgeEngine):
                 matched[fact["id"]] = fact["value"]
             elif isinstance(fact, ConclusionFact):
                 used[fact["id"]] = fact["cf"]
-        found, reached = self._evaluator.support(rule.when, self.findings, self.certainty)
         for fid in found:
             matched.setdefault(fid, self.findings[fid])
         for cid in reached:
