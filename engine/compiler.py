@@ -45,7 +45,33 @@ class _PlainFact(Fact):
         dict.__init__(self, fields)
         # experta hashes a fact on first use by catching AttributeError; computing it here is
         # cheaper. It leaves out `__factid__`, which only makes facts differing in it collide.
-        self._hash = hash(frozenset(fields.items()))
+        content = frozenset(fields.items())
+        self._hash = hash(content)
+        self._identity = (self.__class__, content)  # what `_FactList` counts duplicates by
+
+
+class _FactList(FactList):
+    """experta's fact list without its per-declare work our facts do not need: no schema
+    validation (our facts have no declared fields), no logging, and duplicates counted by the
+    identity `_PlainFact` computed once rather than a frozenset built on every declare and
+    retract. Duplicates are still refused, as experta does without `duplication`."""
+
+    @staticmethod
+    def _get_fact_id(fact: Any) -> Any:
+        identity = getattr(fact, "_identity", None)
+        return identity if identity is not None else FactList._get_fact_id(fact)
+
+    def declare(self, fact: Any) -> Any:
+        fact_id = self._get_fact_id(fact)
+        if fact_id in self.reference_counter:
+            return None
+        idx = self.last_index
+        dict.__setitem__(fact, "__factid__", idx)
+        self[idx] = fact
+        self.last_index = idx + 1
+        self.added.append(fact)
+        self.reference_counter[fact_id] = 1
+        return fact
 
 
 class FindingFact(_PlainFact):
@@ -211,7 +237,7 @@ class InferenceEngine(KnowledgeEngine):
 
     def _restart(self, facts: Iterable[Fact]) -> None:
         self.agenda = Agenda()
-        self.facts = FactList()
+        self.facts = _FactList()
         self.matcher.reset()
         for fact in (InitialFact(), *facts):
             self.facts.declare(fact)
@@ -299,12 +325,13 @@ class InferenceEngine(KnowledgeEngine):
                 current = self.urgency.get(rule.concludes)
                 if current is None or m.urgency_rank(level) < m.urgency_rank(current):
                     self.urgency[rule.concludes] = level
+            # experta's modify while running: retract, then declare the new value (the matcher
+            # sees both at the next agenda update); `_PlainFact`s need none of its checks
             old = self._conclusion_facts.get(rule.concludes)
-            if old is None:
-                self._conclusion_facts[rule.concludes] = self.declare(
-                    ConclusionFact(id=rule.concludes, cf=after))
-            else:
-                self._conclusion_facts[rule.concludes] = self.modify(old, cf=after)
+            if old is not None:
+                self.facts.retract(old)
+            self._conclusion_facts[rule.concludes] = self.facts.declare(
+                ConclusionFact(id=rule.concludes, cf=after))
         self.events.append(Event(
             len(self.events) + 1, rule, tuple(sorted(matched.items())),
             tuple(sorted(used.items())), premise_cf, contribution, after,
