@@ -217,6 +217,25 @@ class _Not(NotNode):
                     callback((True, left))
 
 
+_NO_CONTEXT: frozenset[Any] = frozenset()
+
+
+class _Activation(Activation):
+    """experta's activation with an empty context and its hash computed once: the agenda and
+    the conflict-set node hash each activation several times, and experta's `__hash__` builds a
+    frozenset of its facts every time. The value is the one experta's `__hash__` gives."""
+
+    def __init__(self, rule: Rule, facts: frozenset[Fact]) -> None:
+        self.rule = rule
+        self.facts = set(facts)
+        self.key = None
+        self.context = {}
+        self._hash = hash((rule, facts, _NO_CONTEXT))
+
+    def __hash__(self) -> int:
+        return self._hash
+
+
 class _ConflictSet(ConflictSetNode):
     """experta's conflict-set node for context-free tokens, reporting itself dirty (and touched)
     when a token arrives."""
@@ -226,11 +245,18 @@ class _ConflictSet(ConflictSetNode):
         self._dirty = dirty
         self._touched = touched
 
+    def _reset(self) -> None:
+        """Wipe the memory and any news not yet collected (experta's reset, then its
+        `get_activations`, in one step)."""
+        self.memory = set()
+        self.added = set()
+        self.removed = set()
+
     def activate(self, token: _Token) -> None:
         self._dirty.add(self)
         self._touched.add(self)
         valid, data = token
-        activation = Activation(self.rule, data, {})
+        activation = _Activation(self.rule, data)
         if valid:
             if data not in self.memory:
                 self.memory.add(data)
@@ -307,8 +333,6 @@ class IndexedMatcher(Matcher):
         """Clear the memories touched since the last reset (all others are still empty)."""
         for node in self._touched:
             node._reset()
-            if isinstance(node, ConflictSetNode):
-                node.get_activations()
         self._touched.clear()
         self._dirty.clear()
 
