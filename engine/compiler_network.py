@@ -5,16 +5,18 @@ tested against every alpha branch in turn, `reset()` walks the whole network, an
 update asks every rule's conflict-set node for news. Each of those costs grows with the number of
 rules, so a bigger KB made every case slower even when the case touched the same few rules.
 
-`IndexedMatcher` keeps experta's matching (its tokens, feature-tester, join, not and
-conflict-set nodes, activations, agenda and strategy) and changes only how the network is laid
-out and visited:
+`IndexedMatcher` keeps experta's matching (its join, not and conflict-set nodes, activations,
+agenda and strategy) and changes how the network is laid out and visited, and what a token is:
 
 - the bus routes a fact by `(fact class, id)` through a dict straight to the alpha nodes that
   test that finding or conclusion, instead of a linear scan of type and id checks;
 - alpha tests are shared: one node per distinct (finding, test), whatever the number of rules;
 - join nodes are shared between rules whose conjunctions start alike (beta prefix sharing);
 - conflict-set nodes report themselves when a token reaches them, so an agenda update asks only
-  those ("dirty" nodes), and `reset()` clears only the memories touched since the last reset.
+  those ("dirty" nodes), and `reset()` clears only the memories touched since the last reset;
+- a token is a `(valid, facts)` pair: our patterns bind no variables, so experta's per-token
+  context, the copy each node makes of it, its type assertions and its debug logging at every
+  activation were pure overhead (they were most of the time of a case).
 
 So the cost of a case follows the rules its facts can reach, not the size of the KB.
 """

@@ -220,3 +220,28 @@ def test_trace_names_the_known_absence_under_not(test_reasoner: Reasoner) -> Non
     engine = test_reasoner.run({"runner": True, "fever": False})
     event = next(e for e in engine.events if e.rule.id == "t_not_fever")
     assert event.matched == (("fever", False), ("runner", True))
+
+
+def _trace(engine: object) -> list[tuple]:
+    return [(e.rule.id, e.matched, e.used, e.premise_cf, e.contribution, e.certainty_after, e.urgency)
+            for e in engine.events]  # type: ignore[attr-defined]
+
+
+def test_reused_engine_traces_like_a_fresh_one(test_reasoner: Reasoner) -> None:
+    """The engine keeps premise verdicts between cases; a warm engine must trace every case as a
+    fresh engine does, including findings whose values compare equal across types (1 == True:
+    `worn_shoes: 1` is not `true`, so only downhill running supports `t_either` the second time)."""
+    rng = random.Random(11)
+    ids = sorted(test_reasoner.kb.findings)
+    cases = [{"worn_shoes": True, "downhill_running": True}, {"worn_shoes": 1, "downhill_running": True}]
+    cases += [{fid: rng.choice([True, False, 1, 0, "left", 3]) for fid in rng.sample(ids, rng.randint(3, 30))}
+              for _ in range(60)]
+    warm = test_reasoner.run({})
+    for facts in cases + cases:
+        warm.begin(facts)
+        warm.run()
+        fresh = type(warm)()
+        fresh.begin(facts)
+        fresh.run()
+        assert _trace(warm) == _trace(fresh), facts
+        assert warm.certainty == fresh.certainty and warm.urgency == fresh.urgency
