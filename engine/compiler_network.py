@@ -133,7 +133,18 @@ class _RoutingBus(BusNode):
         self._send(fact, False)
 
 
-class _Join(OrdinaryMatchNode):
+class _KeepsCallbacks:
+    """Two-input nodes call their children from a plain list instead of experta's child
+    records: one attribute lookup per token on the hottest path."""
+
+    callbacks: list[Callable[[_Token], Any]]
+
+    def add_child(self, node: Any, callback: Callable[[_Token], Any]) -> None:
+        super().add_child(node, callback)  # type: ignore[misc]
+        self.callbacks.append(callback)
+
+
+class _Join(_KeepsCallbacks, OrdinaryMatchNode):
     """experta's join node for context-free tokens: each side's memory holds fact sets, every
     pair joins (experta's `SameContextCheck` passes any two empty contexts), and it records that
     it was touched so a reset visits only the nodes a case used. No token copies, no logging."""
@@ -142,10 +153,6 @@ class _Join(OrdinaryMatchNode):
         OrdinaryMatchNode.__init__(self, SameContextCheck())
         self._touched = touched
         self.callbacks: list[Callable[[_Token], Any]] = []
-
-    def add_child(self, node: Any, callback: Callable[[_Token], Any]) -> None:
-        super().add_child(node, callback)
-        self.callbacks.append(callback)
 
     def activate_left(self, token: _Token) -> None:
         self._touched.add(self)
@@ -170,7 +177,7 @@ class _Join(OrdinaryMatchNode):
                     callback(joined)
 
 
-class _Not(NotNode):
+class _Not(_KeepsCallbacks, NotNode):
     """experta's not node for context-free tokens: a left token passes while the right memory is
     empty, and every right fact counts against every left token. Records that it was touched."""
 
@@ -178,10 +185,6 @@ class _Not(NotNode):
         NotNode.__init__(self, SameContextCheck())
         self._touched = touched
         self.callbacks: list[Callable[[_Token], Any]] = []
-
-    def add_child(self, node: Any, callback: Callable[[_Token], Any]) -> None:
-        super().add_child(node, callback)
-        self.callbacks.append(callback)
 
     def activate_left(self, token: _Token) -> None:
         self._touched.add(self)
