@@ -16,7 +16,7 @@ from engine import model as m
 from engine.errors import CaseError, Location
 from engine.suggest import did_you_mean
 from engine.values import check_value
-from engine.yamlsource import LineDict, YamlSyntaxError, line_of, parse_text
+from engine.yamlsource import YamlSyntaxError, line_of, parse_text
 
 TOP_KEYS = ("patient", "findings", "description", "expect")
 PATIENT_KEYS = ("id", "name", "age", "sex", "notes")
@@ -177,4 +177,4 @@ def dump_case(case_patient: dict[str, Any], findings: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-__all__ = ["Case", "LineDict", "case_from_data", "dump_case", "load_case", "parse_case"]
+__all__ = ["Case", "case_from_data", "dump_case", "load_case", "parse_case"]

@@ -7,12 +7,10 @@ An existing file is replaced only with `--force`.
 
 from __future__ import annotations
 
-import contextlib
-import os
-import tempfile
 from pathlib import Path
 
 from engine.errors import InputError
+from engine.saving import write_atomic
 
 
 def check_target(path: str, force: bool, option: str = "-o") -> Path:
@@ -32,30 +30,13 @@ def check_target(path: str, force: bool, option: str = "-o") -> Path:
 
 
 def write_atomically(path: str, text: str, force: bool, option: str = "-o") -> None:
-    """Write `text` to `path` via a temporary file and `os.replace`."""
+    """Write `text` to `path` via a temporary file and `os.replace` (engine.saving does the
+    moving, shared with the interview's --save); every failure becomes a clear InputError."""
     target = check_target(path, force, option)
     try:
-        handle, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    except OSError as exc:
-        raise InputError(f"cannot write to folder '{target.parent}': {exc.strerror}", key=option) from None
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(temp, 0o666 & ~_umask())  # mkstemp makes 0600; a report is an ordinary file
-        if not force and target.exists():  # appeared while we were writing
-            raise InputError(f"output file '{path}' already exists; not overwriting it", key=option,
-                             suggestion="use --force to overwrite it, or choose another name")
-        os.replace(temp, target)
+        write_atomic(target, text, replace=force)
+    except FileExistsError:  # appeared while we were writing
+        raise InputError(f"output file '{path}' already exists; not overwriting it", key=option,
+                         suggestion="use --force to overwrite it, or choose another name") from None
     except OSError as exc:
         raise InputError(f"cannot write '{path}': {exc.strerror}", key=option) from None
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp)
-
-
-def _umask() -> int:
-    current = os.umask(0o022)
-    os.umask(current)
-    return current
