@@ -1,12 +1,15 @@
 """Benchmark of `imbalance interview`: does it reach the same assessment with few questions?
 
 For every example case, an interview starts from an empty case and answers each question from
-the case file (a finding absent from the file is answered `skip`), going on after red flags.
-It must reach the same triage and the same top conditions as `assess` on the full file; the
-table also says whether every conclusion and certainty came out the same, and how many
-questions were asked against the size of the vocabulary (target: a third or less on average).
+the case file (a finding absent from the file is answered `skip`; a checklist is answered on
+one line, as a clinician ticks it: the items present, `skip N` for those the file leaves
+unknown, the rest no), going on after red flags. It must reach the same triage and the same
+top conditions as `assess` on the full file; the table also says whether every conclusion and
+certainty came out the same, how many questions were asked against the size of the vocabulary
+(target: a third or less on average), and how many findings those questions settled.
 
     uv run python bench/interview_bench.py                 # examples/cases/ on the shipped kb/
+    uv run python bench/interview_bench.py --one-by-one    # no checklists: one finding a question
     uv run python bench/interview_bench.py --kb clinic/ --cases my_cases/
 
 Prints a markdown table (for bench/RESULTS.md); exits 1 when any case disagrees.
@@ -44,8 +47,9 @@ class Row:
     top_assess: tuple[str, ...]
     top_interview: tuple[str, ...]
     same_conclusions: bool
-    questions: int
-    screen: int
+    questions: int  # lines the clinician answered (a checklist is one)
+    findings: int  # findings those questions settled (answered or marked not known)
+    screen: int  # of those findings, the ones a red-flag rule reads
     vocabulary: int
     seconds: float
 
@@ -59,8 +63,10 @@ class Row:
         return self.questions / self.vocabulary if self.vocabulary else 0.0
 
 
-MODES = {False: "default (triage, red flags and conditions settled)",
-         True: "--thorough (every conclusion settled)"}
+def mode_name(thorough: bool, checklists: bool) -> str:
+    settled = ("--thorough (every conclusion settled)" if thorough
+               else "default (triage, red flags and conditions settled)")
+    return settled + ("" if checklists else ", --one-by-one (no checklists)")
 
 
 def top_conditions(result: Assessment, n: int = TOP) -> tuple[str, ...]:
@@ -90,34 +96,36 @@ def run_case(path: Path, kb: KnowledgeBase, reasoner: Reasoner, planner: Planner
     screen_findings = {f for r in kb.rules if r.band == "red_flag" for f in r.findings_used()}
     screen = sum(1 for fid in result.asked if fid in screen_findings)
     return Row(path.name, expected[0], got.triage, expected[1], top_conditions(got),
-               expected[2] == conclusions(got, planner.thorough), result.questions, screen,
-               len(kb.findings), seconds)
+               expected[2] == conclusions(got, planner.thorough), result.questions,
+               len(result.asked), screen, len(kb.findings), seconds)
 
 
-def run(kb: KnowledgeBase, cases: list[Path], thorough: bool = False) -> list[Row]:
+def run(kb: KnowledgeBase, cases: list[Path], thorough: bool = False,
+        checklists: bool = True) -> list[Row]:
     reasoner = Reasoner(kb)
-    planner = Planner(kb, thorough=thorough)
+    planner = Planner(kb, thorough=thorough, checklists=checklists)
     return [run_case(path, kb, reasoner, planner) for path in cases]
 
 
-def table(rows: list[Row], kb: KnowledgeBase, thorough: bool = False) -> str:
+def table(rows: list[Row], kb: KnowledgeBase, thorough: bool = False, checklists: bool = True) -> str:
     def ids(values: tuple[str, ...]) -> str:
         return ", ".join(values) or "none"
 
     lines = [
         f"Knowledge base {kb.version}: {len(kb.rules)} rules, {len(kb.findings)} findings in the "
-        f"vocabulary. Absent findings answered `skip`. Mode: {MODES[thorough]}.",
+        f"vocabulary, {len(kb.checklists)} checklists. Absent findings answered `skip`. "
+        f"Mode: {mode_name(thorough, checklists)}.",
         "",
         "| case | triage (assess / interview) | top conditions (assess) | top conditions "
         f"(interview) | {'all conclusions' if thorough else 'red flags and conditions'} same | questions "
-        "| of which red-flag screen | share of vocabulary | ok |",
-        "|---|---|---|---|---|---:|---:|---:|---|",
+        "| share of vocabulary | findings settled | of which read by red-flag rules | ok |",
+        "|---|---|---|---|---|---:|---:|---:|---:|---|",
     ]
     for row in rows:
         lines.append(
             f"| {row.case} | {row.triage_assess} / {row.triage_interview} | {ids(row.top_assess)} | "
             f"{ids(row.top_interview)} | {'yes' if row.same_conclusions else 'NO'} | "
-            f"{row.questions} / {row.vocabulary} | {row.screen} | {row.share:.0%} | "
+            f"{row.questions} / {row.vocabulary} | {row.share:.0%} | {row.findings} | {row.screen} | "
             f"{'yes' if row.agrees else 'NO'} |")
     if rows:
         total = sum(r.questions for r in rows)
@@ -126,12 +134,13 @@ def table(rows: list[Row], kb: KnowledgeBase, thorough: bool = False) -> str:
         verdict = "meets" if mean <= TARGET_SHARE else "misses"
         lines.append(f"| **total ({len(rows)} cases)** | {agree}/{len(rows)} agree | | | "
                      f"{sum(r.same_conclusions for r in rows)}/{len(rows)} | "
-                     f"{total} / {len(rows) * rows[0].vocabulary} | {sum(r.screen for r in rows)} | "
-                     f"**{mean:.0%}** mean | "
+                     f"{total} / {len(rows) * rows[0].vocabulary} | **{mean:.0%}** mean | "
+                     f"{sum(r.findings for r in rows)} | {sum(r.screen for r in rows)} | "
                      f"{'yes' if agree == len(rows) else 'NO'} |")
         lines.append("")
         lines.append(f"Mean share of the vocabulary asked: {mean:.1%} ({verdict} the target of at "
-                     f"most {TARGET_SHARE:.0%}); mean {total / len(rows):.1f} questions per case; "
+                     f"most {TARGET_SHARE:.0%}); mean {total / len(rows):.1f} questions per case, "
+                     f"settling {sum(r.findings for r in rows) / len(rows):.1f} findings; "
                      f"{sum(r.seconds for r in rows) / len(rows) * 1000:.0f} ms per interview.")
     return "\n".join(lines) + "\n"
 
@@ -144,10 +153,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="folder of case files (default: examples/cases)")
     parser.add_argument("--thorough", action="store_true",
                         help="interview as `imbalance interview --thorough` (settle every conclusion)")
+    parser.add_argument("--one-by-one", action="store_true",
+                        help="interview as `imbalance interview --one-by-one` (no checklists)")
     args = parser.parse_args(argv)
     kb = load_kb(tuple(args.kb))
-    rows = run(kb, example_cases(Path(args.cases)), args.thorough)
-    sys.stdout.write(table(rows, kb, args.thorough))
+    checklists = not args.one_by_one
+    rows = run(kb, example_cases(Path(args.cases)), args.thorough, checklists)
+    sys.stdout.write(table(rows, kb, args.thorough, checklists))
     return 0 if all(row.agrees for row in rows) else 1
 
 

@@ -36,7 +36,8 @@ from engine.errors import InputError
 from engine.interview import SCREEN, Planner, Question, Why
 from engine.saving import SaveTarget, check_target, save
 from engine.session import Raised, Session, answer_words, interpret, parse_resumable
-from reports.interview_text import why_lines
+from engine.ticks import Ticks, read_ticks, tick_words
+from reports.interview_text import checklist_why_lines, recorded_line, why_lines
 from reports.text import render_text
 from reports.wording import finding_phrase, show_value
 
@@ -44,6 +45,7 @@ WIDTH = 88
 RULE_LINE = "=" * WIDTH
 COMMANDS_LINE = "? why it is asked · skip not known · back change the last answer · quit stop"
 SHORT_COMMANDS = "? why · skip · back · quit"
+CHECKLIST_COMMANDS = "skip: none known · each: one at a time · ? why · back · quit"
 YES = {"y", "yes"}
 NO = {"n", "no"}
 
@@ -106,9 +108,11 @@ class Console:
 @click.option("--thorough", is_flag=True,
               help="Also ask every question that could add a cause of imbalance or advice "
                    "(by default it stops once the triage and the conditions are settled).")
+@click.option("--one-by-one", is_flag=True,
+              help="Ask every finding as its own question (no checklists).")
 @click.pass_context
 def interview(ctx: click.Context, case: str | None, save_to: str | None, force: bool,
-              patient_id: str | None, thorough: bool) -> None:
+              patient_id: str | None, thorough: bool, one_by_one: bool) -> None:
     """Ask the questions that matter for this patient, then assess.
 
     Red-flag questions come first; then each question is the one that most advances or rules
@@ -125,6 +129,14 @@ def interview(ctx: click.Context, case: str | None, save_to: str | None, force: 
       skip   not known (the finding stays unknown)
       back   change the previous answer
       quit   stop; with --save the answers so far are saved
+    \b
+    Related findings (a red-flag screen, the body chart, a test battery) come as one
+    numbered checklist; answer it on one line:
+      none          every item no
+      1 3r          items 1 and 3 (right side) yes, the rest no
+      2 skip 4      item 2 yes, item 4 not known, the rest no
+      skip / each   nothing known / ask the items one at a time
+      ? 3           why item 3 is asked
 
     \b
     Examples:
@@ -143,8 +155,8 @@ def interview(ctx: click.Context, case: str | None, save_to: str | None, force: 
         resume_name, resume_text = read_case_text(case)
         case_obj, nulls = parse_resumable(resume_text, resume_name, kb)
     target = check_target(save_to, case, resume_text, force, console.confirm) if save_to else None
-    session = Session.start(kb, state.reasoner(), Planner(kb, thorough=thorough), case=case_obj,
-                            noted_unknown=nulls)
+    planner = Planner(kb, thorough=thorough, checklists=not one_by_one)
+    session = Session.start(kb, state.reasoner(), planner, case=case_obj, noted_unknown=nulls)
     if patient_id:
         session.patient["id"] = patient_id
     code = Conversation(console, session, target, resume_name).run()
@@ -171,7 +183,7 @@ class Conversation:
             outcome = self.loop()
         except KeyboardInterrupt:
             self.console.say()
-            count = len(self.session.history)
+            count = self.session.prompts
             self.console.say(f"Interrupted after {count} answer{'s' if count != 1 else ''}.")
             return self.finish_saving(130)
         self.conclude(outcome)
@@ -206,7 +218,7 @@ class Conversation:
     def show(self, question: Question) -> None:
         say = self.console.say
         number = self.session.number
-        total = len(self.session.history) + question.remaining
+        total = self.session.prompts + question.remaining
         where = (f"Red-flag screen: {question.topic.lower()}" if question.phase == SCREEN
                  else f"Assessment{self.pursuing(question)}")
         header = f"Question {number} of at most {total} · {where}"
@@ -215,11 +227,28 @@ class Conversation:
             header = header if len(header) <= WIDTH else header[:WIDTH - 1] + "…"
         say()
         say(header, wrap=False, fg="cyan", bold=True)
+        if question.members:
+            self.show_checklist(question)
+            return
         finding = question.finding
         say(f"  {finding.label}", bold=True)
         for line in textwrap.wrap(finding.question, WIDTH - 2):
             say(f"  {line}")
         say(f"  Answer: {answer_words(finding)}   ({SHORT_COMMANDS})", dim=True)
+
+    def show_checklist(self, question: Question) -> None:
+        """A numbered list of the members that can still matter; sided items say so."""
+        say = self.console.say
+        checklist = question.checklist
+        say(f"  {checklist.label if checklist else 'Checklist'}", bold=True)
+        if checklist and checklist.question:
+            for line in textwrap.wrap(checklist.question, WIDTH - 2):
+                say(f"  {line}")
+        for number, finding in enumerate(question.members, 1):
+            side = "  (side: l, r or b)" if finding.type == "sided" else ""
+            say(f"  {number:>3}  {finding.label}{side}", wrap=False)
+        say(f"  Answer: {tick_words(question.members)}", dim=True, wrap=False)
+        say(f"  ({CHECKLIST_COMMANDS})", dim=True, wrap=False)
 
     def pursuing(self, question: Question) -> str:
         """': checking X (and N more)', the conclusions this answer bears on, most at stake first."""
@@ -236,6 +265,8 @@ class Conversation:
     def ask(self, question: Question) -> str:
         """Read until the line is an answer or a command that moves on; returns next, quit,
         stopped or eof."""
+        if question.members:
+            return self.ask_checklist(question)
         finding = question.finding
         while True:
             line = self.console.ask()
@@ -258,25 +289,66 @@ class Conversation:
             elif reply.kind == "quit":
                 return "quit"
             else:
-                raised = self.session.answer(finding.id, reply.value)
-                choice = self.announce(raised) if raised else "go"
-                if choice == "stop":
-                    return "stopped"
-                if choice == "back":
-                    self.go_back()
+                return self.after(self.session.answer(finding.id, reply.value))
+
+    def ask_checklist(self, question: Question) -> str:
+        """Read until the line answers the checklist or moves on; as `ask`."""
+        members = question.members
+        while True:
+            line = self.console.ask()
+            if line is None:
+                return "eof"
+            reply = read_ticks(members, line)
+            if reply.kind == "why":
+                if reply.item is None:
+                    for text in checklist_why_lines(question, self.session.survey(), self.kb):
+                        self.console.say(text, bold=text.startswith("  Why"))
+                else:
+                    self.explain(self.session.why(members[reply.item].id))
+            elif reply.kind == "help":
+                self.help_checklist(question)
+            elif reply.kind == "invalid":
+                self.console.say(f"  Not understood: {reply.hint}. Type help for examples.",
+                                 fg="yellow")
+            elif reply.kind == "back":
+                if self.go_back():
+                    return "next"
+            elif reply.kind == "quit":
+                return "quit"
+            elif reply.kind == "each":
+                self.session.one_at_a_time(question)
+                self.console.say("  One at a time, then.", dim=True)
                 return "next"
+            else:
+                ticks = reply.ticks if reply.kind == "answer" else Ticks({}, tuple(
+                    f.id for f in members))
+                for text in _wrap(recorded_line(members, ticks).strip(), "  "):
+                    self.console.say(text, dim=True)
+                return self.after(self.session.answer_many(ticks.values, ticks.unknown))
+
+    def after(self, raised: list[Raised]) -> str:
+        """Red flags an answer raised, shown at once; returns next or stopped."""
+        choice = self.announce(raised) if raised else "go"
+        if choice == "stop":
+            return "stopped"
+        if choice == "back":
+            self.go_back()
+        return "next"
 
     def go_back(self) -> bool:
         """Undo the last answer so its question is asked again; False when there is none."""
-        step = self.session.back()
-        if step is None:
+        steps = self.session.back()
+        if not steps:
             self.console.say("  Nothing to go back to: this is the first question of this "
                              "interview.", fg="yellow")
             return False
-        was = "skipped" if step.skipped else show_value(step.value)
-        label = self.kb.findings[step.finding].label
-        self.console.say(f"  Back to the previous question ({label}; the answer was: {was}).",
-                         fg="yellow")
+        if len(steps) == 1:
+            step = steps[0]
+            was = "skipped" if step.skipped else show_value(step.value)
+            what = f"{self.kb.findings[step.finding].label}; the answer was: {was}"
+        else:
+            what = f"a checklist of {len(steps)} items"
+        self.console.say(f"  Back to the previous question ({what}).", fg="yellow")
         return True
 
     def help(self, finding: m.Finding) -> None:
@@ -286,6 +358,22 @@ class Conversation:
         say("  skip   not known; the finding stays unknown (not the same as 'no')")
         say("  back   go back and change the previous answer")
         say("  quit   stop now and show the assessment so far (saved with --save)")
+
+    def help_checklist(self, question: Question) -> None:
+        say = self.console.say
+        say("  Type on one line:")
+        say("    none          every item no")
+        say("    1 3           items 1 and 3 yes, the rest no; a side as 3r, 3l, 3b or 3 right")
+        say("    1 skip 4 5    item 1 yes, items 4 and 5 not known, the rest no")
+        say("    skip          nothing known: every item stays unknown (not the same as no)")
+        say("    each          ask the items one at a time")
+        say("    ? or ? 3      why the checklist, or item 3, is asked")
+        say("    back / quit   change the previous answer / stop (saved with --save)")
+        say("  The items in full:")
+        for number, finding in enumerate(question.members, 1):
+            for line in textwrap.wrap(f"{number}  {finding.question}", WIDTH - 4,
+                                      subsequent_indent="   "):
+                say(f"    {line}", wrap=False)
 
     # --- red flags at once ---------------------------------------------------------------
 
@@ -336,7 +424,7 @@ class Conversation:
 
     def conclude(self, outcome: str) -> None:
         say = self.console.say
-        asked = len(self.session.history)
+        asked = self.session.prompts
         survey = self.session.survey()
         say()
         if outcome == "done":
@@ -349,7 +437,7 @@ class Conversation:
                 say("No further answer could change a conclusion or the triage.")
             else:
                 say("No further answer could change the triage, a red flag or a condition.")
-                more = Planner(self.kb, thorough=True).survey(
+                more = Planner(self.kb, thorough=True, checklists=False).survey(
                     self.session.facts, self.session.skipped, survey.certainty, survey.urgency)
                 if not more.done:
                     where = self.target.path if self.target else (self.resumed or "CASE.yaml")

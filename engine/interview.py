@@ -11,6 +11,9 @@ out which rules are still *open* (their condition is unknown in three-valued log
 - Then **goal-directed** questions: the finding whose answer, averaged over the answers it can
   take, most advances or rules out the open rules, each weighted by the certainty at stake
   (the rule's certainty times what its conclusion still lacks, times how much the band matters).
+- Where a finding belongs to one of the KB's **checklists** (a red-flag screen, the body chart,
+  a test battery), the question shows the members that can still matter together, so one line
+  answers them all; each member is still recorded, and reasoned about, as its own finding.
 - **Stop** when no unanswered finding can decide any open red-flag or condition rule: then no
   answer could change the triage, a red flag or a condition. Causes and advice come from the
   answers given; with `thorough` the interview also settles every cause and advice rule.
@@ -19,7 +22,7 @@ out which rules are still *open* (their condition is unknown in three-valued log
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from engine import model as m
@@ -67,6 +70,13 @@ class Question:
     score: float
     rules: tuple[str, ...]  # open rules whose outcome this answer can change
     remaining: int  # findings that could still matter, this one included (an upper bound)
+    members: tuple[m.Finding, ...] = ()  # a checklist's members asked together (lead included)
+    checklist: m.Checklist | None = None
+
+    @property
+    def findings(self) -> tuple[m.Finding, ...]:
+        """What one answer to this question settles: the checklist's members, or the finding."""
+        return self.members or (self.finding,)
 
 
 @dataclass(frozen=True)
@@ -122,9 +132,14 @@ class _OpenWorld(Evaluator):
 class Planner:
     """Built once per KB: which rules read which findings, and the answers worth imagining."""
 
-    def __init__(self, kb: m.KnowledgeBase, thorough: bool = False) -> None:
+    def __init__(self, kb: m.KnowledgeBase, thorough: bool = False, checklists: bool = True) -> None:
         self.kb = kb
         self.thorough = thorough
+        self.checklists = checklists
+        self.home: dict[str, m.Checklist] = {}  # finding id -> the checklist that asks it
+        for checklist in kb.checklists.values() if checklists else ():
+            for fid in checklist.findings:
+                self.home.setdefault(fid, checklist)
         self.rules = tuple(firing_order(kb))
         self.producers: dict[str, list[m.Rule]] = {}
         self.consumers: dict[str, list[m.Rule]] = {}
@@ -380,17 +395,36 @@ class Survey:
         ordered = sorted(groups.items(), key=lambda item: item[1][0])
         return [(cid, members) for cid, (_, members) in ordered]
 
-    def next_question(self, screening: str = "") -> Question | None:
+    def next_question(self, screening: str = "", single: Collection[str] = ()) -> Question | None:
         """The red-flag screen first, then the most useful goal-directed question. The screen
         finishes the flag it is on (`screening`) before the next, so related questions stay
-        together even when an answer lowers that flag's urgency."""
+        together even when an answer lowers that flag's urgency. The best finding comes with
+        its checklist, unless it is in `single` (the clinician asked for one at a time)."""
         if self.done:
             return None
         groups = self.screen_groups()
         current = [members for cid, members in groups if cid == screening]
         pool = current[0] if current else groups[0][1] if groups else list(self.candidates)
         ranked = sorted(pool, key=lambda f: (-round(self.score(f), 9), self.planner.first_use[f]))
-        return self.question(ranked[0], screening if current else "")
+        lead = ranked[0]
+        question = self.question(lead, screening if current else "")
+        home = self.planner.home.get(lead)
+        if home is None or lead in single:
+            return question
+        members = [f for f in home.findings if f == lead or (f in self.candidates and f not in single)]
+        return self.together(question, members, home)
+
+    def together(self, question: Question, members: Iterable[str],
+                 checklist: m.Checklist | None = None) -> Question:
+        """`question` widened to the checklist members given (one member stays a plain question)."""
+        fids = tuple(members)
+        if len(fids) < 2:
+            return question
+        home = checklist or self.planner.home.get(fids[0])
+        views = {v.rule.id: v for f in fids for v in self.candidates.get(f, ())}
+        ordered = sorted(views.values(), key=lambda v: -self.stake(v.rule))
+        return replace(question, members=tuple(self.kb.findings[f] for f in fids), checklist=home,
+                       rules=tuple(v.rule.id for v in ordered))
 
     def question(self, fid: str, screening: str = "") -> Question:
         """`fid` as a question now (also one asked again after `back`), with its phase."""

@@ -47,6 +47,7 @@ class _Collected:
     recommendations: dict[str, m.Recommendation] = field(default_factory=dict)
     sources: dict[str, m.Source] = field(default_factory=dict)
     rules: dict[str, m.Rule] = field(default_factory=dict)
+    checklists: dict[str, m.Checklist] = field(default_factory=dict)
     tests: list[m.CaseTest] = field(default_factory=list)
     disabled: list[m.Disabled] = field(default_factory=list)
     layers: list[m.Layer] = field(default_factory=list)
@@ -132,7 +133,7 @@ def load_layers(folders: Sequence[str | Path]) -> Loaded:
     rules, switched_off = _apply_disabled(acc, problems)
     kb = m.KnowledgeBase(acc.findings, acc.conclusions, acc.muscles, acc.recommendations,
                          acc.sources, tuple(rules), tuple(acc.tests), tuple(acc.disabled),
-                         tuple(acc.layers))
+                         tuple(acc.layers), checklists=acc.checklists)
     problems.extend(check_references(kb))
     return Loaded(kb, tuple(problems), switched_off, tuple(shown_files))
 
@@ -225,6 +226,9 @@ def _add_entry(reader: schema.Reader, section: str, entry: LineDict, acc: _Colle
     elif section == "sources":
         item = read = schema.read_source(reader, entry)
         target = acc.sources
+    elif section == "checklists":
+        item = read = schema.read_checklist(reader, entry)
+        target = acc.checklists
     elif section == "rules":
         item = read = schema.read_rule(reader, entry, order)
         if item is not None:
@@ -247,7 +251,8 @@ def _add_entry(reader: schema.Reader, section: str, entry: LineDict, acc: _Colle
     key = f"{group}:{item.id}"
     if key in acc.seen:
         what = {"conclusion": "conclusion", "findings": "finding", "muscles": "muscle",
-                "recommendations": "recommendation", "sources": "source", "rules": "rule"}[group]
+                "recommendations": "recommendation", "sources": "source", "rules": "rule",
+                "checklists": "checklist"}[group]
         hint = ("ids must be unique across all knowledge-base folders; to replace a shipped rule, "
                 f"switch it off with 'disable: [{{rule: {item.id}, reason: ...}}]' and add yours "
                 "under a new id") if group == "rules" else (

@@ -96,6 +96,28 @@ class Muscle:
 
 
 @dataclass(frozen=True)
+class Checklist:
+    """Findings a clinician asks or examines as one item: a red-flag screen, a body chart, a
+    battery of tests. The interview shows them together; each answer is still one finding."""
+
+    id: str
+    label: str
+    question: str
+    findings: tuple[str, ...]
+    location: Location
+    help: str = ""
+    lint_off: tuple[tuple[str, str], ...] = ()  # (check id, reason): lint checks switched off
+    places: tuple[Location, ...] = ()  # where each member is written, for messages
+
+    def place(self, index: int) -> Location:
+        return self.places[index] if index < len(self.places) else self.location
+
+
+CHECKLIST_SIZE = (2, 12)  # fewer is a plain question; more cannot be read at a glance
+CHECKLIST_TYPES = ("boolean", "sided")  # what a tick (with a side) can answer
+
+
+@dataclass(frozen=True)
 class Recommendation:
     id: str
     text: str
@@ -270,6 +292,7 @@ class KnowledgeBase:
     disabled: tuple[Disabled, ...] = ()
     layers: tuple[Layer, ...] = ()
     warnings: tuple[Any, ...] = field(default=())
+    checklists: dict[str, Checklist] = field(default_factory=dict)
 
     @property
     def version(self) -> str:

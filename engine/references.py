@@ -40,7 +40,38 @@ def check_references(kb: m.KnowledgeBase) -> list[Problem]:
                 problems.append(_unknown(rec.location, "source", ref, kb.sources, "sources"))
     for test in kb.tests:
         problems.extend(check_case_test(kb, test))
+    problems.extend(check_checklists(kb))
     problems.extend(check_cycles(kb))
+    return problems
+
+
+def check_checklists(kb: m.KnowledgeBase) -> list[Problem]:
+    """Each member must be a finding a tick can answer, and in one checklist only: the interview
+    asks a finding with the checklist it belongs to."""
+    problems: list[Problem] = []
+    home: dict[str, m.Checklist] = {}
+    for checklist in kb.checklists.values():
+        for index, fid in enumerate(checklist.findings):
+            where = checklist.place(index)
+            finding = kb.findings.get(fid)
+            if finding is None:
+                problems.append(_unknown(where, "finding", fid, kb.findings, fid))
+                continue
+            if finding.type not in m.CHECKLIST_TYPES:
+                problems.append(Problem(
+                    where, f"'{fid}' in checklist '{checklist.id}' is a {finding.type} "
+                    "finding; a checklist item is answered by a tick (with a side where it has one)",
+                    f"ask '{fid}' as a plain question: remove it from the checklist", key=fid,
+                    code="type_mismatch"))
+            if fid in home:
+                first = home[fid]
+                problems.append(Problem(
+                    where, f"'{fid}' is already in checklist '{first.id}' at "
+                    f"{first.place(first.findings.index(fid))}",
+                    "a finding belongs to one checklist; remove it from one",
+                    key=fid, code="duplicate_id"))
+                continue
+            home[fid] = checklist
     return problems
 
 

@@ -17,7 +17,7 @@ from engine.yamlsource import LineDict, LineList, line_of, own_line
 
 SECTIONS = (
     "knowledge_base", "findings", "red_flags", "conditions", "causes", "muscles",
-    "recommendations", "sources", "rules", "tests", "disable",
+    "recommendations", "sources", "rules", "tests", "disable", "checklists",
 )
 RESERVED = ("all", "any", "not", "at_least", "of", "concluded", "min_certainty")
 # What authors write by habit, mapped to the operator they mean (for did-you-mean only).
@@ -285,6 +285,34 @@ def read_source(r: Reader, entry: LineDict) -> m.Source | None:
                     r.choice(entry, "level", m.EVIDENCE_LEVELS, what, "low"), r.at(entry),
                     r.text(entry, "file", what, ""), r.text(entry, "url", what, ""),
                     r.lint_off(entry, what))
+
+
+CHECKLIST_KEYS = ("id", "label", "question", "findings", "help", "lint")
+
+
+def read_checklist(r: Reader, entry: LineDict) -> m.Checklist | None:
+    """Which findings exist and fit a tick is checked with the other references."""
+    what = f"checklist '{entry.get('id', '?')}'"
+    r.keys(entry, CHECKLIST_KEYS, ("id", "label", "question", "findings"), what)
+    ident = r.ident(entry, what)
+    members = r.names(entry, "findings", what)
+    low, high = m.CHECKLIST_SIZE
+    if "findings" in entry and members and not low <= len(members) <= high:
+        r.error(r.at(entry, "findings"), f"{what} lists {len(members)} finding(s); a checklist "
+                f"holds {low} to {high}", "ask a single finding as a plain question, and split a "
+                "long list into checklists a clinician can read at a glance", "findings")
+    for index, fid in enumerate(members):
+        if fid in members[:index]:
+            r.error(r.at(entry, "findings"), f"{what} lists '{fid}' twice", "list each finding once",
+                    fid)
+    if not ident:
+        return None
+    raw = entry.get("findings")
+    places = tuple(Location(r.path, line_of(raw, index)) for index in range(len(members))) \
+        if isinstance(raw, list) else ()
+    return m.Checklist(ident, r.text(entry, "label", what, ident), r.text(entry, "question", what, ""),
+                       members, r.at(entry), r.text(entry, "help", what, ""), r.lint_off(entry, what),
+                       places)
 
 
 # --- rules and their conditions -------------------------------------------------------------

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -96,11 +97,14 @@ def answer_words(finding: m.Finding) -> str:
 
 @dataclass(frozen=True)
 class Step:
-    """One answer given in this session; `skipped` means asked and not known."""
+    """One finding answered in this session; `skipped` means asked and not known. The members
+    of a checklist answered on one line share their `prompt` number, so `back` undoes them
+    together."""
 
     finding: str
     value: Any = None
     skipped: bool = False
+    prompt: int = 0
 
 
 @dataclass(frozen=True)
@@ -124,7 +128,8 @@ class Session:
     description: str = ""
     expect: dict[str, Any] = field(default_factory=dict)
     history: list[Step] = field(default_factory=list)
-    pending: str = ""  # a finding to ask again after `back`
+    pending: tuple[str, ...] = ()  # the finding(s) to ask again after `back`
+    queue: list[str] = field(default_factory=list)  # checklist members to ask one at a time
     screened_for: dict[str, str] = field(default_factory=dict)  # finding -> red flag screened
     _cache: tuple[tuple[Any, ...], Assessment, Survey] | None = field(default=None, repr=False)
 
@@ -153,9 +158,14 @@ class Session:
         return {step.finding for step in self.history if step.skipped}
 
     @property
+    def prompts(self) -> int:
+        """Questions answered in this session; a checklist answered on one line is one."""
+        return self.history[-1].prompt if self.history else 0
+
+    @property
     def number(self) -> int:
         """The number of the question being asked now (1 for the first of this session)."""
-        return len(self.history) + 1
+        return self.prompts + 1
 
     def case(self, source: str = "interview") -> Case:
         return Case(source, dict(self.patient), dict(self.findings), self.description,
@@ -181,13 +191,26 @@ class Session:
     # --- the conversation ----------------------------------------------------------------
 
     def next_question(self) -> Question | None:
-        """The question to ask now: the one being revised after `back`, else the planner's."""
+        """The question to ask now: the one being revised after `back`, then checklist members
+        the clinician asked to take one at a time, else the planner's."""
         survey = self.survey()
         last = self.screened_for.get(self.history[-1].finding, "") if self.history else ""
-        question = survey.question(self.pending, last) if self.pending else survey.next_question(last)
+        if self.pending:
+            lead, *_ = self.pending
+            question: Question | None = survey.together(survey.question(lead, last), self.pending)
+        else:
+            while self.queue and self.queue[0] not in survey.candidates:
+                self.queue.pop(0)
+            question = (survey.question(self.queue[0], last) if self.queue
+                        else survey.next_question(last))
         if question is not None:
-            self.screened_for[question.finding.id] = question.flag
+            for finding in question.findings:
+                self.screened_for[finding.id] = question.flag
         return question
+
+    def one_at_a_time(self, question: Question) -> None:
+        """The clinician chose `each` for a checklist: ask its members singly, in its order."""
+        self.queue = [f.id for f in question.findings]
 
     def why(self, fid: str) -> Why:
         return self.survey().why(fid)
@@ -195,10 +218,25 @@ class Session:
     def answer(self, fid: str, value: Any) -> list[Raised]:
         """Record an answer (already checked against the finding's type); return the red flags
         it raised or made more urgent, most urgent first."""
+        return self.answer_many({fid: value})
+
+    def skip(self, fid: str) -> None:
+        """Asked and not known: never asked again in this session, saved as null."""
+        self.answer_many({}, (fid,))
+
+    def answer_many(self, values: Mapping[str, Any], unknown: Iterable[str] = ()) -> list[Raised]:
+        """Record one line's answers (a checklist's, or one finding's) as one question: values
+        for the known findings, `unknown` for those asked and not known. Returns the red flags
+        raised or made more urgent."""
         before = {flag.id: flag.urgency for flag in self.assessment().red_flags}
-        self._set(fid, value)
-        self.history.append(Step(fid, value))
-        self.pending = ""
+        prompt = self.prompts + 1
+        for fid, value in values.items():
+            self._set(fid, value)
+            self.history.append(Step(fid, value, prompt=prompt))
+        for fid in unknown:
+            self._unset(fid)
+            self.history.append(Step(fid, skipped=True, prompt=prompt))
+        self.pending = ()
         raised = []
         for flag in self.assessment().red_flags:
             old = before.get(flag.id)
@@ -206,20 +244,20 @@ class Session:
                 raised.append(Raised(flag, escalated=old is not None))
         return raised
 
-    def skip(self, fid: str) -> None:
-        """Asked and not known: never asked again in this session, saved as null."""
-        self._unset(fid)
-        self.history.append(Step(fid, skipped=True))
-        self.pending = ""
-
-    def back(self) -> Step | None:
-        """Undo the last answer of this session and ask that question again."""
+    def back(self) -> tuple[Step, ...]:
+        """Undo the last question of this session (every finding its line answered) and ask
+        it again; empty when there is nothing to undo."""
         if not self.history:
-            return None
-        step = self.history.pop()
-        self._unset(step.finding)
-        self.pending = step.finding
-        return step
+            return ()
+        prompt = self.history[-1].prompt
+        undone: list[Step] = []
+        while self.history and self.history[-1].prompt == prompt:
+            step = self.history.pop()
+            self._unset(step.finding)
+            undone.insert(0, step)
+        self.pending = tuple(step.finding for step in undone)
+        self.queue = []
+        return tuple(undone)
 
     def _set(self, fid: str, value: Any) -> None:
         if fid in PATIENT_FINDINGS:
@@ -263,7 +301,8 @@ def parse_resumable(text: str, name: str, kb: m.KnowledgeBase) -> tuple[Case, se
 
 @dataclass(frozen=True)
 class Replay:
-    """An interview answered from a case file: how many questions, and where it ended."""
+    """An interview answered from a case file: how many questions (a checklist on one line
+    counts once), the findings they settled, and where it ended."""
 
     questions: int
     asked: tuple[str, ...]
@@ -272,19 +311,18 @@ class Replay:
 
 def replay(kb: m.KnowledgeBase, reasoner: Reasoner, facts: dict[str, Any],
            planner: Planner | None = None) -> Replay:
-    """Interview from an empty case, answering each question from `facts` (absent = skip),
-    going on after every red flag. Used by the benchmark and the regression tests."""
+    """Interview from an empty case, answering each question from `facts` (absent = skip,
+    a checklist on one line), going on after every red flag. Used by the benchmark and the
+    regression tests."""
     session = Session.start(kb, reasoner, planner)
     limit = len(kb.findings)
     while (question := session.next_question()) is not None:
-        fid = question.finding.id
-        if len(session.history) > limit or any(step.finding == fid for step in session.history):
-            raise RuntimeError(f"the interview asked '{fid}' twice")  # pragma: no cover
-        if fid in facts:
-            session.answer(fid, facts[fid])
-        else:
-            session.skip(fid)
-    return Replay(len(session.history), tuple(s.finding for s in session.history),
+        fids = [f.id for f in question.findings]
+        if session.prompts > limit or any(step.finding in fids for step in session.history):
+            raise RuntimeError(f"the interview asked '{fids[0]}' twice")  # pragma: no cover
+        session.answer_many({f: facts[f] for f in fids if f in facts},
+                            [f for f in fids if f not in facts])
+    return Replay(session.prompts, tuple(s.finding for s in session.history),
                   session.assessment())
 
 

@@ -37,7 +37,7 @@ def parse_answer(finding: Finding, text: str) -> Any:
     """Turn typed text into a value for `finding`; raises ValueError with a hint."""
     word = text.strip().lower()
     yes = {"y", "yes", "true", "t", "1"}
-    no = {"n", "no", "false", "f", "0"}
+    no = {"n", "no", "false", "f", "0", "none"}
     if finding.type == "boolean":
         if word in yes:
             return True

@@ -9,8 +9,9 @@ import textwrap
 from typing import Any
 
 from engine import model as m
-from engine.interview import SCREEN, Dependent, Why
+from engine.interview import SCREEN, Dependent, Question, Survey, Why
 from engine.logic import Evaluator
+from engine.ticks import Ticks
 from reports.wording import show_value
 
 WIDTH = 88
@@ -46,6 +47,42 @@ def why_lines(why: Why, kb: m.KnowledgeBase, facts: dict[str, Any]) -> list[str]
         more = f" and {len(why.settled) - 5} more" if len(why.settled) > 5 else ""
         out.append(f"  Already settled by other answers: {names}{more}.")
     return out
+
+
+def checklist_why_lines(question: Question, survey: Survey, kb: m.KnowledgeBase) -> list[str]:
+    """WHY for a whole checklist: what each item can still decide, most at stake first within
+    the item; `? N` gives one item's full reasoning."""
+    phase = " (red-flag screen)" if question.phase == SCREEN else ""
+    label = question.checklist.label if question.checklist else "these items"
+    out = [f"  Why ask about {label[0].lower()}{label[1:]}{phase}? Each item can still decide:"]
+    for number, finding in enumerate(question.members, 1):
+        why = survey.why(finding.id)
+        if not why.open:
+            out.extend(_wrap(f"{number:>3}  {finding.label}: asked with the others; no open rule "
+                             "needs it on its own", "  "))
+            continue
+        first, more = why.open[0], len(why.open) - 1
+        tail = f" and {more} more rule{'s' if more != 1 else ''}" if more else ""
+        out.extend(_wrap(f"{number:>3}  {finding.label}: {effect(first, kb)} [{first.rule.id}]{tail}",
+                         "  "))
+    out.append("  Type ? and an item's number (? 2) for the full reasoning behind it.")
+    return out
+
+
+def recorded_line(members: tuple[m.Finding, ...], ticks: Ticks) -> str:
+    """What a checklist line was read as, so a slip of the finger shows at once."""
+    yes = [f"{f.label}" + (f" ({ticks.values[f.id]})" if isinstance(ticks.values.get(f.id), str) else "")
+           for f in members if ticks.values.get(f.id) not in (None, False)]
+    unknown = [f.label for f in members if f.id in ticks.unknown]
+    no = [f for f in members if ticks.values.get(f.id) is False]
+    parts = []
+    if yes:
+        parts.append("yes: " + ", ".join(yes))
+    if unknown:
+        parts.append("not known: " + ", ".join(unknown))
+    if no:
+        parts.append("no: " + ", ".join(f.label for f in no))
+    return "  Recorded " + "; ".join(parts) + "."
 
 
 def effect(dep: Dependent, kb: m.KnowledgeBase) -> str:

@@ -106,24 +106,45 @@ def typed(value: Any) -> str:
     return str(value)
 
 
-def script_for(kb: KnowledgeBase, facts: dict[str, Any],
-               thorough: bool = False) -> tuple[list[str], list[str]]:
-    """(lines to pipe, findings asked): the answers an interview of `facts` needs, read from
-    the facts (absent = skip), with 'y' to go on after each emergency banner."""
+SIDE_LETTER = {"left": "l", "right": "r", "bilateral": "b"}
+
+
+def tick_line(members: tuple[Any, ...], facts: dict[str, Any]) -> str:
+    """How a clinician ticks a checklist for `facts`: the items present (with a side letter),
+    'skip N' for those not known, the rest no; 'none' and 'skip' when that is all there is."""
+    present = [f"{i}{SIDE_LETTER.get(facts[f.id], '')}" for i, f in enumerate(members, 1)
+               if f.id in facts and facts[f.id] is not False]
+    unknown = [str(i) for i, f in enumerate(members, 1) if f.id not in facts]
+    if not present and not unknown:
+        return "none"
+    if len(unknown) == len(members):
+        return "skip"
+    return " ".join(present + (["skip", *unknown] if unknown else []))
+
+
+def script_for(kb: KnowledgeBase, facts: dict[str, Any], thorough: bool = False,
+               checklists: bool = True) -> tuple[list[str], list[str]]:
+    """(lines to pipe, what each line answers): the answers an interview of `facts` needs, read
+    from the facts (absent = skip, a checklist on one line), with 'y' to go on after each
+    emergency banner. The second list is parallel to the first: the finding a line answers
+    (a checklist's first item), '' for a 'y'."""
     from engine.interview import Planner
     from engine.reasoner import Reasoner
     from engine.session import Session
 
-    session = Session.start(kb, Reasoner(kb), Planner(kb, thorough=thorough))
+    session = Session.start(kb, Reasoner(kb), Planner(kb, thorough=thorough, checklists=checklists))
     lines: list[str] = []
+    answers: list[str] = []
     while (question := session.next_question()) is not None:
-        fid = question.finding.id
-        if fid not in facts:
-            session.skip(fid)
-            lines.append("skip")
-            continue
-        raised = session.answer(fid, facts[fid])
-        lines.append(typed(facts[fid]))
+        fids = [f.id for f in question.findings]
+        if question.members:
+            lines.append(tick_line(question.members, facts))
+        else:
+            lines.append(typed(facts[fids[0]]) if fids[0] in facts else "skip")
+        answers.append(fids[0])
+        raised = session.answer_many({f: facts[f] for f in fids if f in facts},
+                                     [f for f in fids if f not in facts])
         if any(item.flag.urgency == "emergency" for item in raised):
             lines.append("y")
-    return lines, [step.finding for step in session.history]
+            answers.append("")
+    return lines, answers

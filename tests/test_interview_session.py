@@ -9,6 +9,7 @@ import pytest
 from engine.case import parse_case
 from engine.model import KnowledgeBase
 from engine.reasoner import Reasoner
+from engine.interview import Planner
 from engine.session import Session, interpret, parse_resumable
 from tests.interview_support import CLINIC, rules_kb
 
@@ -71,19 +72,19 @@ def test_interpret_never_raises_and_hints(kb, fid, text, hint) -> None:
 
 
 def test_back_undoes_the_last_answer_and_asks_it_again(clinic, clinic_reasoner) -> None:
-    session = Session.start(clinic, clinic_reasoner)
-    assert session.back() is None
+    session = Session.start(clinic, clinic_reasoner, Planner(clinic, checklists=False))
+    assert session.back() == ()
     first = session.next_question().finding.id
     session.answer(first, True)
     assert session.assessment().triage == "emergency"
     second = session.next_question().finding.id
     session.skip(second)
     assert session.number == 3
-    step = session.back()
-    assert step is not None and step.finding == second and step.skipped
+    (step,) = session.back()
+    assert step.finding == second and step.skipped
     assert session.next_question().finding.id == second
-    step = session.back()
-    assert step is not None and (step.finding, step.value) == (first, True)
+    (step,) = session.back()
+    assert (step.finding, step.value) == (first, True)
     assert session.number == 1 and session.facts == {}
     assert session.assessment().triage == "routine"
     assert session.next_question().finding.id == first

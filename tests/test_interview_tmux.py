@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -22,7 +23,7 @@ import pytest
 from engine.case import load_case
 from engine.loader import load_kb
 from tests.conftest import ROOT, SCRIPT
-from tests.interview_support import typed
+from tests.interview_support import tick_line, typed
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 
@@ -107,10 +108,29 @@ def current_label(text: str) -> str:
     return rows[at + 1].strip()
 
 
+ITEM = re.compile(r"^\s+(\d+)  (.+?)(  \(side: l, r or b\))?$")
+
+
+def current_items(text: str) -> list[str]:
+    """The labels of the checklist on screen, in their numbered order ([] for a plain question)."""
+    rows = lines(text)
+    at = max(i for i, line in enumerate(rows) if line.startswith("Question "))
+    items = []
+    for line in rows[at + 2:]:
+        if line.strip().startswith("Answer:"):
+            break
+        match = ITEM.match(line)
+        if match:
+            assert int(match.group(1)) == len(items) + 1
+            items.append(match.group(2))
+    return items
+
+
 def drive(term: Terminal, facts: dict[str, Any], extra: dict[int, list[str]] | None = None) -> str:
     """Answer every question from `facts` until the program exits; `extra` types more lines
     (?, back) before the answer to the N-th question shown. Returns the final screen."""
-    labels = {f.label: f.id for f in load_kb().findings.values()}
+    findings = load_kb().findings
+    labels = {f.label: f.id for f in findings.values()}
     answered = 0
     shown_questions = 0
     while True:
@@ -130,8 +150,12 @@ def drive(term: Terminal, facts: dict[str, Any], extra: dict[int, list[str]] | N
                 term.type(line)
                 answered += 1
                 text = term.wait_for(lambda t, n=answered: waiting(t, n), f"reply to {line!r}")
-        fid = labels[current_label(text)]
-        term.type(typed(facts[fid]) if fid in facts else "skip")
+        items = current_items(text)
+        if items:
+            term.type(tick_line(tuple(findings[labels[label]] for label in items), facts))
+        else:
+            fid = labels[current_label(text)]
+            term.type(typed(facts[fid]) if fid in facts else "skip")
         answered += 1
 
 
@@ -142,10 +166,15 @@ def test_red_flag_case_in_a_terminal(terminal, tmp_path: Path) -> None:
     first = term.wait_for(lambda t: waiting(t, 0), "the first question")
     header = next(line for line in lines(first) if line.startswith("Question 1 "))
     assert header.startswith("Question 1 of at most ") and "Red-flag screen: " in header
-    assert any(line.strip().startswith("Answer: yes or no") and "? why · skip · back · quit" in line
-               for line in lines(first))
-    screen = drive(term, case.facts, extra={1: ["?"]})
-    assert "(red-flag screen)?" in screen and "The answer can still decide" in screen
+    rows = lines(first)
+    at = next(i for i, line in enumerate(rows) if line.strip().startswith("Answer: none, or the "
+                                                                           "numbers that apply"))
+    assert "? why" in rows[at + 1] and "each: one at a time" in rows[at + 1]
+    screen = drive(term, case.facts, extra={1: ["?", "? 1"]})
+    assert "(red-flag screen)? Each item can still decide:" in screen
+    assert "The answer can still decide" in screen  # ? 1: the first item's full reasoning
+    assert "Neurological warning signs (cauda equina, spinal cord)" in screen  # a checklist
+    assert "Recorded yes: Saddle anaesthesia" in screen
     rows = lines(screen)
     banner = next(i for i, line in enumerate(rows) if "RED FLAG [EMERGENCY] Suspected cauda equina "
                   "syndrome (raised)" in line)
