@@ -387,21 +387,24 @@ def write(res: Results, path: Path, args: argparse.Namespace) -> None:
 
 
 def interview(res: Results, kb: Any) -> None:
-    """Questions an interview needs per example case (issue 6), in both stopping modes."""
+    """Questions an interview needs per example case (issue 6): both stopping modes, each with
+    the KB's checklists (the interview's default) and one finding a question (--one-by-one)."""
     from bench import interview_bench
 
     cases = interview_bench.example_cases(ROOT / "examples" / "cases")
     for thorough in (False, True):
-        rows = interview_bench.run(kb, cases, thorough)
-        mean = sum(r.share for r in rows) / len(rows)
-        agree = all(r.agrees for r in rows)
-        mode = interview_bench.MODES[thorough]
-        res.sections.append(f"## Interview: {mode}\n\n" + interview_bench.table(rows, kb, thorough))
-        res.verdict(f"interview questions, {'--thorough' if thorough else 'default'} (share of "
-                    "vocabulary, mean)", "<= 33%", f"{mean:.0%}", mean <= interview_bench.TARGET_SHARE)
-        res.verdict(f"interview reaches assess's triage and top conditions, "
-                    f"{'--thorough' if thorough else 'default'}", "all cases",
-                    f"{sum(r.agrees for r in rows)}/{len(rows)}", agree)
+        for checklists in (True, False):
+            rows = interview_bench.run(kb, cases, thorough, checklists)
+            mean = sum(r.share for r in rows) / len(rows)
+            agree = all(r.agrees for r in rows)
+            mode = interview_bench.mode_name(thorough, checklists)
+            res.sections.append(f"## Interview: {mode}\n\n"
+                                + interview_bench.table(rows, kb, thorough, checklists))
+            flags = ("--thorough" if thorough else "default") + ("" if checklists else ", --one-by-one")
+            res.verdict(f"interview questions, {flags} (share of vocabulary, mean)", "<= 33%",
+                        f"{mean:.0%}", mean <= interview_bench.TARGET_SHARE)
+            res.verdict(f"interview reaches assess's triage and top conditions, {flags}", "all cases",
+                        f"{sum(r.agrees for r in rows)}/{len(rows)}", agree)
 
 
 NO_BYTECODE_NOTE = (

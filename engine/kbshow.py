@@ -60,7 +60,7 @@ class Catalogue:
     def all_ids(self) -> list[str]:
         kb = self.kb
         return sorted({*(r.id for r in kb.rules), *self.disabled_rules, *kb.findings, *kb.conclusions,
-                       *kb.muscles, *kb.recommendations, *kb.sources})
+                       *kb.muscles, *kb.recommendations, *kb.sources, *kb.checklists})
 
     def show(self, ident: str) -> list[Entry]:
         """Every entry named `ident`; InputError with a did-you-mean when there is none."""
@@ -80,9 +80,11 @@ class Catalogue:
         source = resolve_source(kb, ident)
         if source is not None:
             out.append(self.source_entry(source))
+        if ident in kb.checklists:
+            out.append(self.checklist_entry(kb.checklists[ident]))
         if not out:
             raise InputError(f"unknown id '{ident}': no rule, finding, conclusion, muscle, "
-                             "recommendation or source has it", key=ident,
+                             "recommendation, source or checklist has it", key=ident,
                              suggestion=did_you_mean(ident, self.all_ids()) or
                              "run 'imbalance kb show' without an id to list every id")
         return out
@@ -129,6 +131,24 @@ class Catalogue:
                                                                    if r.concludes))))
         tests = [t for t in self.kb.tests if any(fid == finding.id for fid, _ in t.findings)]
         entry.add("tests", [f"given in {len(tests)} case tests"] if tests else [])
+        homes = [c for c in self.kb.checklists.values() if finding.id in c.findings]
+        entry.add("interview", [f"asked in checklist {c.id} ({c.label}, {c.location})" for c in homes])
+        return entry
+
+    def checklist_entry(self, checklist: m.Checklist) -> Entry:
+        """What the interview shows on one screen, and what each item can decide."""
+        entry = Entry("checklist", checklist.id, checklist.label, checklist.location)
+        about = [f"question: {checklist.question}"]
+        if checklist.help:
+            about.append(f"help: {checklist.help}")
+        entry.add("about", about)
+        items = []
+        for number, fid in enumerate(checklist.findings, 1):
+            finding = self.kb.findings.get(fid)
+            readers = sum(1 for r in self.kb.rules if fid in r.findings_used())
+            label = finding.label if finding else "(unknown finding)"
+            items.append(f"{number:>2}  {fid}  {label}; read by {readers} rule{'s' if readers != 1 else ''}")
+        entry.add("items", items)
         return entry
 
     def conclusion_entry(self, conclusion: m.Conclusion) -> Entry:
@@ -262,7 +282,8 @@ class Catalogue:
                                                    if c.kind == kind]))
         groups += [("muscles", [f"{x.id}  {x.label}" for x in kb.muscles.values()]),
                    ("recommendations", [f"{x.id}  {x.text}" for x in kb.recommendations.values()]),
-                   ("sources", [f"{x.id}  {x.citation}" for x in kb.sources.values()])]
+                   ("sources", [f"{x.id}  {x.citation}" for x in kb.sources.values()]),
+                   ("checklists", [f"{x.id}  {x.label}" for x in kb.checklists.values()])]
         if self.disabled_rules:
             groups.append(("disabled rules", [f"{rid}  {self.disabled[rid].reason}"
                                               for rid in self.disabled_rules]))

@@ -63,6 +63,8 @@ def check_checklists(kb: m.KnowledgeBase) -> list[Problem]:
                     "finding; a checklist item is answered by a tick (with a side where it has one)",
                     f"ask '{fid}' as a plain question: remove it from the checklist", key=fid,
                     code="type_mismatch"))
+            if fid in home and home[fid] is checklist:
+                continue  # listed twice in one checklist: the schema has said so
             if fid in home:
                 first = home[fid]
                 problems.append(Problem(

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from engine.case import parse_case
+from engine.interview import Planner
 from engine.model import KnowledgeBase
 from engine.reasoner import Reasoner
-from engine.interview import Planner
 from engine.session import Session, interpret, parse_resumable
 from tests.interview_support import CLINIC, rules_kb
 
