@@ -99,7 +99,7 @@ def test_cli_show_rule_and_unknown_id() -> None:
     assert bad.returncode == 2
     assert bad.stderr.strip() == (
         "error: unknown id 'saddle_anesthesia': no rule, finding, conclusion, muscle, "
-        "recommendation or source has it (did you mean 'saddle_anaesthesia'?)")
+        "recommendation, source or checklist has it (did you mean 'saddle_anaesthesia'?)")
 
 
 def test_cli_show_disabled_rule_and_clinic_entries(tmp_path: Path) -> None:
