@@ -142,7 +142,7 @@ def interview(ctx: click.Context, case: str | None, save_to: str | None, force: 
     Examples:
       imbalance interview --save patient.yaml
       imbalance interview patient.yaml --save patient.yaml     # resume and update
-      printf 'no\\nno\\nyes\\n' | imbalance interview
+      printf '1 9r\\nnone\\nno\\n' | imbalance interview
     """
     state = app(ctx)
     kb = state.kb()
@@ -302,7 +302,7 @@ class Conversation:
             if reply.kind == "why":
                 if reply.item is None:
                     for text in checklist_why_lines(question, self.session.survey(), self.kb):
-                        self.console.say(text, bold=text.startswith("  Why"))
+                        self.console.say(text, wrap=False, bold=text.startswith("  Why"))
                 else:
                     self.explain(self.session.why(members[reply.item].id))
             elif reply.kind == "help":

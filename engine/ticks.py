@@ -128,6 +128,9 @@ def _items(members: Sequence[m.Finding], tokens: list[str]) -> TickReply:
             if problem:
                 return TickReply("invalid", hint=problem)
             last = None
+    if not chosen and not unknown:  # 'yes' alone: some apply, but which?
+        return TickReply("invalid", hint="which ones? type the numbers that apply (e.g. 2 5), or "
+                         "none")
     values = {f.id: chosen.get(i, False) for i, f in enumerate(members) if i not in unknown}
     return TickReply("answer", Ticks(values, tuple(members[i].id for i in sorted(unknown))))
 

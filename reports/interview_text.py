@@ -53,18 +53,17 @@ def checklist_why_lines(question: Question, survey: Survey, kb: m.KnowledgeBase)
     """WHY for a whole checklist: what each item can still decide, most at stake first within
     the item; `? N` gives one item's full reasoning."""
     phase = " (red-flag screen)" if question.phase == SCREEN else ""
-    label = question.checklist.label if question.checklist else "these items"
-    out = [f"  Why ask about {label[0].lower()}{label[1:]}{phase}? Each item can still decide:"]
+    out = [f"  Why this checklist{phase}? Each item can still decide:"]
     for number, finding in enumerate(question.members, 1):
         why = survey.why(finding.id)
-        if not why.open:
-            out.extend(_wrap(f"{number:>3}  {finding.label}: asked with the others; no open rule "
-                             "needs it on its own", "  "))
-            continue
-        first, more = why.open[0], len(why.open) - 1
-        tail = f" and {more} more rule{'s' if more != 1 else ''}" if more else ""
-        out.extend(_wrap(f"{number:>3}  {finding.label}: {effect(first, kb)} [{first.rule.id}]{tail}",
-                         "  "))
+        if why.open:
+            first, more = why.open[0], len(why.open) - 1
+            tail = f" and {more} more rule{'s' if more != 1 else ''}" if more else ""
+            text = f"{finding.label}: {effect(first, kb)} [{first.rule.id}]{tail}"
+        else:
+            text = f"{finding.label}: asked with the others; no open rule needs it on its own"
+        out.extend(textwrap.wrap(text, WIDTH, initial_indent=f"  {number:>3}  ",
+                                 subsequent_indent=" " * 7))
     out.append("  Type ? and an item's number (? 2) for the full reasoning behind it.")
     return out
 

@@ -70,6 +70,8 @@ def test_commands_on_a_checklist(body, text, kind, item) -> None:
     ("skip 9r", "a side goes only with an item that applies"),
     ("9x", "'x' after item 9 is not a side"),
     ("knee", "'knee' is not an item number"),
+    ("yes", "which ones? type the numbers that apply"),  # never read as 'all no'
+    ("y", "which ones?"),
 ])
 def test_a_line_that_fits_nothing_is_asked_again_with_a_hint(body, text, hint) -> None:
     reply = read_ticks(body, text)
@@ -204,7 +206,8 @@ def test_checklist_why_help_and_a_bad_line(kb) -> None:
     proc = run_cli("interview", stdin=stdin)
     assert proc.returncode == 0, proc.stderr
     out = " ".join(proc.stdout.split())
-    assert "Why ask about where the symptoms are (red-flag screen)? Each item can still decide:" in out
+    assert "Why this checklist (red-flag screen)? Each item can still decide:" in out
+    assert "1 Low back pain: would raise the red flag" in out
     assert "Type ? and an item's number (? 2) for the full reasoning behind it." in out
     assert "Why ask about low back pain (red-flag screen)? The answer can still decide" in out
     assert "1 skip 4 5 item 1 yes, items 4 and 5 not known, the rest no" in out

@@ -171,7 +171,7 @@ def test_red_flag_case_in_a_terminal(terminal, tmp_path: Path) -> None:
                                                                            "numbers that apply"))
     assert "? why" in rows[at + 1] and "each: one at a time" in rows[at + 1]
     screen = drive(term, case.facts, extra={1: ["?", "? 1"]})
-    assert "(red-flag screen)? Each item can still decide:" in screen
+    assert "Why this checklist (red-flag screen)? Each item can still decide:" in screen
     assert "The answer can still decide" in screen  # ? 1: the first item's full reasoning
     assert "Neurological warning signs (cauda equina, spinal cord)" in screen  # a checklist
     assert "Recorded yes: Saddle anaesthesia" in screen
