@@ -405,8 +405,18 @@ def interview(res: Results, kb: Any) -> None:
                         f"{mean:.0%}", mean <= interview_bench.TARGET_SHARE)
             res.verdict(f"interview reaches assess's triage and top conditions, {flags}", "all cases",
                         f"{sum(r.agrees for r in rows)}/{len(rows)}", agree)
+    res.notes.append(INTERVIEW_NOTE)
 
 
+INTERVIEW_NOTE = (
+    "What an interview *question* is: one line the clinician answers. By default findings that "
+    "the KB groups in a checklist (kb/vocabulary/checklists.yaml: the red-flag screens, the body "
+    "chart, posture, muscle length and strength batteries, sport and training habits) are shown "
+    "together and answered on one line (`none`, `1 9r`, `2 skip 4 5`), so a question can settle "
+    "several findings; the *findings settled* column counts those, and the --one-by-one tables "
+    "give the figures with one finding a question. The benchmark answers a checklist from the "
+    "case file exactly as a clinician would tick it: present items by number (with the side), "
+    "items absent from the file as `skip N`, the rest no.")
 NO_BYTECODE_NOTE = (
     "Why the *no bytecode* cold starts miss: with PYTHONDONTWRITEBYTECODE=1 and no .pyc on disk, "
     "Python compiles the source of every imported module at every start. The difference between "

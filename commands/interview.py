@@ -36,7 +36,7 @@ from engine.errors import InputError
 from engine.interview import SCREEN, Planner, Question, Why
 from engine.saving import SaveTarget, check_target, save
 from engine.session import Raised, Session, answer_words, interpret, parse_resumable
-from engine.ticks import Ticks, read_ticks, tick_words
+from engine.ticks import TickReply, Ticks, read_ticks, tick_words
 from reports.interview_text import checklist_why_lines, recorded_line, why_lines
 from reports.text import render_text
 from reports.wording import finding_phrase, show_value
@@ -264,52 +264,19 @@ class Conversation:
 
     def ask(self, question: Question) -> str:
         """Read until the line is an answer or a command that moves on; returns next, quit,
-        stopped or eof."""
-        if question.members:
-            return self.ask_checklist(question)
-        finding = question.finding
+        stopped or eof. A plain question and a checklist differ only in how a line is read."""
         while True:
             line = self.console.ask()
             if line is None:
                 return "eof"
-            reply = interpret(finding, line)
+            reply = read_line(question, line)
             if reply.kind == "why":
-                self.explain(self.session.why(finding.id))
+                self.why(question, reply.item)
             elif reply.kind == "help":
-                self.help(finding)
+                self.help(question)
             elif reply.kind == "invalid":
                 self.console.say(f"  Not understood: {reply.hint}. Type ? for why it is asked, "
-                                 "help for the commands.", fg="yellow")
-            elif reply.kind == "skip":
-                self.session.skip(finding.id)
-                return "next"
-            elif reply.kind == "back":
-                if self.go_back():
-                    return "next"
-            elif reply.kind == "quit":
-                return "quit"
-            else:
-                return self.after(self.session.answer(finding.id, reply.value))
-
-    def ask_checklist(self, question: Question) -> str:
-        """Read until the line answers the checklist or moves on; as `ask`."""
-        members = question.members
-        while True:
-            line = self.console.ask()
-            if line is None:
-                return "eof"
-            reply = read_ticks(members, line)
-            if reply.kind == "why":
-                if reply.item is None:
-                    for text in checklist_why_lines(question, self.session.survey(), self.kb):
-                        self.console.say(text, wrap=False, bold=text.startswith("  Why"))
-                else:
-                    self.explain(self.session.why(members[reply.item].id))
-            elif reply.kind == "help":
-                self.help_checklist(question)
-            elif reply.kind == "invalid":
-                self.console.say(f"  Not understood: {reply.hint}. Type help for examples.",
-                                 fg="yellow")
+                                 "help for examples.", fg="yellow")
             elif reply.kind == "back":
                 if self.go_back():
                     return "next"
@@ -320,10 +287,10 @@ class Conversation:
                 self.console.say("  One at a time, then.", dim=True)
                 return "next"
             else:
-                ticks = reply.ticks if reply.kind == "answer" else Ticks({}, tuple(
-                    f.id for f in members))
-                for text in _wrap(recorded_line(members, ticks).strip(), "  "):
-                    self.console.say(text, dim=True)
+                ticks = reply.ticks
+                if question.members:  # echo what a ticked line was read as
+                    for text in _wrap(recorded_line(question.members, ticks).strip(), "  "):
+                        self.console.say(text, dim=True)
                 return self.after(self.session.answer_many(ticks.values, ticks.unknown))
 
     def after(self, raised: list[Raised]) -> str:
@@ -351,7 +318,20 @@ class Conversation:
         self.console.say(f"  Back to the previous question ({what}).", fg="yellow")
         return True
 
-    def help(self, finding: m.Finding) -> None:
+    def why(self, question: Question, item: int | None) -> None:
+        if question.members and item is None:
+            for text in checklist_why_lines(question, self.session.survey(), self.kb):
+                self.console.say(text, wrap=False, bold=text.startswith("  Why"))
+        else:
+            self.explain(self.session.why(question.findings[item or 0].id))
+
+    def help(self, question: Question) -> None:
+        if question.members:
+            self.help_checklist(question)
+        else:
+            self.help_finding(question.finding)
+
+    def help_finding(self, finding: m.Finding) -> None:
         say = self.console.say
         say(f"  Answer {answer_words(finding)}.")
         say("  ?      why this question is asked: the rules and conclusions that depend on it")
@@ -481,6 +461,23 @@ class Conversation:
         say("Make the HTML report with:")
         say(f"  imbalance report {written} -o report.html", wrap=False)
         return code
+
+
+def read_line(question: Question, line: str) -> TickReply:
+    """One typed line as a reply to `question`: a checklist's ticks, or a plain question's
+    answer in the same shape (one value, or one finding not known)."""
+    if question.members:
+        reply = read_ticks(question.members, line)
+        if reply.kind == "skip":
+            return TickReply("answer", Ticks({}, tuple(f.id for f in question.members)))
+        return reply
+    fid = question.finding.id
+    plain = interpret(question.finding, line)
+    if plain.kind == "answer":
+        return TickReply("answer", Ticks({fid: plain.value}))
+    if plain.kind == "skip":
+        return TickReply("answer", Ticks({}, (fid,)))
+    return TickReply(plain.kind, hint=plain.hint)
 
 
 def _wrap(text: str, indent: str = "    ") -> list[str]:

@@ -212,7 +212,8 @@ def test_checklist_why_help_and_a_bad_line(kb) -> None:
     assert "Why ask about low back pain (red-flag screen)? The answer can still decide" in out
     assert "1 skip 4 5 item 1 yes, items 4 and 5 not known, the rest no" in out
     assert "10 Do you have pain in one or both arms?" in out  # help lists the items in full
-    assert "Not understood: there is no item 12; the items are 1 to 10. Type help for examples." in out
+    assert ("Not understood: there is no item 12; the items are 1 to 10. Type ? for why it is "
+            "asked, help for examples.") in out
     assert "Recorded yes: Low back pain; not known: Neck pain; no: Buttock pain" in out
     assert "Interview stopped after 1 question." in out
 
