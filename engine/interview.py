@@ -135,7 +135,6 @@ class Planner:
     def __init__(self, kb: m.KnowledgeBase, thorough: bool = False, checklists: bool = True) -> None:
         self.kb = kb
         self.thorough = thorough
-        self.checklists = checklists
         self.home: dict[str, m.Checklist] = {}  # finding id -> the checklist that asks it
         for checklist in kb.checklists.values() if checklists else ():
             for fid in checklist.findings:
@@ -395,11 +394,11 @@ class Survey:
         ordered = sorted(groups.items(), key=lambda item: item[1][0])
         return [(cid, members) for cid, (_, members) in ordered]
 
-    def next_question(self, screening: str = "", single: Collection[str] = ()) -> Question | None:
+    def next_question(self, screening: str = "") -> Question | None:
         """The red-flag screen first, then the most useful goal-directed question. The screen
         finishes the flag it is on (`screening`) before the next, so related questions stay
         together even when an answer lowers that flag's urgency. The best finding comes with
-        its checklist, unless it is in `single` (the clinician asked for one at a time)."""
+        the members of its checklist that can still matter."""
         if self.done:
             return None
         groups = self.screen_groups()
@@ -409,9 +408,9 @@ class Survey:
         lead = ranked[0]
         question = self.question(lead, screening if current else "")
         home = self.planner.home.get(lead)
-        if home is None or lead in single:
+        if home is None:
             return question
-        members = [f for f in home.findings if f == lead or (f in self.candidates and f not in single)]
+        members = [f for f in home.findings if f == lead or f in self.candidates]
         return self.together(question, members, home)
 
     def together(self, question: Question, members: Iterable[str],
