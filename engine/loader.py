@@ -1,8 +1,9 @@
 """Load knowledge-base folders into one `KnowledgeBase`, collecting every problem.
 
 The shipped `kb/` is always the first layer; each `--kb DIR` adds a layer on top. A layer may
-add entries and switch off an earlier layer's rule with a stated reason (`disable:`), but never
-silently replace one: a repeated id is an error that points at both places. Lint and `kb show`
+add entries and switch off an earlier layer's rule or checklist with a stated reason
+(`disable:`), but never silently replace one: a repeated id is an error that points at both
+places. Lint and `kb show`
 need the definitions of switched-off rules too, so `load_layers` returns them beside the KB.
 """
 
@@ -48,6 +49,7 @@ class _Collected:
     sources: dict[str, m.Source] = field(default_factory=dict)
     rules: dict[str, m.Rule] = field(default_factory=dict)
     checklists: dict[str, m.Checklist] = field(default_factory=dict)
+    checklist_layers: dict[str, str] = field(default_factory=dict)  # checklist id -> its folder
     tests: list[m.CaseTest] = field(default_factory=list)
     disabled: list[m.Disabled] = field(default_factory=list)
     layers: list[m.Layer] = field(default_factory=list)
@@ -131,8 +133,9 @@ def load_layers(folders: Sequence[str | Path]) -> Loaded:
                 layer = m.Layer(display_path(folder), *meta)
         acc.layers.append(layer)
     rules, switched_off = _apply_disabled(acc, problems)
+    disabled_rules = tuple(d for d in acc.disabled if d.kind == "rule")
     kb = m.KnowledgeBase(acc.findings, acc.conclusions, acc.muscles, acc.recommendations,
-                         acc.sources, tuple(rules), tuple(acc.tests), tuple(acc.disabled),
+                         acc.sources, tuple(rules), tuple(acc.tests), disabled_rules,
                          tuple(acc.layers), checklists=acc.checklists)
     problems.extend(check_references(kb))
     return Loaded(kb, tuple(problems), switched_off, tuple(shown_files))
@@ -229,6 +232,8 @@ def _add_entry(reader: schema.Reader, section: str, entry: LineDict, acc: _Colle
     elif section == "checklists":
         item = read = schema.read_checklist(reader, entry)
         target = acc.checklists
+        if item is not None and item.id not in acc.checklists:
+            acc.checklist_layers[item.id] = layer_path
     elif section == "rules":
         item = read = schema.read_rule(reader, entry, order)
         if item is not None:
@@ -266,27 +271,34 @@ def _add_entry(reader: schema.Reader, section: str, entry: LineDict, acc: _Colle
 
 
 def _apply_disabled(acc: _Collected, problems: list[Problem]) -> tuple[list[m.Rule], dict[str, m.Rule]]:
-    """Switch off the rules named under `disable:`; a rule can only be switched off by a later
-    layer than its own, once, and must exist."""
-    off: dict[str, m.Disabled] = {}
+    """Switch off the rules and checklists named under `disable:`; an entry can only be switched
+    off by a later layer than its own, once, and must exist. Returns the rules kept and those
+    switched off; switched-off checklists simply leave `acc.checklists`."""
+    off: dict[tuple[str, str], m.Disabled] = {}
     for entry in acc.disabled:
-        rule = acc.rules.get(entry.rule)
-        if rule is None:
-            problems.append(Problem(entry.location, f"cannot disable unknown rule '{entry.rule}'",
-                                    did_you_mean(entry.rule, acc.rules), key="rule",
+        pool: dict[str, Any] = acc.rules if entry.kind == "rule" else acc.checklists
+        item = pool.get(entry.rule)
+        if item is None:
+            problems.append(Problem(entry.location, f"cannot disable unknown {entry.kind} "
+                                    f"'{entry.rule}'", did_you_mean(entry.rule, pool), key=entry.kind,
                                     code="unknown_reference"))
             continue
-        if entry.rule in off:
-            problems.append(Problem(entry.location, f"rule '{entry.rule}' is already disabled at "
-                                    f"{off[entry.rule].location}", "disable a rule once",
-                                    key="rule", code="duplicate_id"))
+        key = (entry.kind, entry.rule)
+        if key in off:
+            problems.append(Problem(entry.location, f"{entry.kind} '{entry.rule}' is already "
+                                    f"disabled at {off[key].location}", f"disable a {entry.kind} once",
+                                    key=entry.kind, code="duplicate_id"))
             continue
         here = entry.location.path
-        if rule.layer and (here == rule.layer or here.startswith(rule.layer.rstrip("/") + "/")):
-            problems.append(Problem(entry.location, f"rule '{entry.rule}' is defined in this same "
-                                    f"folder ({rule.location}); delete it instead of disabling it",
-                                    key="rule", code="schema"))
+        layer = item.layer if entry.kind == "rule" else acc.checklist_layers.get(entry.rule, "")
+        if layer and (here == layer or here.startswith(layer.rstrip("/") + "/")):
+            problems.append(Problem(entry.location, f"{entry.kind} '{entry.rule}' is defined in this "
+                                    f"same folder ({item.location}); delete it instead of disabling it",
+                                    key=entry.kind, code="schema"))
             continue
-        off[entry.rule] = entry
-    kept = [rule for rule in acc.rules.values() if rule.id not in off]
-    return kept, {rid: acc.rules[rid] for rid in off}
+        off[key] = entry
+    for kind, ident in off:
+        if kind == "checklist":
+            del acc.checklists[ident]
+    kept = [rule for rule in acc.rules.values() if ("rule", rule.id) not in off]
+    return kept, {rid: acc.rules[rid] for kind, rid in off if kind == "rule"}

@@ -266,11 +266,13 @@ class CaseTest:
 
 @dataclass(frozen=True)
 class Disabled:
-    """A shipped rule switched off by a clinic layer, with the reason shown in reports."""
+    """A shipped rule switched off by a clinic layer, with the reason shown in reports (or,
+    with kind 'checklist', a checklist the clinic replaces with its own grouping)."""
 
-    rule: str
+    rule: str  # the id switched off
     reason: str
     location: Location
+    kind: str = "rule"
 
 
 @dataclass(frozen=True)

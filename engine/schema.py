@@ -557,15 +557,27 @@ def _key_lines(entry: LineDict) -> tuple[tuple[str, int], ...]:
 
 
 def read_disable(r: Reader, entry: LineDict) -> m.Disabled | None:
-    what = f"disable entry '{entry.get('rule', '?')}'"
-    r.keys(entry, ("rule", "reason"), ("rule",), what)
-    rule = entry.get("rule")
-    if "rule" in entry and not isinstance(rule, str):
-        r.error(r.at(entry, "rule"), f"'rule' of {what} must be one rule id", key="rule")
-    if "reason" not in entry:
-        r.error(r.at(entry), f"switching off rule '{rule}' needs a stated 'reason'",
-                "add 'reason: ...' saying why your clinic does not use it; reports show it", "reason")
-    reason = r.text(entry, "reason", what, "")
-    if not isinstance(rule, str) or not reason:
+    """`{rule: id, reason: ...}` switches off a rule; `{checklist: id, reason: ...}` a checklist,
+    so a clinic can group its findings its own way."""
+    kind = "checklist" if "checklist" in entry and "rule" not in entry else "rule"
+    what = f"disable entry '{entry.get(kind, '?')}'"
+    r.keys(entry, ("rule", "checklist", "reason"), (), what)
+    if "rule" in entry and "checklist" in entry:
+        r.error(r.at(entry), f"{what} names a rule and a checklist", "switch off one entry per item",
+                "checklist")
         return None
-    return m.Disabled(rule, reason, r.at(entry))
+    if kind == "rule" and "rule" not in entry:
+        r.error(r.at(entry), f"{what} is missing 'rule'", "name the rule (or 'checklist:') to "
+                "switch off", "rule")
+        return None
+    ident = entry.get(kind)
+    if not isinstance(ident, str):
+        r.error(r.at(entry, kind), f"'{kind}' of {what} must be one {kind} id", key=kind)
+    if "reason" not in entry:
+        r.error(r.at(entry), f"switching off {kind} '{ident}' needs a stated 'reason'",
+                "add 'reason: ...' saying why your clinic does not use it"
+                + ("; reports show it" if kind == "rule" else ""), "reason")
+    reason = r.text(entry, "reason", what, "")
+    if not isinstance(ident, str) or not reason:
+        return None
+    return m.Disabled(ident, reason, r.at(entry), kind)

@@ -264,3 +264,39 @@ def test_kb_show_lists_a_checklist_and_where_a_finding_is_asked() -> None:
     finding = run_cli("kb", "show", "fever").stdout
     assert "asked in checklist infection_screen (Infection and its risk factors" in finding
     assert "body_chart  Where the symptoms are" in run_cli("kb", "show").stdout
+
+
+CLINIC_GROUPING = """\
+knowledge_base: {name: my-clinic, version: "2026.1"}
+disable:
+  - checklist: infection_screen
+    reason: We ask about signs now and risk factors in the history separately.
+checklists:
+  - id: infection_signs
+    label: Signs of infection now
+    question: "Any of these now?"
+    findings: [fever, systemically_unwell, urinary_tract_infection]
+  - id: infection_risk
+    label: Infection risk factors
+    question: "Any of these in the history?"
+    findings: [iv_drug_use, immunosuppression, organ_transplant, recent_infection]
+"""
+
+
+def test_a_clinic_layer_can_regroup_a_shipped_checklist(tmp_path: Path) -> None:
+    layer = tmp_path / "clinic"
+    layer.mkdir()
+    (layer / "checklists.yaml").write_text(CLINIC_GROUPING, encoding="utf-8")
+    from engine.loader import load_kb
+
+    clinic = load_kb((layer,))
+    assert "infection_screen" not in clinic.checklists
+    assert clinic.checklists["infection_signs"].findings == (
+        "fever", "systemically_unwell", "urinary_tract_infection")
+    assert [d.rule for d in clinic.disabled] == []  # reports list switched-off rules only
+    # back pain and nothing else known: the interview reaches the infection screen in two parts
+    proc = run_cli("--kb", str(layer), "interview", stdin="1\n" + "skip\n" * 12)
+    assert proc.returncode == 0, proc.stderr
+    assert "  Signs of infection now" in proc.stdout and "  Infection risk factors" in proc.stdout
+    assert "  Infection and its risk factors" not in proc.stdout
+    assert run_cli("--kb", str(layer), "kb", "lint").returncode == 0
