@@ -203,6 +203,8 @@ class Conversation:
             say("It stops once no further answer could change the triage or the conditions.")
         say("At each question type the answer, or:")
         say(f"  {COMMANDS_LINE}")
+        if self.session.planner.home:
+            say("Related findings come as a numbered checklist: the numbers that apply, none, skip.")
 
     def loop(self) -> str:
         """Ask until done; returns why it ended: done, quit, stopped or eof."""
