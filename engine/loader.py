@@ -49,7 +49,6 @@ class _Collected:
     sources: dict[str, m.Source] = field(default_factory=dict)
     rules: dict[str, m.Rule] = field(default_factory=dict)
     checklists: dict[str, m.Checklist] = field(default_factory=dict)
-    checklist_layers: dict[str, str] = field(default_factory=dict)  # checklist id -> its folder
     tests: list[m.CaseTest] = field(default_factory=list)
     disabled: list[m.Disabled] = field(default_factory=list)
     layers: list[m.Layer] = field(default_factory=list)
@@ -231,9 +230,9 @@ def _add_entry(reader: schema.Reader, section: str, entry: LineDict, acc: _Colle
         target = acc.sources
     elif section == "checklists":
         item = read = schema.read_checklist(reader, entry)
+        if item is not None:
+            item = replace(item, layer=layer_path)
         target = acc.checklists
-        if item is not None and item.id not in acc.checklists:
-            acc.checklist_layers[item.id] = layer_path
     elif section == "rules":
         item = read = schema.read_rule(reader, entry, order)
         if item is not None:
@@ -290,8 +289,7 @@ def _apply_disabled(acc: _Collected, problems: list[Problem]) -> tuple[list[m.Ru
                                     key=entry.kind, code="duplicate_id"))
             continue
         here = entry.location.path
-        layer = item.layer if entry.kind == "rule" else acc.checklist_layers.get(entry.rule, "")
-        if layer and (here == layer or here.startswith(layer.rstrip("/") + "/")):
+        if item.layer and (here == item.layer or here.startswith(item.layer.rstrip("/") + "/")):
             problems.append(Problem(entry.location, f"{entry.kind} '{entry.rule}' is defined in this "
                                     f"same folder ({item.location}); delete it instead of disabling it",
                                     key=entry.kind, code="schema"))

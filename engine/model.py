@@ -108,6 +108,7 @@ class Checklist:
     help: str = ""
     lint_off: tuple[tuple[str, str], ...] = ()  # (check id, reason): lint checks switched off
     places: tuple[Location, ...] = ()  # where each member is written, for messages
+    layer: str = ""  # the knowledge-base folder that defines it, as for rules
 
     def place(self, index: int) -> Location:
         return self.places[index] if index < len(self.places) else self.location
