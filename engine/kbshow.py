@@ -104,6 +104,8 @@ class Catalogue:
                         f"{rule.certainty:g}" + (f", urgency {rule.urgency}" if rule.urgency else ""))
         if rule.because:
             then.append(f"because: {rule.because}")
+        if rule.accuracy is not None:
+            then.append(f"published accuracy: {rule.accuracy.describe()}")
         for key, names in (("stretch", rule.stretch), ("strengthen", rule.strengthen),
                            ("recommend", rule.recommend)):
             if names:

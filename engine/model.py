@@ -137,6 +137,47 @@ class Source:
     file: str = ""
     url: str = ""
     lint_off: tuple[tuple[str, str], ...] = ()  # (check id, reason): lint checks switched off
+    summary: str = ""  # what the source says that the rules rely on, in our words
+
+
+@dataclass(frozen=True)
+class Accuracy:
+    """Published diagnostic accuracy behind a rule's certainty, as the cited study reports it.
+
+    Kept beside the certainty so a reader can see where the number came from; the engine never
+    computes with it. Probabilities are fractions (0.33, not 33)."""
+
+    source: str
+    location: Location
+    lr_positive: float | None = None
+    lr_negative: float | None = None
+    post_test_probability: float | None = None
+    sensitivity: float | None = None
+    specificity: float | None = None
+    note: str = ""
+
+    def figures(self) -> list[tuple[str, float]]:
+        """The figures given, as (name, value), in a fixed order."""
+        named = (("lr_positive", self.lr_positive), ("lr_negative", self.lr_negative),
+                 ("post_test_probability", self.post_test_probability),
+                 ("sensitivity", self.sensitivity), ("specificity", self.specificity))
+        return [(name, value) for name, value in named if value is not None]
+
+    def describe(self) -> str:
+        """'LR+ 12.8, post-test probability 33% (downie_2013)': the figures as a reader sees them."""
+        parts = []
+        for name, value in self.figures():
+            if name.startswith("lr_"):
+                parts.append(f"{ACCURACY_WORDS[name]} {value:g}")
+            else:
+                parts.append(f"{ACCURACY_WORDS[name]} {value * 100:.3g}%")
+        note = f"; {self.note}" if self.note else ""
+        return f"{', '.join(parts)} ({self.source}{note})"
+
+
+ACCURACY_WORDS = {"lr_positive": "LR+", "lr_negative": "LR-",
+                  "post_test_probability": "post-test probability", "sensitivity": "sensitivity",
+                  "specificity": "specificity"}
 
 
 # --- conditions: a tree evaluated with three values (true, false, unknown) -------------
@@ -223,6 +264,7 @@ class Rule:
     evidence: str = ""
     lint_off: tuple[tuple[str, str], ...] = ()
     layer: str = ""
+    accuracy: Accuracy | None = None
 
     def findings_used(self) -> list[str]:
         return [leaf.finding for leaf in leaves(self.when) if isinstance(leaf, Test)]

@@ -135,6 +135,10 @@ def _check_rule(kb: m.KnowledgeBase, rule: m.Rule) -> list[Problem]:
         if resolve_source(kb, ref) is None:
             pool = list(kb.sources) + [s.file for s in kb.sources.values() if s.file]
             out.append(_unknown(rule.location, "source", ref, pool, "sources"))
+    if rule.accuracy is not None and resolve_source(kb, rule.accuracy.source) is None:
+        pool = list(kb.sources) + [s.file for s in kb.sources.values() if s.file]
+        out.append(_unknown(rule.accuracy.location, "source", rule.accuracy.source, pool,
+                            "accuracy.source"))
     return out
 
 

@@ -7,6 +7,7 @@ keeps going, so an author sees all mistakes in a file at once. Cross-references 
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from engine import model as m
@@ -276,15 +277,15 @@ def read_recommendation(r: Reader, entry: LineDict) -> m.Recommendation | None:
 
 def read_source(r: Reader, entry: LineDict) -> m.Source | None:
     what = f"source '{entry.get('id', '?')}'"
-    r.keys(entry, ("id", "citation", "level", "file", "url", "lint"), ("id", "citation", "level"),
-           what)
+    r.keys(entry, ("id", "citation", "level", "file", "url", "summary", "lint"),
+           ("id", "citation", "level"), what)
     ident = r.ident(entry, what)
     if not ident:
         return None
     return m.Source(ident, r.text(entry, "citation", what, ""),
                     r.choice(entry, "level", m.EVIDENCE_LEVELS, what, "low"), r.at(entry),
                     r.text(entry, "file", what, ""), r.text(entry, "url", what, ""),
-                    r.lint_off(entry, what))
+                    r.lint_off(entry, what), r.text(entry, "summary", what, ""))
 
 
 CHECKLIST_KEYS = ("id", "label", "question", "findings", "help", "lint")
@@ -319,7 +320,13 @@ def read_checklist(r: Reader, entry: LineDict) -> m.Checklist | None:
 
 RULE_KEYS = ("id", "title", "band", "when", "then", "sources", "evidence", "lint")
 THEN_KEYS = ("red_flag", "condition", "cause", "certainty", "urgency", "because", "stretch",
-             "strengthen", "recommend")
+             "strengthen", "recommend", "accuracy")
+# accuracy: {source: id, lr_positive: 12.8, ...}: the published figure behind a certainty.
+ACCURACY_KEYS = ("source", "lr_positive", "lr_negative", "post_test_probability", "sensitivity",
+                 "specificity", "note")
+ACCURACY_FIGURES = {"lr_positive": (0.0, None), "lr_negative": (0.0, None),
+                    "post_test_probability": (0.0, 1.0), "sensitivity": (0.0, 1.0),
+                    "specificity": (0.0, 1.0)}
 
 
 def read_rule(r: Reader, entry: LineDict, order: int) -> m.Rule | None:
@@ -337,6 +344,7 @@ def read_rule(r: Reader, entry: LineDict, order: int) -> m.Rule | None:
     stretch: tuple[str, ...] = ()
     strengthen: tuple[str, ...] = ()
     recommend: tuple[str, ...] = ()
+    accuracy: m.Accuracy | None = None
     if then is not None:
         r.keys(then, THEN_KEYS, (), f"'then' of {what}")
         targets = [k for k in m.CONCLUSION_KINDS if k in then]
@@ -370,6 +378,8 @@ def read_rule(r: Reader, entry: LineDict, order: int) -> m.Rule | None:
         stretch = r.names(then, "stretch", what)
         strengthen = r.names(then, "strengthen", what)
         recommend = r.names(then, "recommend", what)
+        if "accuracy" in then:
+            accuracy = read_accuracy(r, then, what)
         if not (kind or stretch or strengthen or recommend):
             r.error(r.at(then), f"{what} does nothing: 'then' needs a conclusion, muscles or "
                     "recommendations")
@@ -387,8 +397,43 @@ def read_rule(r: Reader, entry: LineDict, order: int) -> m.Rule | None:
         urgency=urgency, because=because, stretch=stretch, strengthen=strengthen,
         recommend=recommend, sources=r.names(entry, "sources", what),
         evidence=r.choice(entry, "evidence", m.EVIDENCE_LEVELS, what, ""),
-        lint_off=lint_off,
+        lint_off=lint_off, accuracy=accuracy,
     )
+
+
+def read_accuracy(r: Reader, then: LineDict, what: str) -> m.Accuracy | None:
+    """The published accuracy behind a rule's certainty: a cited source and at least one figure
+    (likelihood ratios above 0; probabilities, sensitivity and specificity as fractions 0..1)."""
+    where = r.at(then, "accuracy")
+    spec = r.mapping(then["accuracy"], where, f"'accuracy' of {what}")
+    if spec is None:
+        return None
+    own = f"'accuracy' of {what}"
+    r.keys(spec, ACCURACY_KEYS, ("source",), own)
+    figures: dict[str, float] = {}
+    for key, (low, high) in ACCURACY_FIGURES.items():
+        if key not in spec:
+            continue
+        value = r.number(spec, key, own, low, high)
+        if value is None:
+            continue
+        if not math.isfinite(value) or (key.startswith("lr_") and value <= 0):
+            r.error(r.at(spec, key), f"'{key}' of {own} is {value}; it must be a finite number "
+                    "above 0", key=key)
+            continue
+        figures[key] = value
+    if not any(key in spec for key in ACCURACY_FIGURES) and all(k in ACCURACY_KEYS for k in spec):
+        r.error(where, f"{own} gives no figure", "add one of " + ", ".join(ACCURACY_FIGURES),
+                "accuracy")
+        return None
+    source = spec.get("source")
+    if not isinstance(source, str) or not source:
+        return None
+    return m.Accuracy(source=source, location=where, lr_positive=figures.get("lr_positive"),
+                      lr_negative=figures.get("lr_negative"),
+                      post_test_probability=figures.get("post_test_probability"),
+                      sensitivity=figures.get("sensitivity"),
+                      specificity=figures.get("specificity"), note=r.text(spec, "note", own, ""))
 
 
 def _many(count: int) -> str:

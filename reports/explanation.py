@@ -111,6 +111,9 @@ def _how(support: Support, explainer: Explainer, sources: _Sources, say: Any, in
         if rule.because:
             for line in _wrap(f"because  {rule.because}", pad, pad + "         "):
                 say(line)
+        if rule.accuracy is not None:
+            for line in _wrap(f"evidence {rule.accuracy.describe()}", pad, pad + "         "):
+                say(line)
         if step.findings:
             given = "; ".join(finding_phrase(kb, fid, value) for fid, value in step.findings)
             for line in _wrap(f"given    {given}", pad, pad + "         "):
@@ -159,6 +162,13 @@ def _sources_json(kb: m.KnowledgeBase, refs: tuple[str, ...]) -> list[dict[str, 
     return out
 
 
+def _accuracy_json(accuracy: m.Accuracy | None) -> dict[str, Any] | None:
+    if accuracy is None:
+        return None
+    return {"source": accuracy.source, **dict(accuracy.figures()),
+            **({"note": accuracy.note} if accuracy.note else {})}
+
+
 def _support_json(support: Support, kb: m.KnowledgeBase) -> list[dict[str, Any]]:
     return [{
         "rule": step.rule.id,
@@ -168,6 +178,7 @@ def _support_json(support: Support, kb: m.KnowledgeBase) -> list[dict[str, Any]]
         "uses": [{"conclusion": inner.conclusion.id, "certainty": round(cf, 4),
                   "how": _support_json(inner, kb)} for inner, cf in step.used],
         "rule_certainty": step.rule.certainty,
+        "accuracy": _accuracy_json(step.rule.accuracy),
         "premise_certainty": round(step.premise_cf, 4),
         "contribution": round(step.contribution, 4),
         "certainty_after": round(step.certainty_after, 4),
