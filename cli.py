@@ -23,6 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "interview": ("commands.interview:interview", "Ask questions at the terminal, then assess."),
     "batch": ("commands.batch:batch", "Assess many cases into a JSONL file."),
     "kb": ("cli:kb", "Check, test and browse the knowledge base."),
+    "fhir": ("cli:fhir", "FHIR R4: the Questionnaire to collect a case, a case as a response."),
 }
 
 KB_COMMANDS: dict[str, tuple[str, str]] = {
@@ -100,6 +101,20 @@ def main(ctx: click.Context, kb_dirs: tuple[str, ...]) -> None:
 @click.group(cls=LazyGroup, lazy=KB_COMMANDS)
 def kb() -> None:
     """Tools for the people who write the rules: lint, test, show, graph."""
+
+FHIR_COMMANDS: dict[str, tuple[str, str]] = {
+    "questionnaire": ("commands.fhir:questionnaire", "Print the vocabulary as a FHIR R4 Questionnaire."),
+    "response": ("commands.fhir:response", "Write a case file as a FHIR R4 QuestionnaireResponse."),
+}
+
+
+@click.group(cls=LazyGroup, lazy=FHIR_COMMANDS)
+def fhir() -> None:
+    """FHIR R4 in and out: a Questionnaire any forms tool can fill in, and its responses.
+
+    assess, report, explain and batch take a QuestionnaireResponse wherever they take a case
+    file; `assess --format fhir` answers with a FHIR Bundle.
+    """
 
 
 if __name__ == "__main__":  # pragma: no cover

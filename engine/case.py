@@ -97,6 +97,8 @@ def parse_case(text: str, name: str, kb: m.KnowledgeBase) -> Case:
 
 
 def case_from_data(data: Any, name: str, kb: m.KnowledgeBase) -> Case:
+    if isinstance(data, dict) and "resourceType" in data:
+        return _fhir_case(data, name, kb)
     if not isinstance(data, dict):
         raise CaseError("a case must be a mapping with a 'findings:' block", Location(name, getattr(
             data, "line", 1)), suggestion="see examples/cases/ for the format")
@@ -109,6 +111,18 @@ def case_from_data(data: Any, name: str, kb: m.KnowledgeBase) -> Case:
     description = data.get("description") or ""
     expect = data.get("expect") if isinstance(data.get("expect"), dict) else {}
     return Case(name, patient, findings, str(description), dict(expect or {}))
+
+
+def _fhir_case(data: dict[str, Any], name: str, kb: m.KnowledgeBase) -> Case:
+    """A FHIR resource in place of a case file: a QuestionnaireResponse is read as one (the
+    FHIR models are imported only then, so plain case files never pay for them)."""
+    kind = data.get("resourceType")
+    if kind != "QuestionnaireResponse":
+        raise CaseError(f"a FHIR {kind} is not a case", Location(name, line_of(data, "resourceType")),
+                        "resourceType", "give a QuestionnaireResponse whose item linkIds are finding ids")
+    from engine.fhir.response import case_from_response
+
+    return case_from_response(data, name, kb)
 
 
 def _patient(raw: Any, name: str, parent: Any) -> dict[str, Any]:
