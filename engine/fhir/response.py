@@ -57,6 +57,10 @@ def _path(loc: tuple[Any, ...]) -> str:
     return out
 
 
+def _child(container: Any, part: Any) -> Any:
+    return container[part]
+
+
 def _validate(data: dict[str, Any], name: str) -> None:
     from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 
@@ -72,7 +76,7 @@ def _validate(data: dict[str, Any], name: str) -> None:
             if isinstance(container, (dict, list)):
                 try:
                     line = line_of(container, part) or line
-                    container = container[part]
+                    container = _child(container, part)
                 except (KeyError, IndexError, TypeError):
                     break
                 if (isinstance(container, dict) and depth >= 1 and loc[depth - 1] == "item"
@@ -141,7 +145,7 @@ class _Reader:
     def value(self, finding: m.Finding, answer: dict[str, Any], item: Any, where: str) -> Any:
         given = [key for key in VALUE_KEYS if answer.get(key) is not None]
         key = given[0] if given else ""
-        raw = answer.get(key)
+        raw: Any = answer.get(key)
         if finding.type == "boolean" and key == "valueBoolean":
             return raw
         if finding.type == "number" and key in ("valueDecimal", "valueInteger", "valueQuantity"):
