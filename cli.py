@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "batch": ("commands.batch:batch", "Assess many cases into a JSONL file."),
     "kb": ("cli:kb", "Check, test and browse the knowledge base."),
     "fhir": ("cli:fhir", "FHIR R4: the Questionnaire to collect a case, a case as a response."),
+    "cds": ("cli:cds", "CDS Hooks: what clinicians did with the cards, per rule."),
 }
 
 KB_COMMANDS: dict[str, tuple[str, str]] = {
@@ -115,6 +116,16 @@ def fhir() -> None:
     assess, report, explain and batch take a QuestionnaireResponse wherever they take a case
     file; `assess --format fhir` answers with a FHIR Bundle.
     """
+
+
+CDS_COMMANDS: dict[str, tuple[str, str]] = {
+    "feedback": ("commands.cds:feedback", "Which rules clinicians override, with their reasons."),
+}
+
+
+@click.group(cls=LazyGroup, lazy=CDS_COMMANDS)
+def cds() -> None:
+    """The CDS Hooks service (served by `imbalance serve`): feedback per rule for authors."""
 
 
 if __name__ == "__main__":  # pragma: no cover

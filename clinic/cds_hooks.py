@@ -1,0 +1,188 @@
+"""The CDS Hooks 2.0 service `imbalance-msk`, so a health record can show our red flags and plan
+as cards when a clinician opens a patient (hook `patient-view`).
+
+Routes (a FastAPI router the clinic app factory includes):
+- `GET  /cds-services`: discovery, with a prefetch template for the patient's newest completed
+  QuestionnaireResponse to our Questionnaire;
+- `POST /cds-services/imbalance-msk`: the service call; the response comes from prefetch, else
+  from `fhirServer` (`clinic.cds_fetch`), else 412; the answer is `{"cards": [...]}` built by
+  `reports.cds_cards`;
+- `GET  /cds-services/imbalance-msk/report/{token}`: the full HTML report a card links to (the
+  token is random and expires after `REPORT_DAYS`);
+- `POST /cds-services/imbalance-msk/feedback`: accepted / overridden, stored per card so
+  `imbalance cds feedback` can report overrides per rule.
+
+Requests and answers are checked against JSON Schemas written from the specification
+(`clinic/cds_schemas/`); a bad request gets 400 with one line saying what is wrong, never a 500.
+The app must provide `state.assessor` (kb, lock, reasoner, assess) and `state.db` (session()).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from jsonschema import Draft202012Validator
+from starlette.concurrency import run_in_threadpool
+
+from clinic import cds_store
+from clinic.cds_fetch import PREFETCH_KEY, TEMPLATE, Unavailable, find_response
+from engine.errors import ImbalanceError
+
+SERVICE_ID = "imbalance-msk"
+HOOK = "patient-view"
+BASE = "/cds-services"
+SCHEMAS = Path(__file__).resolve().parent / "cds_schemas"
+REPORT_DAYS = 7  # a card's report link works this long; the EHR keeps the cards, not our report
+REPORT_CSP = ("default-src 'none'; script-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+              "form-action 'none'; frame-ancestors 'self'; base-uri 'none'")
+
+router = APIRouter()
+
+
+@cache
+def validator(name: str) -> Draft202012Validator:
+    schema = json.loads((SCHEMAS / f"{name}.schema.json").read_text(encoding="utf-8"))
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator(schema)
+
+
+def schema_problem(name: str, data: Any) -> str:
+    """The first way `data` breaks schema `name`, in one line ('' when it fits)."""
+    errors = sorted(validator(name).iter_errors(data), key=lambda e: list(e.absolute_path))
+    if not errors:
+        return ""
+    error = errors[0]
+    where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path).lstrip(".")
+    return f"{where or 'request'}: {error.message}"
+
+
+def discovery_document() -> dict[str, Any]:
+    return {"services": [{
+        "hook": HOOK,
+        "id": SERVICE_ID,
+        "title": "Muscle imbalance and red flags",
+        "description": ("Red flags first (with what to do now), then the linked musculoskeletal "
+                        "conditions, causes and plan, from the patient's newest completed "
+                        "imbalance questionnaire. Decision support only; it does not diagnose."),
+        "prefetch": {PREFETCH_KEY: TEMPLATE},
+        "usageRequirements": ("Needs a completed QuestionnaireResponse to the imbalance Questionnaire "
+                              "('imbalance fhir questionnaire'), prefetched or readable on fhirServer."),
+    }]}
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+async def _json_body(request: Request) -> tuple[Any, str]:
+    try:
+        return json.loads(await request.body()), ""
+    except (ValueError, UnicodeDecodeError) as exc:
+        return None, f"the body is not JSON ({exc})"
+
+
+@router.get(BASE)
+def discovery() -> JSONResponse:
+    return JSONResponse(discovery_document())
+
+
+def _patient_matches(response: dict[str, Any], patient_id: str) -> bool:
+    """A response naming another patient as its subject must never be shown for this one."""
+    reference = str((response.get("subject") or {}).get("reference") or "")
+    if not reference or reference.startswith("#"):
+        return True
+    return reference.rstrip("/").split("/")[-1] == patient_id
+
+
+def _assess(request: Request, body: dict[str, Any]) -> Response:
+    """The blocking part of a call (FHIR fetch, engine, database), run in a worker thread."""
+    state = request.app.state
+    try:
+        found = find_response(body)
+    except Unavailable as exc:
+        return _error(412, f"cannot get the patient's QuestionnaireResponse: {exc}")
+    if found.response is None:
+        return JSONResponse({"cards": []})  # nothing recorded: no guidance (spec: empty cards)
+    patient_id = str(body["context"]["patientId"])
+    if not _patient_matches(found.response, patient_id):
+        return _error(412, f"the {found.origin} QuestionnaireResponse is for another patient "
+                           f"than context.patientId '{patient_id}'")
+    from engine.case import case_from_data
+    from reports.cds_cards import cards_for, unreadable_card
+
+    assessor = state.assessor
+    kb = assessor.kb
+    try:
+        case = case_from_data(found.response, f"{found.origin}.{PREFETCH_KEY}", kb)
+    except ImbalanceError as exc:
+        return JSONResponse({"cards": [unreadable_card(exc.render(), kb.version)]})
+    result = assessor.assess(case)
+    token = cds_store.new_token()
+    report_url = str(request.url_for("cds_report", token=token))
+    cards = cards_for(result, report_url)
+    with state.db.session() as session:
+        cds_store.record_call(session, str(body["hookInstance"]), patient_id, found.response,
+                              kb.version, cards, token)
+    return JSONResponse({"cards": [issued.card for issued in cards]})
+
+
+@router.post(f"{BASE}/{SERVICE_ID}")
+async def call_service(request: Request) -> Response:
+    body, problem = await _json_body(request)
+    if problem:
+        return _error(400, problem)
+    problem = schema_problem("request", body)
+    if problem:
+        return _error(400, problem)
+    if body["hook"] != HOOK:
+        return _error(400, f"service '{SERVICE_ID}' answers hook '{HOOK}', not '{body['hook']}'")
+    return await run_in_threadpool(_assess, request, body)
+
+
+def _report(request: Request, token: str) -> Response:
+    state = request.app.state
+    with state.db.session() as session:
+        call = cds_store.call_for_token(session, token)
+        fresh = call is not None and call.created_at >= cds_store.utcnow() - dt.timedelta(days=REPORT_DAYS)
+        response = dict(call.response) if call is not None and fresh else None
+    if response is None:
+        return HTMLResponse("<!doctype html><title>Report not found</title><p>This report link is "
+                            "unknown or has expired; open the patient's record again.</p>", 404)
+    from engine.case import case_from_data
+    from reports.html import report_html
+
+    assessor = state.assessor
+    with assessor.lock:
+        result = assessor.reasoner.assess(case_from_data(response, "cds", assessor.kb))
+        html = report_html(result, assessor.reasoner)
+    return HTMLResponse(html, headers={"Content-Security-Policy": REPORT_CSP, "Cache-Control": "no-store"})
+
+
+@router.get(f"{BASE}/{SERVICE_ID}/report/{{token}}", name="cds_report")
+async def cds_report(request: Request, token: str) -> Response:
+    return await run_in_threadpool(_report, request, token)
+
+
+def _feedback(request: Request, entries: list[dict[str, Any]]) -> Response:
+    with request.app.state.db.session() as session:
+        unknown = cds_store.record_feedback(session, entries)
+    if unknown:
+        return _error(400, f"feedback names card(s) this service never sent: {', '.join(unknown)}")
+    return JSONResponse({})
+
+
+@router.post(f"{BASE}/{SERVICE_ID}/feedback")
+async def feedback(request: Request) -> Response:
+    body, problem = await _json_body(request)
+    if problem:
+        return _error(400, problem)
+    problem = schema_problem("feedback", body)
+    if problem:
+        return _error(400, problem)
+    return await run_in_threadpool(_feedback, request, list(body["feedback"]))
