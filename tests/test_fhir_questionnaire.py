@@ -146,3 +146,19 @@ def test_written_to_a_file_and_never_over_one(tmp_path: Path, kb: KnowledgeBase)
 
 def test_questionnaire_model_matches_the_printed_json(kb: KnowledgeBase) -> None:
     assert build_questionnaire(kb).model_dump(mode="json", exclude_none=True) == _printed()
+
+
+def test_fhir_questionnaire_invariants_hold() -> None:
+    """The R4 Questionnaire invariants the models do not check: que-1 (a group has items, other
+    items have none), que-12 (several enableWhen need enableBehavior), and enableWhen naming a
+    question, not a group (R4 Questionnaire.item.enableWhen.question)."""
+    items = _items(_printed()["item"])
+    kinds = {i["linkId"]: i["type"] for i in items}
+    for item in items:
+        assert bool(item.get("item")) == (item["type"] == "group"), item["linkId"]
+        conditions = item.get("enableWhen", [])
+        if len(conditions) > 1:
+            assert item.get("enableBehavior") in ("any", "all")
+        for condition in conditions:
+            assert kinds[condition["question"]] != "group"
+            assert condition["operator"] == "="
