@@ -2,9 +2,9 @@
 
 Two uses: the benchmark measures experta against the engine it imitates, and the differential
 check (tests/test_clips_differential.py, bench/run.py) compares what both conclude. This module
-is written independently of `engine.compiler` and `engine.logic` so that a shared mistake is
-unlikely: its own negation push-down for the left-hand sides, and its own three-valued
-evaluation (CLIPS deffunctions) for the premise certainty on the right-hand side.
+is written independently of `engine.inference.compiler` and `engine.inference.premises` so that a
+shared mistake is unlikely: its own negation push-down for the left-hand sides, and its own
+three-valued evaluation (CLIPS deffunctions) for the premise certainty on the right-hand side.
 
 How a KB rule reads in CLIPS:
 
@@ -32,8 +32,8 @@ from typing import Any
 
 import clips
 
-from engine import model as m
-from engine.compiler import firing_order
+from engine.inference.compiler import firing_order
+from engine.kb import model as m
 
 SIDES = ("left", "right", "bilateral")
 URGENCY_RANK = {"emergency": 0, "urgent": 1, "soon": 2}

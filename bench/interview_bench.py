@@ -27,13 +27,13 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script from anywhere
     sys.path.insert(0, str(ROOT))
 
-from engine.assessment import Assessment  # noqa: E402
-from engine.case import load_case  # noqa: E402
-from engine.interview import Planner  # noqa: E402
-from engine.loader import load_kb  # noqa: E402
-from engine.model import KnowledgeBase  # noqa: E402
-from engine.reasoner import Reasoner  # noqa: E402
-from engine.session import replay  # noqa: E402
+from engine.cases.case import load_case  # noqa: E402
+from engine.inference.assessment import Assessment  # noqa: E402
+from engine.inference.reasoner import Reasoner  # noqa: E402
+from engine.interview.planner import Planner  # noqa: E402
+from engine.interview.session import replay  # noqa: E402
+from engine.kb.loader import load_kb  # noqa: E402
+from engine.kb.model import KnowledgeBase  # noqa: E402
 
 TOP = 3  # how many of the highest-certainty conditions must match
 TARGET_SHARE = 1 / 3

@@ -31,10 +31,10 @@ sys.path.insert(0, str(ROOT))
 
 from bench.clips_kb import ClipsReasoner  # noqa: E402
 from bench.synth import clinical_kb, grow_kb, random_case_data, random_facts  # noqa: E402
-from engine import model as m  # noqa: E402
-from engine.casetests import case_of  # noqa: E402
-from engine.loader import load_kb  # noqa: E402
-from engine.reasoner import Reasoner  # noqa: E402
+from engine.inference.reasoner import Reasoner  # noqa: E402
+from engine.kb import model as m  # noqa: E402
+from engine.kb.loader import load_kb  # noqa: E402
+from engine.testing.casetests import case_of  # noqa: E402
 
 SCRIPT = Path(sys.executable).parent / "imbalance"
 EXAMPLE = ROOT / "examples" / "cases" / "runner_it_band.yaml"
@@ -148,7 +148,7 @@ def agree(reasoner: Reasoner, clips: ClipsReasoner, facts: dict[str, Any]) -> st
 def differential(res: Results, kb: m.KnowledgeBase, label: str, random_cases: list[dict[str, Any]],
                  reasoner: Reasoner, clips: ClipsReasoner) -> None:
     fixed = [dict(case_of(t).facts) for t in kb.tests]
-    from engine.case import load_case
+    from engine.cases.case import load_case
 
     fixed += [load_case(str(p), kb).facts for p in sorted((ROOT / "examples" / "cases").glob("*.yaml"))]
     bad = []
@@ -158,7 +158,7 @@ def differential(res: Results, kb: m.KnowledgeBase, label: str, random_cases: li
             bad.append((facts, problem))
     triage_check = 0
     for facts in fixed + random_cases[:2000]:  # triage through the full assessment too
-        from engine.case import Case
+        from engine.cases.case import Case
 
         mine = reasoner.assess(Case("bench", {}, facts)).triage
         if mine != clips.run(facts).triage:
@@ -181,7 +181,7 @@ def per_case(res: Results, kbs: list[tuple[str, m.KnowledgeBase]], n_random: int
         rng = random.Random(42)
         cases = [random_facts(kb, rng, rng.randint(3, 30)) for _ in range(n_random)]
         differential(res, kb, label, cases, reasoner, clips)
-        from engine.case import Case, load_case
+        from engine.cases.case import Case, load_case
 
         examples = [case_of(t) for t in kb.tests]
         examples += [load_case(str(p), kb) for p in sorted((ROOT / "examples" / "cases").glob("*.yaml"))]

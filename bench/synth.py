@@ -21,8 +21,8 @@ import random
 from collections.abc import Iterator
 from typing import Any
 
-from engine import model as m
 from engine.errors import Location
+from engine.kb import model as m
 
 HERE = Location("<synthetic>")
 

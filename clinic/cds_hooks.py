@@ -113,7 +113,7 @@ def _assess(request: Request, body: dict[str, Any]) -> Response:
     if not _patient_matches(found.response, patient_id):
         return _error(412, f"the {found.origin} QuestionnaireResponse is for another patient "
                            f"than context.patientId '{patient_id}'")
-    from engine.case import case_from_data
+    from engine.cases.case import case_from_data
     from reports.cds_cards import cards_for, unreadable_card
 
     assessor = state.assessor
@@ -154,7 +154,7 @@ def _report(request: Request, token: str) -> Response:
     if response is None:
         return HTMLResponse("<!doctype html><title>Report not found</title><p>This report link is "
                             "unknown or has expired; open the patient's record again.</p>", 404)
-    from engine.case import case_from_data
+    from engine.cases.case import case_from_data
     from reports.html import report_html
 
     assessor = state.assessor

@@ -7,7 +7,7 @@ import json
 import click
 
 from commands.context import app
-from engine.case import load_case
+from engine.cases.case import load_case
 
 FORMATS = ("text", "json", "markdown", "fhir")
 

@@ -1,6 +1,6 @@
 """`imbalance batch INPUT -o OUT.jsonl`: assess a caseload, one JSON line per case.
 
-The work is in `engine.batch`; this module parses options, guards the output file, draws the
+The work is in `engine.inference.batch`; this module parses options, guards the output file, draws the
 progress bar (only on a terminal) and prints the closing summary on stderr.
 """
 
@@ -16,7 +16,7 @@ import click
 
 from commands.context import app
 from engine.errors import InputError
-from engine.model import TRIAGE_ORDER
+from engine.kb.model import TRIAGE_ORDER
 
 
 class Progress:
@@ -68,7 +68,7 @@ def batch(ctx: click.Context, source: Path, out: Path, jobs: int | None, resume:
     again with --resume to finish. A bad case becomes an error line and the batch goes on;
     the exit code is 1 when any case failed.
     """
-    from engine import batch as work
+    from engine.inference import batch as work
 
     state = app(ctx)
     kind = work.check_input(source)

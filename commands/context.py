@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING
 
 import click
 
-from engine.model import KnowledgeBase
+from engine.kb.model import KnowledgeBase
 
 if TYPE_CHECKING:  # experta is imported only by the commands that run the engine
-    from engine.reasoner import Reasoner
+    from engine.inference.reasoner import Reasoner
 
 
 @dataclass
@@ -20,13 +20,13 @@ class AppContext:
 
     def kb(self) -> KnowledgeBase:
         if self._kb is None:
-            from engine.loader import load_kb
+            from engine.kb.loader import load_kb
 
             self._kb = load_kb(self.kb_dirs)
         return self._kb
 
     def reasoner(self) -> Reasoner:
-        from engine.reasoner import reasoner_for
+        from engine.inference.reasoner import reasoner_for
 
         return reasoner_for(self.kb())
 

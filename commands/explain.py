@@ -7,9 +7,9 @@ import json
 import click
 
 from commands.context import app
-from engine.case import load_case
+from engine.cases.case import load_case
 from engine.errors import InputError
-from engine.suggest import did_you_mean
+from engine.kb.suggest import did_you_mean
 
 
 @click.command()
@@ -33,7 +33,7 @@ def explain(ctx: click.Context, case: str, conclusion_id: str, fmt: str) -> None
                          or "run 'imbalance kb show' to list the conclusions")
     reasoner = state.reasoner()
     result = reasoner.assess(load_case(case, kb))
-    from engine.explain import Explainer  # networkx only once the input is good
+    from engine.explain.explainer import Explainer  # networkx only once the input is good
     from reports.explanation import explanation_dict, render_explanation
 
     explainer = Explainer(result, reasoner)

@@ -48,7 +48,7 @@ def response(ctx: click.Context, case: str, output: str | None, force: bool) -> 
 
     if output not in (None, "-"):
         check_target(output, force)
-    from engine.case import load_case
+    from engine.cases.case import load_case
     from engine.fhir.writer import response_json
 
     kb = app(ctx).kb()

@@ -6,7 +6,7 @@ import click
 
 from commands.context import app
 from engine.errors import InputError
-from engine.suggest import did_you_mean
+from engine.kb.suggest import did_you_mean
 
 
 @click.command()

@@ -12,9 +12,9 @@ import json
 import click
 
 from commands.context import app
+from engine.kb.loader import load_layers, shipped_kb_dir
 from engine.lint import CHECKS
 from engine.lint import lint as run_lint
-from engine.loader import load_layers, shipped_kb_dir
 
 FORMATS = ("text", "json")
 

@@ -9,9 +9,9 @@ import json
 import click
 
 from commands.context import app
+from engine.authoring.catalogue import Catalogue
 from engine.errors import KBError
-from engine.kbshow import Catalogue
-from engine.loader import load_layers, shipped_kb_dir
+from engine.kb.loader import load_layers, shipped_kb_dir
 
 FORMATS = ("text", "json")
 

@@ -13,7 +13,7 @@ import time
 import click
 
 from commands.context import app
-from engine.kbtest import STATUSES, SuiteReport, TestResult, run_suite
+from engine.testing.suite import STATUSES, SuiteReport, TestResult, run_suite
 
 FORMATS = ("text", "json")
 LABEL = {"pass": "PASS", "fail": "FAIL", "todo": "TODO", "xpass": "XPASS", "skip": "SKIP"}

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from commands.context import app
-from engine.case import load_case
+from engine.cases.case import load_case
 from engine.errors import InputError
 
 

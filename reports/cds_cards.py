@@ -16,7 +16,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from engine.assessment import Assessment, Reached
+from engine.inference.assessment import Assessment, Reached
 from reports.wording import DISCLAIMER, TRIAGE_TEXT, banner_headline, certainty_word, finding_phrase
 
 SUMMARY_MAX = 140  # CDS Hooks 2.0 "Card Attributes": a <140-character summary; contract: at most 140

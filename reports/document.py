@@ -2,7 +2,7 @@
 
 Both formats read the same `ReportDocument`, so the markdown can never say something the HTML
 does not. Everything here comes from the assessment and its reasoning graph (through
-`engine.explain.Explainer`); the renderers only lay it out. Sources are numbered in reading
+`engine.explain.explainer.Explainer`); the renderers only lay it out. Sources are numbered in reading
 order, the way a clinician expects a references list to work.
 """
 
@@ -15,10 +15,8 @@ from typing import Any
 
 import networkx as nx
 
-from engine import model as m
-from engine.assessment import Assessment, Reached
 from engine.errors import InputError
-from engine.explain import (
+from engine.explain.explainer import (
     CONTRADICTED,
     SATISFIED,
     UNKNOWN,
@@ -31,9 +29,11 @@ from engine.explain import (
     lower_first,
     show_value,
 )
-from engine.graph import CONCLUSION, FINDING, FIRING, case_graph, nodes_of, premises_of
-from engine.reasoner import Reasoner
-from engine.references import resolve_source
+from engine.explain.graph import CONCLUSION, FINDING, FIRING, case_graph, nodes_of, premises_of
+from engine.inference.assessment import Assessment, Reached
+from engine.inference.reasoner import Reasoner
+from engine.kb import model as m
+from engine.kb.references import resolve_source
 from reports.wording import DISCLAIMER, TRIAGE_TEXT, banner_headline, certainty_word, finding_phrase
 
 TITLE = "Muscle imbalance assessment"

@@ -1,6 +1,6 @@
 """What each node of a reasoning graph looks like: the display attributes `reports.svg` draws.
 
-The reasoning graphs in `engine.graph` hold clinical data (values, certainties, contributions);
+The reasoning graphs in `engine.explain.graph` hold clinical data (values, certainties, contributions);
 this module turns that into short labels, notes, tones and groups. A case drawing and the
 whole-KB drawing differ only here; the layering and the SVG are shared.
 """
@@ -11,9 +11,9 @@ from typing import Any
 
 import networkx as nx
 
-from engine import model as m
-from engine.explain import answer_text
-from engine.graph import CONCLUSION, FINDING, FIRING, RULE
+from engine.explain.explainer import answer_text
+from engine.explain.graph import CONCLUSION, FINDING, FIRING, RULE
+from engine.kb import model as m
 from reports.svg import render_svg
 from reports.wording import certainty_word
 

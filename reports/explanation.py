@@ -13,9 +13,9 @@ from typing import Any
 
 import click
 
-from engine import model as m
-from engine.explain import CONTRADICTED, SATISFIED, UNKNOWN, Explainer, Support, WhyNot
-from engine.references import resolve_source
+from engine.explain.explainer import CONTRADICTED, SATISFIED, UNKNOWN, Explainer, Support, WhyNot
+from engine.kb import model as m
+from engine.kb.references import resolve_source
 from reports.document import miss_summary, premise_note
 from reports.wording import DISCLAIMER, certainty_word, finding_phrase
 

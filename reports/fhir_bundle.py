@@ -22,8 +22,8 @@ from typing import Any
 
 from fhir.resources.R4B.bundle import Bundle
 
-from engine.assessment import Assessment, Reached
 from engine.fhir.writer import response_from_case
+from engine.inference.assessment import Assessment, Reached
 from reports.wording import DISCLAIMER, TRIAGE_TEXT, certainty_word, finding_phrase
 
 CONCLUSION_SYSTEM = "urn:imbalance-kb:codesystem:conclusion"

@@ -10,11 +10,11 @@ from __future__ import annotations
 import networkx as nx
 from markupsafe import Markup
 
-from engine.assessment import Assessment
-from engine.graph import CONCLUSION, FINDING, RULE, kb_graph, node_id, ref_of, subgraph_around
-from engine.model import BANDS, KnowledgeBase
-from engine.reasoner import Reasoner
-from engine.references import resolve_source
+from engine.explain.graph import CONCLUSION, FINDING, RULE, kb_graph, node_id, ref_of, subgraph_around
+from engine.inference.assessment import Assessment
+from engine.inference.reasoner import Reasoner
+from engine.kb.model import BANDS, KnowledgeBase
+from engine.kb.references import resolve_source
 from reports.document import ReportDocument, build_document, report_time
 from reports.drawing import case_svg, kb_svg
 from reports.templating import environment

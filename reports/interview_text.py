@@ -8,10 +8,10 @@ from __future__ import annotations
 import textwrap
 from typing import Any
 
-from engine import model as m
-from engine.interview import SCREEN, Dependent, Question, Survey, Why
-from engine.logic import Evaluator
-from engine.ticks import Ticks
+from engine.inference.premises import Evaluator
+from engine.interview.planner import SCREEN, Dependent, Question, Survey, Why
+from engine.interview.ticks import Ticks
+from engine.kb import model as m
 from reports.wording import show_value
 
 WIDTH = 88

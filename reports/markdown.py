@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from engine.assessment import Assessment
-from engine.reasoner import Reasoner, reasoner_for
+from engine.inference.assessment import Assessment
+from engine.inference.reasoner import Reasoner, reasoner_for
 from reports.document import (
     ConclusionItem,
     HowItem,

@@ -6,7 +6,7 @@ import textwrap
 
 import click
 
-from engine.assessment import Assessment, Reached
+from engine.inference.assessment import Assessment, Reached
 from reports.wording import DISCLAIMER, TRIAGE_TEXT, banner_headline, certainty_word, finding_phrase
 
 WIDTH = 88

@@ -21,10 +21,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from clinic import cds_store
 from clinic.cds_hooks import router
-from engine.assessment import Assessment
-from engine.case import Case
-from engine.loader import load_kb
-from engine.reasoner import Reasoner
+from engine.cases.case import Case
+from engine.inference.assessment import Assessment
+from engine.inference.reasoner import Reasoner
+from engine.kb.loader import load_kb
 
 SPEC = json.loads((Path(__file__).parent / "fixtures" / "cds_hooks" / "spec_examples.json")
                   .read_text(encoding="utf-8"))

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.loader import load_kb
-from engine.model import KnowledgeBase
-from engine.reasoner import Reasoner
+from engine.inference.reasoner import Reasoner
+from engine.kb.loader import load_kb
+from engine.kb.model import KnowledgeBase
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = Path(sys.executable).parent / "imbalance"

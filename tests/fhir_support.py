@@ -6,8 +6,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from engine import model as m
-from engine.case import Case
+from engine.cases.case import Case
+from engine.kb import model as m
 
 
 def value_strategy(finding: m.Finding) -> st.SearchStrategy[Any]:

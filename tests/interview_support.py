@@ -7,8 +7,8 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
-from engine.loader import load_kb
-from engine.model import KnowledgeBase
+from engine.kb.loader import load_kb
+from engine.kb.model import KnowledgeBase
 
 
 def isolated_layer(folder: Path, rules_yaml: str) -> Path:
@@ -128,9 +128,9 @@ def script_for(kb: KnowledgeBase, facts: dict[str, Any], thorough: bool = False,
     from the facts (absent = skip, a checklist on one line), with 'y' to go on after each
     emergency banner. The second list is parallel to the first: the finding a line answers
     (a checklist's first item), '' for a 'y'."""
-    from engine.interview import Planner
-    from engine.reasoner import Reasoner
-    from engine.session import Session
+    from engine.inference.reasoner import Reasoner
+    from engine.interview.planner import Planner
+    from engine.interview.session import Session
 
     session = Session.start(kb, Reasoner(kb), Planner(kb, thorough=thorough, checklists=checklists))
     lines: list[str] = []

@@ -9,11 +9,11 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
-from engine.assessment import Assessment
-from engine.case import load_case
-from engine.loader import load_kb
-from engine.model import KnowledgeBase
-from engine.reasoner import Reasoner
+from engine.cases.case import load_case
+from engine.inference.assessment import Assessment
+from engine.inference.reasoner import Reasoner
+from engine.kb.loader import load_kb
+from engine.kb.model import KnowledgeBase
 from reports.document import ReportDocument, build_document
 
 LAYER = """\

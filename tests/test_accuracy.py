@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.loader import load_kb, load_kb_collecting
+from engine.kb.loader import load_kb, load_kb_collecting
 from tests.conftest import run_cli
 
 Write = Callable[[dict[str, str]], Path]

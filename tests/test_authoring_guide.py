@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from engine.kb.loader import load_layers, shipped_kb_dir
 from engine.lint import CHECKS, lint
-from engine.loader import load_layers, shipped_kb_dir
 from tests.conftest import ROOT, run_cli
 
 GUIDE = ROOT / "docs" / "AUTHORING.md"
@@ -122,7 +122,7 @@ def test_every_check_is_documented_with_its_severity(check_id: str) -> None:
 
 
 def test_every_operator_has_an_example() -> None:
-    from engine.model import OPERATORS
+    from engine.kb.model import OPERATORS
 
     for op in OPERATORS:
         assert f"{{{op}: " in TEXT, op

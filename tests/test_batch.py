@@ -6,7 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
-from engine.batch import finished_ids, read_items
+from engine.inference.batch import finished_ids, read_items
 from tests.conftest import ROOT, run_cli
 
 EXAMPLES = ROOT / "examples" / "cases"

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from engine.case import Case
-from engine.graph import case_graph
+from engine.cases.case import Case
+from engine.explain.graph import case_graph
 from reports.document import ReportDocument, build_document
 from reports.html import render_html
 from tests.conftest import ROOT

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.case import parse_case
+from engine.cases.case import parse_case
 from engine.errors import CaseError
 
 

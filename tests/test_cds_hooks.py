@@ -19,9 +19,9 @@ from fastapi.testclient import TestClient
 from clinic import cds_store
 from clinic.cds_fetch import PREFETCH_KEY
 from clinic.cds_hooks import discovery_document, schema_problem
-from engine.case import load_case
+from engine.cases.case import load_case
 from engine.fhir.writer import response_from_case
-from engine.loader import load_kb
+from engine.kb.loader import load_kb
 from tests.cds_support import SPEC, cds_app, fhir_stub, hook_request, searchset
 from tests.conftest import ROOT
 
@@ -122,7 +122,7 @@ def test_emergency_red_flag_is_a_critical_card_first(client: TestClient) -> None
 
 @pytest.mark.parametrize("example", sorted(CASES.glob("*.yaml")), ids=lambda p: p.stem)
 def test_indicator_follows_triage_for_every_example(client: TestClient, example: Path) -> None:
-    from engine.reasoner import Reasoner
+    from engine.inference.reasoner import Reasoner
 
     result = Reasoner(KB).assess(load_case(str(example), KB))
     cards = cards_of(client, hook_request({PREFETCH_KEY: qr_of(example.name)}))

@@ -17,11 +17,11 @@ pytest.importorskip("clips")
 
 from bench.clips_kb import ClipsReasoner, leaf_expr
 from bench.synth import clinical_kb, random_facts
-from engine import model as m
-from engine.case import Case, load_case
-from engine.casetests import case_of
+from engine.cases.case import Case, load_case
 from engine.errors import Location
-from engine.reasoner import Reasoner
+from engine.inference.reasoner import Reasoner
+from engine.kb import model as m
+from engine.testing.casetests import case_of
 from tests.conftest import ROOT
 
 
@@ -52,7 +52,7 @@ def fixed_cases(kb: m.KnowledgeBase) -> list[dict[str, Any]]:
 
 @pytest.fixture(scope="module")
 def synthetic() -> m.KnowledgeBase:
-    from engine.loader import load_kb
+    from engine.kb.loader import load_kb
 
     return clinical_kb(load_kb(), 80, seed=11)
 

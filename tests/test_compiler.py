@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from engine.compiler import compile_kb, firing_order
-from engine.loader import load_kb
-from engine.logic import Evaluator
-from engine.reasoner import Reasoner
+from engine.inference.compiler import compile_kb, firing_order
+from engine.inference.premises import Evaluator
+from engine.inference.reasoner import Reasoner
+from engine.kb.loader import load_kb
 
 LAYER = """
 conditions:

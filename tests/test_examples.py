@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
-from engine.case import Case, load_case
-from engine.casetests import check
-from engine.model import TRIAGE_ORDER, Expectation, KnowledgeBase
-from engine.reasoner import Reasoner
+from engine.cases.case import Case, load_case
+from engine.inference.reasoner import Reasoner
+from engine.kb.model import TRIAGE_ORDER, Expectation, KnowledgeBase
+from engine.testing.casetests import check
 from tests.conftest import ROOT, run_cli
 
 EXAMPLES = sorted((ROOT / "examples" / "cases").glob("*.yaml"))

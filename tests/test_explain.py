@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.case import Case, load_case
-from engine.explain import (
+from engine.cases.case import Case, load_case
+from engine.explain.explainer import (
     CONTRADICTED,
     SATISFIED,
     UNKNOWN,
@@ -16,9 +16,9 @@ from engine.explain import (
     answer_text,
     describe,
 )
-from engine.loader import load_kb
-from engine.model import KnowledgeBase
-from engine.reasoner import Reasoner
+from engine.inference.reasoner import Reasoner
+from engine.kb.loader import load_kb
+from engine.kb.model import KnowledgeBase
 from reports.explanation import explanation_dict, render_explanation
 from tests.conftest import ROOT, run_cli
 from tests.report_fixtures import FULL, PARTIAL, RED, case_yaml, write_layer

@@ -12,10 +12,10 @@ from click.testing import CliRunner
 from fhir.resources.R4B.bundle import Bundle
 
 from cli import main
-from engine.assessment import Assessment
-from engine.case import case_from_data, load_case
-from engine.model import KnowledgeBase
-from engine.reasoner import Reasoner
+from engine.cases.case import case_from_data, load_case
+from engine.inference.assessment import Assessment
+from engine.inference.reasoner import Reasoner
+from engine.kb.model import KnowledgeBase
 from reports.fhir_bundle import bundle_for, render_fhir
 from tests.conftest import ROOT
 

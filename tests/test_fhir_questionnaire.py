@@ -13,12 +13,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cli import main
-from engine.case import Case
+from engine.cases.case import Case
 from engine.fhir import codes
 from engine.fhir.gates import gates, red_flag_findings
 from engine.fhir.questionnaire import build_questionnaire, finding_order
-from engine.model import KnowledgeBase
-from engine.reasoner import Reasoner
+from engine.inference.reasoner import Reasoner
+from engine.kb.model import KnowledgeBase
 from tests.fhir_support import value_strategy
 
 

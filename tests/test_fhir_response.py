@@ -13,11 +13,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cli import main
-from engine.case import case_from_data, load_case
+from engine.cases.case import case_from_data, load_case
 from engine.errors import CaseError
 from engine.fhir.writer import response_from_case
-from engine.model import KnowledgeBase
-from engine.reasoner import Reasoner
+from engine.inference.reasoner import Reasoner
+from engine.kb.model import KnowledgeBase
 from tests.conftest import ROOT, run_cli
 from tests.fhir_support import cases
 

@@ -21,12 +21,12 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine import schema
-from engine.kbtest import run_suite
+from engine.inference.reasoner import Reasoner
+from engine.kb import schema
+from engine.kb.loader import load_layers
+from engine.kb.yamlsource import YamlSyntaxError, parse_text
 from engine.lint import CHECKS, lint
-from engine.loader import load_layers
-from engine.reasoner import Reasoner
-from engine.yamlsource import YamlSyntaxError, parse_text
+from engine.testing.suite import run_suite
 from tests.conftest import run_cli
 
 MINI = Path(__file__).parent / "fixtures" / "mini_kb"

@@ -7,8 +7,8 @@ from pathlib import Path
 import networkx as nx
 import pytest
 
-from engine.case import Case, load_case
-from engine.graph import (
+from engine.cases.case import Case, load_case
+from engine.explain.graph import (
     CONCLUDES,
     CONCLUSION,
     FINDING,
@@ -21,9 +21,9 @@ from engine.graph import (
     nodes_of,
     subgraph_around,
 )
-from engine.loader import load_kb
-from engine.model import KnowledgeBase
-from engine.reasoner import Reasoner
+from engine.inference.reasoner import Reasoner
+from engine.kb.loader import load_kb
+from engine.kb.model import KnowledgeBase
 from reports.svg import layers, layout
 from tests.conftest import ROOT
 from tests.report_fixtures import FULL, RED, write_layer

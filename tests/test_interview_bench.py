@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from bench.interview_bench import ROOT, example_cases, main, run_case
-from engine.interview import Planner
-from engine.model import KnowledgeBase
-from engine.reasoner import Reasoner
+from engine.inference.reasoner import Reasoner
+from engine.interview.planner import Planner
+from engine.kb.model import KnowledgeBase
 
 CASES = example_cases(ROOT / "examples" / "cases")
 

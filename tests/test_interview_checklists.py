@@ -10,12 +10,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine.case import Case, load_case
-from engine.interview import Planner
-from engine.model import KnowledgeBase
-from engine.reasoner import Reasoner
-from engine.session import Session, replay
-from engine.ticks import read_ticks
+from engine.cases.case import Case, load_case
+from engine.inference.reasoner import Reasoner
+from engine.interview.planner import Planner
+from engine.interview.session import Session, replay
+from engine.interview.ticks import read_ticks
+from engine.kb.model import KnowledgeBase
 from tests.conftest import ROOT, run_cli
 from tests.interview_support import script_for, tick_line
 
@@ -287,7 +287,7 @@ def test_a_clinic_layer_can_regroup_a_shipped_checklist(tmp_path: Path) -> None:
     layer = tmp_path / "clinic"
     layer.mkdir()
     (layer / "checklists.yaml").write_text(CLINIC_GROUPING, encoding="utf-8")
-    from engine.loader import load_kb
+    from engine.kb.loader import load_kb
 
     clinic = load_kb((layer,))
     assert "infection_screen" not in clinic.checklists

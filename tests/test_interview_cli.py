@@ -12,13 +12,13 @@ import pytest
 from click.testing import CliRunner
 
 from cli import main
-from commands.interview import Console, Conversation
-from engine.case import load_case
-from engine.loader import load_kb
-from engine.model import KnowledgeBase
-from engine.reasoner import Reasoner
-from engine.saving import SaveTarget, save
-from engine.session import Session
+from engine.cases.case import load_case
+from engine.cases.saving import SaveTarget, save
+from engine.inference.reasoner import Reasoner
+from engine.interview.session import Session
+from engine.kb.loader import load_kb
+from engine.kb.model import KnowledgeBase
+from reports.interview_console import Console, Conversation
 from tests.conftest import run_cli
 from tests.interview_support import CLINIC, isolated_layer, script_for
 
@@ -407,7 +407,7 @@ def test_cli_runner_help_documents_case_and_save() -> None:
 
 def test_a_failed_save_prints_the_answers_instead(mini: str, tmp_path: Path, capsys,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    import commands.interview as command
+    import reports.interview_console as command
 
     def disk_full(target, text):
         raise OSError(28, "No space left on device")

@@ -13,11 +13,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine.case import Case
-from engine.interview import GOAL, SCREEN, Planner
-from engine.model import KnowledgeBase
-from engine.reasoner import Reasoner
-from engine.session import Session, replay
+from engine.cases.case import Case
+from engine.inference.reasoner import Reasoner
+from engine.interview.planner import GOAL, SCREEN, Planner
+from engine.interview.session import Session, replay
+from engine.kb.model import KnowledgeBase
 from tests.interview_support import CLINIC, rules_kb
 
 

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from engine.case import parse_case
-from engine.interview import Planner
-from engine.model import KnowledgeBase
-from engine.reasoner import Reasoner
-from engine.session import Session, interpret, parse_resumable
+from engine.cases.case import parse_case
+from engine.inference.reasoner import Reasoner
+from engine.interview.planner import Planner
+from engine.interview.session import Session, interpret, parse_resumable
+from engine.kb.model import KnowledgeBase
 from tests.interview_support import CLINIC, rules_kb
 
 

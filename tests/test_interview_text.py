@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.interview import Planner
-from engine.logic import Evaluator
-from engine.reasoner import Reasoner
-from engine.session import Session
+from engine.inference.premises import Evaluator
+from engine.inference.reasoner import Reasoner
+from engine.interview.planner import Planner
+from engine.interview.session import Session
 from reports.interview_text import describe, why_lines
 from tests.interview_support import CLINIC, rules_kb
 

@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 
-from engine.case import load_case
-from engine.loader import load_kb
+from engine.cases.case import load_case
+from engine.kb.loader import load_kb
 from tests.conftest import ROOT, SCRIPT
 from tests.interview_support import tick_line, typed
 

@@ -1,6 +1,6 @@
 """Every case test written beside the rules in `kb/tests/` runs as one pytest item.
 
-The same runner (`engine.casetests.run_case_test`) backs `imbalance kb test`, so a case means
+The same runner (`engine.testing.casetests.run_case_test`) backs `imbalance kb test`, so a case means
 the same thing in both places. A test marked `todo` records a known gap: it is expected to fail
 and does not break the build.
 """
@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import pytest
 
-from engine.casetests import run_case_test
-from engine.loader import load_kb
-from engine.model import CaseTest
-from engine.reasoner import Reasoner
+from engine.inference.reasoner import Reasoner
+from engine.kb.loader import load_kb
+from engine.kb.model import CaseTest
+from engine.testing.casetests import run_case_test
 
 CASES = load_kb().tests
 

@@ -15,12 +15,12 @@ from typing import Any
 
 import pytest
 
-from engine import model as m
-from engine.assessment import Assessment
-from engine.casetests import case_of
-from engine.logic import Evaluator, combine
-from engine.model import KnowledgeBase
-from engine.reasoner import Reasoner
+from engine.inference.assessment import Assessment
+from engine.inference.premises import Evaluator, combine
+from engine.inference.reasoner import Reasoner
+from engine.kb import model as m
+from engine.kb.model import KnowledgeBase
+from engine.testing.casetests import case_of
 
 REFERRAL_THRESHOLD = 0.5  # see kb/conclusions/red_flags.yaml and kb/rules/advice/1_red_flags.yaml
 EVIDENCE_RANK = {"expert_opinion": 0, "low": 1, "moderate": 2, "high": 3}
@@ -75,7 +75,7 @@ def test_every_urgency_a_rule_gives_has_its_own_action(kb: KnowledgeBase) -> Non
 
 
 def test_every_rule_is_cited_and_justified(kb: KnowledgeBase) -> None:
-    from engine.references import resolve_source
+    from engine.kb.references import resolve_source
 
     for rule in kb.rules:
         assert rule.sources and rule.evidence and rule.because, rule.id

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from engine.graph import kb_graph
-from engine.loader import load_kb
+from engine.explain.graph import kb_graph
+from engine.kb.loader import load_kb
 from reports.html import kb_graph_html
 from tests.conftest import run_cli
 from tests.report_fixtures import write_layer

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from engine.authoring.catalogue import Catalogue, condition_lines
 from engine.errors import InputError
-from engine.kbshow import Catalogue, condition_lines
-from engine.loader import load_layers
+from engine.kb.loader import load_layers
 from tests.conftest import run_cli
 
 MINI = Path(__file__).parent / "fixtures" / "mini_kb"
@@ -76,8 +76,8 @@ def test_unknown_id_suggests_the_closest() -> None:
 
 
 def test_condition_outline_for_not_and_clusters() -> None:
-    from engine.schema import Reader, read_condition
-    from engine.yamlsource import parse_text
+    from engine.kb.schema import Reader, read_condition
+    from engine.kb.yamlsource import parse_text
 
     cond = read_condition(Reader("t", []), parse_text(
         "[{not: {fever: true}}, {at_least: 2, of: [{back_pain: true}, {leg_pain: true}, "

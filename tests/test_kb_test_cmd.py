@@ -6,9 +6,9 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from engine.kbtest import run_suite
-from engine.loader import load_layers
-from engine.reasoner import Reasoner
+from engine.inference.reasoner import Reasoner
+from engine.kb.loader import load_layers
+from engine.testing.suite import run_suite
 from tests.conftest import run_cli
 
 MINI = Path(__file__).parent / "fixtures" / "mini_kb"

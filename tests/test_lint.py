@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from engine.kb.loader import load_layers, shipped_kb_dir
 from engine.lint import CHECKS, LintReport, lint
-from engine.loader import load_layers, shipped_kb_dir
 from tests.conftest import run_cli
 
 MINI = Path(__file__).parent / "fixtures" / "mini_kb"

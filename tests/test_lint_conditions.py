@@ -6,20 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from engine import model as m
-from engine.conditions import (
-    MAX_ALTERNATIVES,
-    Space,
-    alternatives,
-    as_literal,
-    can_hold,
-    ceilings,
-    conjuncts,
-)
+from engine.authoring.rule_analysis import Space, as_literal, can_hold, ceilings, conjuncts
 from engine.errors import Location
-from engine.loader import load_layers
-from engine.schema import Reader, read_condition
-from engine.yamlsource import parse_text
+from engine.kb import model as m
+from engine.kb.limits import MAX_ALTERNATIVES, alternatives
+from engine.kb.loader import load_layers
+from engine.kb.schema import Reader, read_condition
+from engine.kb.yamlsource import parse_text
 
 MINI = Path(__file__).parent / "fixtures" / "mini_kb"
 KB = load_layers((MINI,)).kb

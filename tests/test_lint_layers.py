@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from engine.errors import InputError
+from engine.kb.loader import display_path, load_layers
 from engine.lint import lint
-from engine.loader import display_path, load_layers
 from tests.conftest import run_cli
 
 MINI = Path(__file__).parent / "fixtures" / "mini_kb"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from engine.errors import InputError, KBError
-from engine.loader import load_kb, load_kb_collecting
+from engine.kb.loader import load_kb, load_kb_collecting
 
 Write = Callable[[dict[str, str]], Path]
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from engine import model as m
 from engine.errors import Location
-from engine.logic import Evaluator, combine
+from engine.inference.premises import Evaluator, combine
+from engine.kb import model as m
 
 HERE = Location("t", 1)
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.case import Case, load_case
-from engine.loader import load_kb
-from engine.reasoner import Reasoner
+from engine.cases.case import Case, load_case
+from engine.inference.reasoner import Reasoner
+from engine.kb.loader import load_kb
 from reports.markdown import md, render_document, render_markdown
 from tests.conftest import ROOT, run_cli
 from tests.report_fixtures import EPOCH, FULL, GENERATED, PARTIAL, case_yaml, example, write_layer

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from jinja2 import StrictUndefined
 
-from engine.case import Case
-from engine.graph import case_graph
-from engine.loader import load_kb
-from engine.reasoner import Reasoner
+from engine.cases.case import Case
+from engine.explain.graph import case_graph
+from engine.inference.reasoner import Reasoner
+from engine.kb.loader import load_kb
 from reports.document import build_document, report_time
 from reports.html import render_html
 from reports.templating import environment

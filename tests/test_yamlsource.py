@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.yamlsource import YamlSyntaxError, parse_text
+from engine.kb.yamlsource import YamlSyntaxError, parse_text
 
 
 def test_mappings_remember_key_lines() -> None:

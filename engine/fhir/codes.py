@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.model import SIDES
+from engine.kb.model import SIDES
 
 # Canonical URL of the generated Questionnaire (a URI that names it; it is not fetched).
 QUESTIONNAIRE_URL = "urn:imbalance-kb:questionnaire:findings"

@@ -1,6 +1,6 @@
 """Which questions only matter once another finding is present: the Questionnaire's enableWhen.
 
-The interview never asks a question that can no longer change an open rule (`engine.interview`).
+The interview never asks a question that can no longer change an open rule (`engine.interview.planner`).
 Statically that is: every rule that reads finding Q also needs finding G to be present, in every
 alternative of its condition (its disjunctive normal form). Then with G absent or unknown no
 answer to Q can fire anything, and a form may hide Q until G is answered yes: the same gate the
@@ -14,8 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from engine import model as m
-from engine.conditions import MAX_ALTERNATIVES, alternatives, conjuncts
+from engine.authoring.rule_analysis import conjuncts
+from engine.kb import model as m
+from engine.kb.limits import MAX_ALTERNATIVES, alternatives
 
 GATE_TYPES = ("boolean", "sided")
 

@@ -18,9 +18,9 @@ from typing import Any
 
 from fhir.resources.R4B.questionnaire import Questionnaire
 
-from engine import model as m
 from engine.fhir import codes
 from engine.fhir.gates import gates, red_flag_findings
+from engine.kb import model as m
 
 SECTION_TITLES = {
     "red_flag_screen": "Red-flag screen: ask these first",

@@ -31,13 +31,13 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from engine import model as m
-from engine.case import SEXES, Case
+from engine.cases.case import SEXES, Case
 from engine.errors import CaseError, Location
 from engine.fhir import codes
-from engine.suggest import did_you_mean
-from engine.values import check_value
-from engine.yamlsource import line_of
+from engine.kb import model as m
+from engine.kb.suggest import did_you_mean
+from engine.kb.values import check_value
+from engine.kb.yamlsource import line_of
 
 RESOURCE = "QuestionnaireResponse"
 PATIENT_ITEMS = ("age", "sex")

@@ -13,10 +13,10 @@ from typing import Any
 
 from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 
-from engine import model as m
-from engine.case import Case
+from engine.cases.case import Case
 from engine.fhir import codes
 from engine.fhir.questionnaire import build_questionnaire
+from engine.kb import model as m
 
 
 def _answer(finding: m.Finding, value: Any) -> dict[str, Any]:

@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, ClassVar
 
-from engine import model as m
-from engine.conditions import Literal, Space, can_hold, ceilings
+from engine.authoring.rule_analysis import Literal, Space, can_hold, ceilings
 from engine.errors import Location, Problem
-from engine.loader import Loaded
+from engine.kb import model as m
+from engine.kb.loader import Loaded
 
 SEVERITIES = ("error", "warning")
 SUBJECT_KINDS = ("rule", "finding", "conclusion", "muscle", "recommendation", "source")

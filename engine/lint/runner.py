@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.errors import Problem
+from engine.kb.loader import Loaded
 from engine.lint import checks as _checks  # noqa: F401  (registers every check)
 from engine.lint.base import CHECKS, Issue, LintContext, Subject
-from engine.loader import Loaded
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from engine import model as m
+from engine.kb import model as m
 from engine.lint.base import Check, Issue, LintContext, Subject, kind_word
 
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from engine import model as m
-from engine.conditions import Literal, alternatives, can_hold
+from engine.authoring.rule_analysis import Literal, can_hold
+from engine.kb import model as m
+from engine.kb.limits import alternatives
 from engine.lint.base import Check, Issue, LintContext, Subject
 
 

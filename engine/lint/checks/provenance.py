@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from engine import model as m
+from engine.kb import model as m
+from engine.kb.references import resolve_source
 from engine.lint.base import Check, Issue, LintContext, Subject
-from engine.references import resolve_source
 
 LEVELS = ", ".join(m.EVIDENCE_LEVELS)
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from engine import model as m
-from engine.conditions import Space, as_literal, premises, shape
+from engine.authoring.rule_analysis import Space, as_literal, premises, shape
+from engine.kb import model as m
 from engine.lint.base import Check, Issue, LintContext, Subject
 
 

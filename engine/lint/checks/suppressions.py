@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from engine.kb.suggest import did_you_mean
 from engine.lint.base import CHECKS, Check, Issue, LintContext
-from engine.suggest import did_you_mean
 
 
 class BadSuppression(Check):

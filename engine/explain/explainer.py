@@ -3,7 +3,7 @@
 - HOW walks the graph backwards from a conclusion: the firings that concluded it, the findings
   and earlier conclusions each matched, each firing's contribution and the sources it cites.
 - WHY NOT takes the rules that could conclude something but did not fire and marks each of
-  their premises satisfied, unknown (not asked) or contradicted with `engine.logic.Evaluator`,
+  their premises satisfied, unknown (not asked) or contradicted with `engine.inference.premises.Evaluator`,
   so a premise means here exactly what it means to the engine. Nearest rule first.
 - WHAT IF answers each relevant unknown finding (bounded to what near-miss rules read), checks
   with the Evaluator whether any unfired rule would then hold, and only then re-runs the case on
@@ -19,9 +19,7 @@ from typing import Any
 
 import networkx as nx
 
-from engine import model as m
-from engine.assessment import Assessment
-from engine.graph import (
+from engine.explain.graph import (
     CONCLUSION,
     case_graph,
     node_id,
@@ -29,9 +27,11 @@ from engine.graph import (
     ref_of,
     supporting_firings,
 )
-from engine.logic import Evaluator, Truth, predicate
-from engine.reasoner import Reasoner
-from engine.values import check_value
+from engine.inference.assessment import Assessment
+from engine.inference.premises import Evaluator, Truth, predicate
+from engine.inference.reasoner import Reasoner
+from engine.kb import model as m
+from engine.kb.values import check_value
 
 SATISFIED = "satisfied"
 UNKNOWN = "unknown"

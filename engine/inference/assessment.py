@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from engine import model as m
-from engine.case import Case
-from engine.compiler import Event
+from engine.cases.case import Case
+from engine.inference.compiler import Event
+from engine.kb import model as m
 
 
 @dataclass(frozen=True)

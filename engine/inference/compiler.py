@@ -6,7 +6,7 @@ to the leaves (so an unknown finding never satisfies `not`), `any` and `at_least
 alternative conjunctions. Firing order comes from salience: red flags first, then conditions,
 causes and advice; inside a band, a rule that reads a conclusion fires after every rule that
 can conclude it. Firings are recorded as events from the agenda's activations, not parsed from
-logs. Matching runs on experta's RETE nodes laid out by `engine.compiler_network`, so the cost of
+logs. Matching runs on experta's RETE nodes laid out by `engine.inference.network`, so the cost of
 a case does not grow with the number of rules it cannot reach.
 """
 
@@ -24,10 +24,10 @@ from experta.fact import InitialFact
 from experta.factlist import FactList
 from experta.strategies import DepthStrategy
 
-from engine import model as m
-from engine.compiler_network import CompiledRule, IndexedMatcher, Pattern
 from engine.errors import KBError, Problem
-from engine.logic import Evaluator, combine, predicate
+from engine.inference.network import CompiledRule, IndexedMatcher, Pattern
+from engine.inference.premises import Evaluator, combine, predicate
+from engine.kb import model as m
 
 MAX_CLUSTER = 12  # at_least over more items would expand into too many combinations
 MAX_CONJUNCTIONS = 4096  # alternatives one rule may expand into

@@ -2,7 +2,7 @@
 
 A session holds the patient block and the findings (from a resumed case file, then from each
 answer), remembers the order of this session's answers so `back` can revise them, and asks the
-planner (`engine.interview`) for the next question after every answer. Age and sex are asked
+planner (`engine.interview.planner`) for the next question after every answer. Age and sex are asked
 as the findings `age` and `sex` but kept in the patient block, as the case-file contract wants.
 No terminal I/O here: `commands/interview.py` does the talking, `bench/` and the tests replay.
 """
@@ -15,13 +15,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine import model as m
-from engine.assessment import Assessment
-from engine.case import PATIENT_FINDINGS, Case, dump_case, parse_case
-from engine.interview import Planner, Question, Survey, Why
-from engine.reasoner import Reasoner
-from engine.values import parse_answer
-from engine.yamlsource import parse_text
+from engine.cases.case import PATIENT_FINDINGS, Case, dump_case, parse_case
+from engine.inference.assessment import Assessment
+from engine.inference.reasoner import Reasoner
+from engine.interview.answers import parse_answer
+from engine.interview.planner import Planner, Question, Survey, Why
+from engine.kb import model as m
+from engine.kb.yamlsource import parse_text
 
 PATIENT_ORDER = ("id", "name", "age", "sex", "notes")
 HEADER = "# Written by 'imbalance interview'. A finding set to null was asked and not known.\n"
@@ -111,7 +111,7 @@ class Step:
 class Raised:
     """A red flag that an answer has just raised, or made more urgent."""
 
-    flag: Any  # engine.assessment.Reached
+    flag: Any  # engine.inference.assessment.Reached
     escalated: bool = False
 
 

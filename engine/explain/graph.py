@@ -17,9 +17,9 @@ from typing import Any
 
 import networkx as nx
 
-from engine import model as m
-from engine.assessment import Assessment
-from engine.compiler import Event
+from engine.inference.assessment import Assessment
+from engine.inference.compiler import Event
+from engine.kb import model as m
 
 FINDING = "finding"
 FIRING = "firing"

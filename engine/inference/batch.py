@@ -154,8 +154,8 @@ def _setup(kb_dirs: tuple[str, ...]) -> None:
     """Load and compile the KB once per process (inherited as is by forked workers)."""
     if _STATE.get("kb_dirs") == kb_dirs:
         return
-    from engine.loader import load_kb
-    from engine.reasoner import Reasoner
+    from engine.inference.reasoner import Reasoner
+    from engine.kb.loader import load_kb
 
     kb = load_kb(kb_dirs)
     _STATE.update(kb_dirs=kb_dirs, kb=kb, reasoner=Reasoner(kb))
@@ -171,7 +171,7 @@ def _worker_init(kb_dirs: tuple[str, ...]) -> None:
 
 def assess_item(item: Item) -> Record:
     """Assess one case; any problem with it becomes an error record, never an exception."""
-    from engine.case import case_from_data, load_case
+    from engine.cases.case import case_from_data, load_case
 
     if item.error:
         return _error(item.id, item.error)

@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engine import model as m
 from engine.errors import CaseError, Location
-from engine.suggest import did_you_mean
-from engine.values import check_value
-from engine.yamlsource import YamlSyntaxError, line_of, parse_text
+from engine.kb import model as m
+from engine.kb.suggest import did_you_mean
+from engine.kb.values import check_value
+from engine.kb.yamlsource import YamlSyntaxError, line_of, parse_text
 
 TOP_KEYS = ("patient", "findings", "description", "expect")
 PATIENT_KEYS = ("id", "name", "age", "sex", "notes")

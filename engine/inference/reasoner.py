@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine import model as m
-from engine.assessment import Assessment, build_assessment
-from engine.case import Case
-from engine.compiler import InferenceEngine, compile_kb
+from engine.cases.case import Case
+from engine.inference.assessment import Assessment, build_assessment
+from engine.inference.compiler import InferenceEngine, compile_kb
+from engine.kb import model as m
 
 
 class Reasoner:

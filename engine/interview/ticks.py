@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine import model as m
+from engine.kb import model as m
 
 NONE_WORDS = ("none", "no", "n", "0", "nothing", "none of them", "none of these")
 EACH_WORDS = ("each", "e", "one by one", "one at a time", "separately")

@@ -11,11 +11,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine import model as m
-from engine.conditions import OP_WORDS, ceilings
+from engine.authoring.rule_analysis import OP_WORDS, ceilings
 from engine.errors import InputError, Location
-from engine.references import resolve_source
-from engine.suggest import did_you_mean
+from engine.kb import model as m
+from engine.kb.references import resolve_source
+from engine.kb.suggest import did_you_mean
 
 KIND_WORDS = {"red_flag": "red flag", "condition": "condition", "cause": "cause"}
 MAX_DEPTH = 6

@@ -1,8 +1,8 @@
 """Reasoning about conditions without a patient: can a condition ever hold, does one premise
-imply another, and how many alternatives does it expand into.
+imply another, and what a condition's alternatives are (how many: `engine.kb.limits`).
 
-Lint ("can never fire", "subsumed by"), the schema's complexity limit and `kb show` share these.
-Leaves are judged with the engine's own predicates (`engine.logic.predicate`), so "can never
+Lint ("can never fire", "subsumed by") and `kb show` share these.
+Leaves are judged with the engine's own predicates (`engine.inference.premises.predicate`), so "can never
 fire" means exactly what inference would do. Under three-valued logic a leaf is true only when its
 finding is known, so a condition holds for some patient iff one alternative of its disjunctive
 normal form (negation pushed down to the leaves, as the compiler does) has, for every finding it
@@ -18,12 +18,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from engine import model as m
-from engine.logic import combine, predicate
-
-MAX_ALTERNATIVES = 256  # a rule expanding into more alternatives is refused: experta would crawl
-MAX_CLUSTER = 12  # `at_least` over more items explodes into too many combinations
-_CAP = 10**9
+from engine.inference.premises import combine, predicate
+from engine.kb import model as m
+from engine.kb.limits import MAX_ALTERNATIVES, alternatives
 
 OP_WORDS = {"eq": "=", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">=", "in": "in"}
 
@@ -70,38 +67,7 @@ def _show(value: Any) -> str:
     return str(value)
 
 
-# --- size and normal form -----------------------------------------------------------------
-
-
-def alternatives(cond: m.Cond, negate: bool = False) -> int:
-    """How many alternatives (DNF conjuncts) the condition expands into; capped, never huge."""
-    if isinstance(cond, (m.Test, m.Concluded)):
-        return 1
-    if isinstance(cond, m.Not):
-        return alternatives(cond.item, not negate)
-    counts = [alternatives(item, negate) for item in cond.items]
-    if isinstance(cond, m.AtLeast):
-        need = len(cond.items) - cond.count + 1 if negate else cond.count
-        return _elementary(counts, need)
-    conjunctive = isinstance(cond, m.All) != negate
-    if conjunctive:
-        total = 1
-        for count in counts:
-            total = min(total * count, _CAP)
-        return total
-    return min(sum(counts), _CAP)
-
-
-def _elementary(counts: list[int], need: int) -> int:
-    """Sum over every choice of `need` items of the product of their counts (a DP, not a loop
-    over combinations)."""
-    if need <= 0:
-        return 1
-    table = [1] + [0] * need
-    for count in counts:
-        for k in range(need, 0, -1):
-            table[k] = min(table[k] + table[k - 1] * count, _CAP)
-    return table[need]
+# --- normal form -----------------------------------------------------------------
 
 
 def conjuncts(cond: m.Cond, negate: bool = False) -> list[tuple[Literal, ...]]:

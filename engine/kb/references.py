@@ -6,10 +6,10 @@ suggestion no matter which file defines what.
 
 from __future__ import annotations
 
-from engine import model as m
 from engine.errors import Location, Problem
-from engine.suggest import did_you_mean
-from engine.values import check_value
+from engine.kb import model as m
+from engine.kb.suggest import did_you_mean
+from engine.kb.values import check_value
 
 NUMERIC_OPS = ("lt", "le", "gt", "ge")
 SCHEMA_RESERVED = ("all", "any", "not", "at_least", "of", "concluded", "min_certainty")

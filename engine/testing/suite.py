@@ -1,6 +1,6 @@
 """Run a knowledge base's case tests as a suite: verdicts, diffs, skips and rule coverage.
 
-Pass or fail comes from `engine.casetests` (the same code the pytest collector uses), so a case
+Pass or fail comes from `engine.testing.casetests` (the same code the pytest collector uses), so a case
 test means the same thing everywhere. This module adds what an author needs around it: the line
 of each expectation that failed with expected versus actual, `todo` tests that document known
 gaps without failing, tests skipped because a clinic layer switched off a rule they need, and
@@ -12,11 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from engine import model as m
-from engine.assessment import Assessment
-from engine.casetests import run_case_test
 from engine.errors import Location
-from engine.reasoner import Reasoner
+from engine.inference.assessment import Assessment
+from engine.inference.reasoner import Reasoner
+from engine.kb import model as m
+from engine.testing.casetests import run_case_test
 
 STATUSES = ("pass", "fail", "todo", "xpass", "skip")
 
@@ -104,7 +104,7 @@ def run_one(reasoner: Reasoner, test: m.CaseTest, switched_off: dict[str, m.Disa
 def compare(test: m.CaseTest, result: Assessment) -> list[Difference]:
     """Expected versus actual for each expectation that does not hold, at its own line.
 
-    Mirrors `engine.casetests.check` item by item; `check` stays the verdict.
+    Mirrors `engine.testing.casetests.check` item by item; `check` stays the verdict.
     """
     exp = test.expect
     fired = result.fired_rules

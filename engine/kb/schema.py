@@ -2,7 +2,7 @@
 
 Each function checks one kind of entry, records every problem with its file and line, and
 keeps going, so an author sees all mistakes in a file at once. Cross-references between files
-(unknown finding ids and the like) are checked later, in `engine.references`.
+(unknown finding ids and the like) are checked later, in `engine.kb.references`.
 """
 
 from __future__ import annotations
@@ -10,11 +10,11 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from engine import model as m
-from engine.conditions import MAX_ALTERNATIVES, MAX_CLUSTER, alternatives
 from engine.errors import Location, Problem
-from engine.suggest import did_you_mean
-from engine.yamlsource import LineDict, LineList, line_of, own_line
+from engine.kb import model as m
+from engine.kb.limits import MAX_ALTERNATIVES, MAX_CLUSTER, alternatives
+from engine.kb.suggest import did_you_mean
+from engine.kb.yamlsource import LineDict, LineList, line_of, own_line
 
 SECTIONS = (
     "knowledge_base", "findings", "red_flags", "conditions", "causes", "muscles",

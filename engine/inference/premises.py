@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from engine import model as m
-from engine.values import is_present
+from engine.kb import model as m
+from engine.kb.values import is_present
 
 Truth = bool | None  # True, False, or None for unknown
 

@@ -4,7 +4,7 @@ MYCIN asked for a fact only when a rule it was trying needed it, and could say W
 does the same over our rule base, with no I/O: from the answers so far (known values, plus the
 findings that were asked and skipped) and the certainties the engine reached with them, it works
 out which rules are still *open* (their condition is unknown in three-valued logic, see
-`engine.logic.Evaluator`) and which unanswered findings could still decide one of them.
+`engine.inference.premises.Evaluator`) and which unanswered findings could still decide one of them.
 
 - The **red-flag screen** comes first: findings of open red-flag rules that could still raise a
   red flag or its urgency, grouped flag by flag, most urgent flag first.
@@ -25,9 +25,9 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from engine import model as m
-from engine.compiler import firing_order
-from engine.logic import Evaluator, Truth, combine, predicate
+from engine.inference.compiler import firing_order
+from engine.inference.premises import Evaluator, Truth, combine, predicate
+from engine.kb import model as m
 
 INF = float("inf")
 

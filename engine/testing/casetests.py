@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from engine import model as m
-from engine.assessment import Assessment
-from engine.case import Case
-from engine.reasoner import Reasoner
+from engine.cases.case import Case
+from engine.inference.assessment import Assessment
+from engine.inference.reasoner import Reasoner
+from engine.kb import model as m
 
 
 @dataclass(frozen=True)

@@ -14,19 +14,19 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from engine import model as m
-from engine import schema
 from engine.errors import InputError, KBError, Location, Problem
-from engine.suggest import did_you_mean
-from engine.yamlsource import LineDict, YamlSyntaxError, parse_text
+from engine.kb import model as m
+from engine.kb import schema
+from engine.kb.suggest import did_you_mean
+from engine.kb.yamlsource import LineDict, YamlSyntaxError, parse_text
 
-_HERE = Path(__file__).resolve().parent
+_ENGINE = Path(__file__).resolve().parent.parent  # engine/, beside the checkout's kb/
 MAX_FILE_BYTES = 2_000_000  # a rule file this large is a mistake (a data dump), not rules
 
 
 def shipped_kb_dir() -> Path:
     """The `kb/` folder of this checkout, or the copy packed into an installed wheel."""
-    for candidate in (_HERE.parent / "kb", _HERE / "_shipped_kb"):
+    for candidate in (_ENGINE.parent / "kb", _ENGINE / "_shipped_kb"):
         if candidate.is_dir():
             return candidate
     raise InputError("the shipped knowledge base folder 'kb/' is missing from this installation")
@@ -98,7 +98,7 @@ def load_layers(folders: Sequence[str | Path]) -> Loaded:
     Raises InputError only for a folder that does not exist (bad usage); every problem inside
     the files is collected and returned.
     """
-    from engine.references import check_references
+    from engine.kb.references import check_references
 
     paths: list[Path] = []
     seen: dict[Path, str] = {}

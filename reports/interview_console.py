@@ -1,0 +1,405 @@
+"""The interview at the terminal: read a line, show what it means, print the assessment at the end.
+
+What to ask and what an answer means live in `engine/interview/` (planner, session, ticks,
+answers), with no I/O; the words of a WHY are in `reports/interview_text.py`; writing the case
+file safely is `engine/cases/saving.py`. This module is the conversation between them: it reads
+lines (from a terminal, or piped), shows red flags at once, saves on quit, Ctrl-C or end of
+input, and prints the assessment as `assess` does. `commands/interview.py` only parses options.
+It sits in `reports/` because it is output (and input) for a person, above the engine.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import textwrap
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from engine.cases.saving import SaveTarget, save
+from engine.interview.planner import SCREEN, Planner, Question, Why
+from engine.interview.session import Raised, Session, answer_words, interpret
+from engine.interview.ticks import TickReply, Ticks, read_ticks, tick_words
+from engine.kb import model as m
+from reports.interview_text import checklist_why_lines, recorded_line, why_lines
+from reports.text import render_text
+from reports.wording import finding_phrase, show_value
+
+WIDTH = 88
+RULE_LINE = "=" * WIDTH
+COMMANDS_LINE = "? why it is asked · skip not known · back change the last answer · quit stop"
+SHORT_COMMANDS = "? why · skip · back · quit"
+CHECKLIST_COMMANDS = "skip: none known · each: one at a time · ? why · back · quit"
+YES = {"y", "yes"}
+NO = {"n", "no"}
+
+
+class Console:
+    """Reads one line at a time; off a terminal it echoes what it read, so a piped transcript
+    reads like a conversation (`> yes`), never prompts glued together."""
+
+    def __init__(self) -> None:
+        self.interactive = sys.stdin.isatty()
+        if self.interactive:
+            with contextlib.suppress(ImportError):  # line editing for input(), where available
+                import readline  # noqa: F401
+
+    def say(self, text: str = "", wrap: bool = True, **style: Any) -> None:
+        """Print, wrapped to the width of the assessment text, keeping the line's indent.
+        Lines holding a command or a path are not wrapped, so they can be copied whole."""
+        if wrap and len(text) > WIDTH:
+            indent = text[:len(text) - len(text.lstrip())]
+            text = "\n".join(textwrap.wrap(text, WIDTH, initial_indent="", subsequent_indent=indent
+                                            + "  ", break_on_hyphens=False))
+        click.secho(text, **style)
+
+    @property
+    def confirm(self) -> Callable[[str], bool] | None:
+        """A y/N question on the terminal; None off a terminal, where nobody can answer."""
+        if not self.interactive:
+            return None
+
+        def ask_yes(question: str) -> bool:
+            answer = self.ask(question)
+            return answer is not None and answer.strip().lower() in YES
+
+        return ask_yes
+
+    def ask(self, prompt: str = "> ") -> str | None:
+        """A line, or None at end of input."""
+        if self.interactive:
+            try:
+                return input(prompt)
+            except EOFError:
+                click.echo()
+                return None
+        click.echo(prompt, nl=False)
+        line = sys.stdin.readline()
+        if not line:
+            click.echo("(end of input)")
+            return None
+        line = line.rstrip("\r\n")
+        click.echo(line)
+        return line
+
+
+class Conversation:
+    """One interview at the console: ask, interpret, show red flags at once, stop, report."""
+
+    def __init__(self, console: Console, session: Session, target: SaveTarget | None,
+                 resumed: str) -> None:
+        self.console = console
+        self.session = session
+        self.kb = session.kb
+        self.target = target
+        self.resumed = resumed
+
+    def run(self) -> int:
+        self.intro()
+        try:
+            outcome = self.loop()
+        except KeyboardInterrupt:
+            self.console.say()
+            count = self.session.prompts
+            self.console.say(f"Interrupted after {count} answer{'s' if count != 1 else ''}.")
+            return self.finish_saving(130)
+        self.conclude(outcome)
+        return self.finish_saving(0)
+
+    def intro(self) -> None:
+        say = self.console.say
+        say(f"imbalance interview · knowledge base {self.kb.version}", bold=True)
+        if self.resumed:
+            known = len(self.session.facts)
+            say(f"Resuming {self.resumed}: {known} finding{'s' if known != 1 else ''} already "
+                "known; only what is missing will be asked.", wrap=False)
+        say("Red-flag screening questions come first, then those that matter for this patient.")
+        if self.session.planner.thorough:
+            say("It stops as soon as no further answer could change the assessment.")
+        else:
+            say("It stops once no further answer could change the triage or the conditions.")
+        say("At each question type the answer, or:")
+        say(f"  {COMMANDS_LINE}")
+        if self.session.planner.home:
+            say("Related findings come as a numbered checklist: the numbers that apply, none, skip.")
+
+    def loop(self) -> str:
+        """Ask until done; returns why it ended: done, quit, stopped or eof."""
+        while True:
+            question = self.session.next_question()
+            if question is None:
+                return "done"
+            self.show(question)
+            outcome = self.ask(question)
+            if outcome != "next":
+                return outcome
+
+    def show(self, question: Question) -> None:
+        say = self.console.say
+        number = self.session.number
+        total = self.session.prompts + question.remaining
+        where = (f"Red-flag screen: {question.topic.lower()}" if question.phase == SCREEN
+                 else f"Assessment{self.pursuing(question)}")
+        header = f"Question {number} of at most {total} · {where}"
+        if len(header) > WIDTH:  # one line, always: scripts and tmux read the label below it
+            header = header.split(" (and ")[0]
+            header = header if len(header) <= WIDTH else header[:WIDTH - 1] + "…"
+        say()
+        say(header, wrap=False, fg="cyan", bold=True)
+        if question.members:
+            self.show_checklist(question)
+            return
+        finding = question.finding
+        say(f"  {finding.label}", bold=True)
+        for line in textwrap.wrap(finding.question, WIDTH - 2):
+            say(f"  {line}")
+        say(f"  Answer: {answer_words(finding)}   ({SHORT_COMMANDS})", dim=True)
+
+    def show_checklist(self, question: Question) -> None:
+        """A numbered list of the members that can still matter; sided items say so."""
+        say = self.console.say
+        checklist = question.checklist
+        say(f"  {checklist.label if checklist else 'Checklist'}", bold=True)
+        if checklist and checklist.question:
+            for line in textwrap.wrap(checklist.question, WIDTH - 2):
+                say(f"  {line}")
+        for number, finding in enumerate(question.members, 1):
+            side = "  (side: l, r or b)" if finding.type == "sided" else ""
+            say(f"  {number:>3}  {finding.label}{side}", wrap=False)
+        say(f"  Answer: {tick_words(question.members)}", dim=True, wrap=False)
+        say(f"  ({CHECKLIST_COMMANDS})", dim=True, wrap=False)
+
+    def pursuing(self, question: Question) -> str:
+        """': checking X (and N more)', the conclusions this answer bears on, most at stake first."""
+        names: dict[str, None] = {}
+        for rid in question.rules:
+            rule = self.kb.rule(rid)
+            if rule is not None and rule.concludes:
+                names.setdefault(self.kb.conclusions[rule.concludes].label.lower(), None)
+        if not names:
+            return ": advice" if question.rules else ""
+        first, *rest = names
+        return f": checking {first}" + (f" (and {len(rest)} more)" if rest else "")
+
+    def ask(self, question: Question) -> str:
+        """Read until the line is an answer or a command that moves on; returns next, quit,
+        stopped or eof. A plain question and a checklist differ only in how a line is read."""
+        while True:
+            line = self.console.ask()
+            if line is None:
+                return "eof"
+            reply = read_line(question, line)
+            if reply.kind == "why":
+                self.why(question, reply.item)
+            elif reply.kind == "help":
+                self.help(question)
+            elif reply.kind == "invalid":
+                self.console.say(f"  Not understood: {reply.hint}. Type ? for why it is asked, "
+                                 "help for examples.", fg="yellow")
+            elif reply.kind == "back":
+                if self.go_back():
+                    return "next"
+            elif reply.kind == "quit":
+                return "quit"
+            elif reply.kind == "each":
+                self.session.one_at_a_time(question)
+                self.console.say("  One at a time, then.", dim=True)
+                return "next"
+            else:
+                ticks = reply.ticks
+                if question.members:  # echo what a ticked line was read as
+                    for text in _wrap(recorded_line(question.members, ticks).strip(), "  "):
+                        self.console.say(text, dim=True)
+                return self.after(self.session.answer_many(ticks.values, ticks.unknown))
+
+    def after(self, raised: list[Raised]) -> str:
+        """Red flags an answer raised, shown at once; returns next or stopped."""
+        choice = self.announce(raised) if raised else "go"
+        if choice == "stop":
+            return "stopped"
+        if choice == "back":
+            self.go_back()
+        return "next"
+
+    def go_back(self) -> bool:
+        """Undo the last answer so its question is asked again; False when there is none."""
+        steps = self.session.back()
+        if not steps:
+            self.console.say("  Nothing to go back to: this is the first question of this "
+                             "interview.", fg="yellow")
+            return False
+        if len(steps) == 1:
+            step = steps[0]
+            was = "skipped" if step.skipped else show_value(step.value)
+            what = f"{self.kb.findings[step.finding].label}; the answer was: {was}"
+        else:
+            what = f"a checklist of {len(steps)} items"
+        self.console.say(f"  Back to the previous question ({what}).", fg="yellow")
+        return True
+
+    def why(self, question: Question, item: int | None) -> None:
+        if question.members and item is None:
+            for text in checklist_why_lines(question, self.session.survey(), self.kb):
+                self.console.say(text, wrap=False, bold=text.startswith("  Why"))
+        else:
+            self.explain(self.session.why(question.findings[item or 0].id))
+
+    def help(self, question: Question) -> None:
+        if question.members:
+            self.help_checklist(question)
+        else:
+            self.help_finding(question.finding)
+
+    def help_finding(self, finding: m.Finding) -> None:
+        say = self.console.say
+        say(f"  Answer {answer_words(finding)}.")
+        say("  ?      why this question is asked: the rules and conclusions that depend on it")
+        say("  skip   not known; the finding stays unknown (not the same as 'no')")
+        say("  back   go back and change the previous answer")
+        say("  quit   stop now and show the assessment so far (saved with --save)")
+
+    def help_checklist(self, question: Question) -> None:
+        say = self.console.say
+        say("  Type on one line:")
+        say("    none          every item no")
+        say("    1 3           items 1 and 3 yes, the rest no; a side as 3r, 3l, 3b or 3 right")
+        say("    1 skip 4 5    item 1 yes, items 4 and 5 not known, the rest no")
+        say("    skip          nothing known: every item stays unknown (not the same as no)")
+        say("    each          ask the items one at a time")
+        say("    ? or ? 3      why the checklist, or item 3, is asked")
+        say("    back / quit   change the previous answer / stop (saved with --save)")
+        say("  The items in full:")
+        for number, finding in enumerate(question.members, 1):
+            for line in textwrap.wrap(f"{number}  {finding.question}", WIDTH - 4,
+                                      subsequent_indent="   "):
+                say(f"    {line}", wrap=False)
+
+    # --- red flags at once ---------------------------------------------------------------
+
+    def announce(self, raised: list[Raised]) -> str:
+        """Show each new red flag with its action now; after an emergency, ask whether to go on.
+        Returns go, stop, or back (to change the answer that raised it)."""
+        say = self.console.say
+        facts = self.session.facts
+        say()
+        say(RULE_LINE, fg="red", bold=True)
+        for item in raised:
+            flag = item.flag
+            what = "now more urgent" if item.escalated else "raised"
+            say(f" RED FLAG [{flag.urgency.upper()}] {flag.conclusion.label} ({what})",
+                fg="red", bold=True)
+            for line in _wrap(f"Do now: {flag.action}"):
+                say(line, bold=True)
+            because = ", ".join(finding_phrase(self.kb, fid, facts.get(fid)) for fid in flag.evidence)
+            for line in _wrap(f"Because: {because or 'earlier conclusions'}"):
+                say(line)
+        say(RULE_LINE, fg="red", bold=True)
+        if not any(item.flag.urgency == "emergency" for item in raised):
+            return "go"
+        say("Act on this now; the remaining questions can wait. y goes on to complete the "
+            "assessment,")
+        say("n stops here and shows it, back changes the answer that raised the flag.")
+        while True:
+            line = self.console.ask("Go on with the interview? [Y/n] ")
+            if line is None:
+                return "stop"
+            word = line.strip().lower()
+            if word in YES or word == "":
+                return "go"
+            if word in NO or word in ("quit", "q", "stop"):
+                return "stop"
+            if word == "back":
+                return "back"
+            say("  Please answer y (go on), n (stop here and show the assessment) or back.",
+                fg="yellow")
+
+    # --- why -----------------------------------------------------------------------------
+
+    def explain(self, why: Why) -> None:
+        for index, line in enumerate(why_lines(why, self.kb, self.session.facts)):
+            self.console.say(line, bold=index == 0, dim=line.startswith("  Already settled"))
+
+    # --- the end ---------------------------------------------------------------------------
+
+    def conclude(self, outcome: str) -> None:
+        say = self.console.say
+        asked = self.session.prompts
+        survey = self.session.survey()
+        say()
+        if outcome == "done":
+            if asked:
+                say(f"Interview complete after {asked} question{'s' if asked != 1 else ''}.",
+                    bold=True)
+            else:
+                say("Nothing left to ask.", bold=True)
+            if self.session.planner.thorough:
+                say("No further answer could change a conclusion or the triage.")
+            else:
+                say("No further answer could change the triage, a red flag or a condition.")
+                more = Planner(self.kb, thorough=True, checklists=False).survey(
+                    self.session.facts, self.session.skipped, survey.certainty, survey.urgency)
+                if not more.done:
+                    where = self.target.path if self.target else (self.resumed or "CASE.yaml")
+                    say(f"Up to {more.remaining} more questions could add causes of imbalance or "
+                        "exercise advice; to ask them, resume with --thorough:")
+                    say(f"  imbalance interview {where} --save {where} --thorough", wrap=False)
+        else:
+            how = {"quit": "Interview stopped", "stopped": "Interview stopped at the red flag",
+                   "eof": "Input ended"}[outcome]
+            say(f"{how} after {asked} question{'s' if asked != 1 else ''}.", bold=True)
+            say(f"Up to {survey.remaining} more could still change the assessment. Assessment so "
+                "far:", bold=True)
+        say()
+        click.echo(render_text(self.session.assessment(), color=None), nl=False)
+
+    def finish_saving(self, code: int) -> int:
+        say = self.console.say
+        say()
+        if self.target is None:
+            where = self.resumed or "CASE.yaml"
+            if self.session.history:
+                say(f"These answers were not saved: add --save {where} to keep them.", wrap=False)
+            if self.session.history or self.resumed:
+                say("Make the HTML report with:")
+                say(f"  imbalance report {where} -o report.html", wrap=False)
+            return code
+        text = self.session.case_text()
+        try:
+            written, as_asked = save(self.target, text)
+        except OSError as exc:  # the disk filled up or the folder went away: keep the answers
+            click.echo(f"error: cannot save to '{self.target.path}': {exc.strerror or exc}; the "
+                       "answers follow, to copy into a case file", err=True)
+            click.echo(text, nl=False)
+            return code or 2
+        if not as_asked:
+            click.echo(f"error: '{self.target.path}' changed on disk during the interview, so it "
+                       f"was left alone; the answers were saved to '{written}' instead", err=True)
+            code = code or 2
+        verb = "Updated" if self.target.update and as_asked else "Saved answers to"
+        say(f"{verb} {written}.", wrap=False)
+        say("Make the HTML report with:")
+        say(f"  imbalance report {written} -o report.html", wrap=False)
+        return code
+
+
+def read_line(question: Question, line: str) -> TickReply:
+    """One typed line as a reply to `question`: a checklist's ticks, or a plain question's
+    answer in the same shape (one value, or one finding not known)."""
+    if question.members:
+        reply = read_ticks(question.members, line)
+        if reply.kind == "skip":
+            return TickReply("answer", Ticks({}, tuple(f.id for f in question.members)))
+        return reply
+    fid = question.finding.id
+    plain = interpret(question.finding, line)
+    if plain.kind == "answer":
+        return TickReply("answer", Ticks({fid: plain.value}))
+    if plain.kind == "skip":
+        return TickReply("answer", Ticks({}, (fid,)))
+    return TickReply(plain.kind, hint=plain.hint)
+
+
+def _wrap(text: str, indent: str = "    ") -> list[str]:
+    return textwrap.wrap(text, WIDTH, initial_indent=indent, subsequent_indent=indent) or [indent]
