@@ -85,7 +85,7 @@ def batch(ctx: click.Context, source: Path, out: Path, jobs: int | None, resume:
     done = work.finished_ids(out) if resume else set()
     jobs = jobs or work.default_jobs()
     total = max(work.count_items(source) - len(done), 0)
-    stderr = click.get_text_stream("stderr")
+    stderr = sys.stderr
     progress = Progress(total, stderr, enabled=stderr.isatty())
     triage: Counter[str] = Counter()
     errors = 0

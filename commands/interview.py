@@ -84,7 +84,8 @@ def interview(ctx: click.Context, case: str | None, save_to: str | None, force: 
     if case == "-":
         raise InputError("CASE cannot be '-' for an interview: stdin carries the answers",
                          key="CASE", suggestion="give the case file's path")
-    resume_name, resume_text, case_obj, nulls = "", "", None, set()
+    nulls: set[str] = set()
+    resume_name, resume_text, case_obj = "", "", None
     if case is not None:
         resume_name, resume_text = read_case_text(case)
         case_obj, nulls = parse_resumable(resume_text, resume_name, kb)

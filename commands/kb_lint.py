@@ -8,6 +8,7 @@ folder, an unknown option) is still exit 2.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import click
 
@@ -47,7 +48,7 @@ def lint(ctx: click.Context, fmt: str, verbose: bool, list_checks: bool) -> None
 
 
 def _print_checks(fmt: str) -> None:
-    rows = [{"id": cid, "severity": cls.severity, "stage": cls.stage,
+    rows: list[dict[str, Any]] = [{"id": cid, "severity": cls.severity, "stage": cls.stage,
              "switchable": cls.switchable(), "description": cls.description}
             for cid, cls in sorted(CHECKS.items(), key=lambda kv: (kv[1].stage, kv[0]))]
     if fmt == "json":

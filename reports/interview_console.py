@@ -302,10 +302,10 @@ class Conversation:
             "assessment,")
         say("n stops here and shows it, back changes the answer that raised the flag.")
         while True:
-            line = self.console.ask("Go on with the interview? [Y/n] ")
-            if line is None:
+            reply = self.console.ask("Go on with the interview? [Y/n] ")
+            if reply is None:
                 return "stop"
-            word = line.strip().lower()
+            word = reply.strip().lower()
             if word in YES or word == "":
                 return "go"
             if word in NO or word in ("quit", "q", "stop"):

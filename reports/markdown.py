@@ -126,9 +126,9 @@ def render_document(doc: ReportDocument) -> str:
     if doc.muscles:
         add("| Muscle | Region | Action | Indicated by |")
         add("|---|---|---|---|")
-        for row in doc.muscles:
-            reasons = md("; ".join(row.reasons))
-            add(f"| {md(row.label)} | {md(row.region or '-')} | {row.action} | {reasons} |")
+        for muscle in doc.muscles:
+            reasons = md("; ".join(muscle.reasons))
+            add(f"| {md(muscle.label)} | {md(muscle.region or '-')} | {muscle.action} | {reasons} |")
     else:
         add("No muscle work is indicated by the findings given.")
     add("")
@@ -152,10 +152,11 @@ def render_document(doc: ReportDocument) -> str:
     add(f"{_plural(summary.findings, 'finding')}, {_plural(summary.firings, 'rule firing')} and "
         f"{_plural(summary.conclusions, 'conclusion')}, in firing order (premises → rule → conclusion):")
     add("")
-    for row in doc.firings:
-        target = f" → **{md(row.concludes)}** (+{row.contribution:.2f})" if row.concludes else " (advice)"
-        flag = " *(red-flag path)*" if row.red else ""
-        add(f"- {md('; '.join(row.premises))} → {_rule(row.rule)}{target}{flag}")
+    for firing in doc.firings:
+        target = (f" → **{md(firing.concludes)}** (+{firing.contribution:.2f})" if firing.concludes
+                  else " (advice)")
+        path = " *(red-flag path)*" if firing.red else ""
+        add(f"- {md('; '.join(firing.premises))} → {_rule(firing.rule)}{target}{path}")
     if not doc.firings:
         add("No rule fired for the findings given.")
     add("")
@@ -171,11 +172,11 @@ def render_document(doc: ReportDocument) -> str:
     if doc.why_nots:
         add("## Why not: the nearest misses")
         add("")
-        for why in doc.why_nots:
-            kind = " (red flag)" if why.kind == "red_flag" else ""
-            add(f"### {md(why.label)}{kind}: {md(why.summary)}")
+        for near in doc.why_nots:
+            kind = " (red flag)" if near.kind == "red_flag" else ""
+            add(f"### {md(near.label)}{kind}: {md(near.summary)}")
             add("")
-            for miss in why.misses:
+            for miss in near.misses:
                 add(f"- {_rule(miss.rule)}: {md(miss.summary)}")
                 for p in miss.premises:
                     note = f" ({md(p.note)})" if p.note else ""

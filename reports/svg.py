@@ -120,7 +120,7 @@ def order_columns(graph: nx.DiGraph, column: dict[str, int], sweeps: int = 4) ->
     position = {node: i - (len(col) - 1) / 2 for col in cols for i, node in enumerate(col)}
 
     def resort(col: list[str], neighbours: str) -> None:
-        def key(node: str) -> tuple[int, float, float]:
+        def key(node: str) -> tuple[float, int, float]:
             near = list(graph.predecessors(node) if neighbours == "in" else graph.successors(node))
             centre = sum(position[n] for n in near) / len(near) if near else position[node]
             group, rank = base_key(node)
@@ -165,7 +165,7 @@ Chains = dict[tuple[str, str], list[str]]
 def _with_waypoints(graph: nx.DiGraph, column: dict[str, int]) -> tuple[nx.DiGraph, Chains]:
     """Split every edge that skips columns with small waypoint nodes, one per skipped column,
     so long edges reserve a lane between boxes instead of running behind them (Sugiyama)."""
-    work = nx.DiGraph()
+    work: nx.DiGraph = nx.DiGraph()
     work.add_nodes_from(graph.nodes(data=True))
     chains: Chains = {}
     for source, target in graph.edges:
@@ -246,7 +246,7 @@ def layout(graph: nx.DiGraph, headers: dict[str, str] | None = None, label: str 
     shapes: list[list[tuple[str, tuple[str, ...], float, float]]] = []
     heights: list[float] = []
     for index, col in enumerate(cols):
-        placed = []
+        placed: list[tuple[str, tuple[str, ...], float, float]] = []
         for node in col:
             data = work.nodes[node]
             if data["kind"] == DUMMY:

@@ -400,6 +400,7 @@ class Explainer:
         if isinstance(cond, m.Not):
             inner = self._truth(cond.item)
             return None if inner is None else not inner
+        assert isinstance(cond, (m.All, m.AnyOf, m.AtLeast))  # a lone Test returned above
         truths = [self._truth(item) for item in cond.items]
         if isinstance(cond, m.All):
             return False if False in truths else (None if None in truths else True)

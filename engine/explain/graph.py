@@ -45,7 +45,7 @@ def reasoning_graph(kb: m.KnowledgeBase, events: Iterable[Event], facts: Mapping
                     urgency: Mapping[str, str] | None = None) -> nx.DiGraph:
     """The case's reasoning graph from its firing trace, in firing order."""
     urgency = urgency or {}
-    graph = nx.DiGraph(kind="case", kb_version=kb.version)
+    graph: nx.DiGraph = nx.DiGraph(kind="case", kb_version=kb.version)
     certainty: dict[str, float] = {}
     for event in events:
         rule = event.rule
@@ -85,7 +85,7 @@ def case_graph(result: Assessment) -> nx.DiGraph:
 
 def kb_graph(kb: m.KnowledgeBase) -> nx.DiGraph:
     """Every rule as a node between the findings it reads and the conclusion it draws."""
-    graph = nx.DiGraph(kind="kb", kb_version=kb.version)
+    graph: nx.DiGraph = nx.DiGraph(kind="kb", kb_version=kb.version)
     for rule in kb.rules:
         node = node_id(RULE, rule.id)
         graph.add_node(node, kind=RULE, ref=rule.id, label=rule.title, band=rule.band,

@@ -137,12 +137,12 @@ def build_assessment(case: Case, kb: m.KnowledgeBase, events: list[Event],
         for rid in event.rule.recommend:
             advice.setdefault(rid, []).append(event.rule.id)
     recommendations = []
-    for rid, rules in advice.items():
+    for rid, advising in advice.items():
         if rid.startswith("act_now_"):
             flag = next(f for f in red if f"act_now_{f.id}" == rid)
             text = f"{flag.conclusion.label}: {flag.action}"
         else:
             text = kb.recommendations[rid].text
-        recommendations.append(Advice(rid, text, tuple(dict.fromkeys(rules))))
+        recommendations.append(Advice(rid, text, tuple(dict.fromkeys(advising))))
     return Assessment(case, kb, triage, tuple(red), tuple(conditions), tuple(causes),
                       tuple(stretch), tuple(strengthen), tuple(recommendations), tuple(events))

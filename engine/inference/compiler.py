@@ -56,6 +56,8 @@ class _FactList(FactList):
     identity `_PlainFact` computed once rather than a frozenset built on every declare and
     retract. Duplicates are still refused, as experta does without `duplication`."""
 
+
+    last_index: int
     @staticmethod
     def _get_fact_id(fact: Any) -> Any:
         identity = getattr(fact, "_identity", None)
@@ -148,7 +150,7 @@ class _Patterns:
         def make() -> Pattern:
             finding = self.kb.findings.get(test.finding)
             check = predicate(test, finding.type if finding else "boolean")
-            value_test = (lambda v, c=check: not c(v)) if negate else check
+            value_test = _negation(check) if negate else check
             return Pattern(FindingFact, test.finding, "value", value_test)
 
         # repr keeps True apart from 1 and 'left' apart from left
@@ -158,8 +160,10 @@ class _Patterns:
         low = leaf.min_certainty
 
         def make() -> Pattern:
-            return Pattern(ConclusionFact, leaf.conclusion, "cf",
-                           lambda cf, low=low: cf >= low and cf > 0, negated)
+            def reached(cf: float, low: float = low) -> bool:
+                return cf >= low and cf > 0
+
+            return Pattern(ConclusionFact, leaf.conclusion, "cf", reached, negated)
 
         return self._intern(("conclusion", leaf.conclusion, repr(low), negated), make)
 
@@ -181,6 +185,10 @@ class _Patterns:
         if isinstance(cond, m.All) != negate:
             return _unique(_product(parts))
         return _unique([alt for part in parts for alt in part])
+
+
+def _negation(check: Callable[[Any], bool]) -> Callable[[Any], bool]:
+    return lambda value: not check(value)
 
 
 def _product(parts: Iterable[list[Conjunction]]) -> list[Conjunction]:

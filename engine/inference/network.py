@@ -234,7 +234,7 @@ class _Activation(Activation):
         self.rule = rule
         self.facts = set(facts)
         self.key = None
-        self.context = {}
+        self.context: dict[str, Any] = {}
         self._hash = hash((rule, facts, _NO_CONTEXT))
 
     def __hash__(self) -> int:
@@ -253,9 +253,9 @@ class _ConflictSet(ConflictSetNode):
     def _reset(self) -> None:
         """Wipe the memory and any news not yet collected (experta's reset, then its
         `get_activations`, in one step)."""
-        self.memory = set()
-        self.added = set()
-        self.removed = set()
+        self.memory: set[Any] = set()
+        self.added: set[Any] = set()
+        self.removed: set[Any] = set()
 
     def activate(self, token: _Token) -> None:
         self._dirty.add(self)

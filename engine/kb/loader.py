@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from engine.errors import InputError, KBError, Location, Problem
 from engine.kb import model as m
@@ -196,7 +196,7 @@ def _load_file(path: Path, layer: int, acc: _Collected, problems: list[Problem],
             if not isinstance(entry, dict):
                 reader.error(item_at, f"each item of '{section}' must be a mapping (key: value lines)")
                 continue
-            order = _add_entry(reader, section, entry, acc, order, layer_path)
+            order = _add_entry(reader, section, cast(LineDict, entry), acc, order, layer_path)
     return order, meta
 
 
@@ -212,6 +212,7 @@ def _read_meta(reader: schema.Reader, body: Any, where: Location) -> tuple[str, 
 def _add_entry(reader: schema.Reader, section: str, entry: LineDict, acc: _Collected,
                order: int, layer_path: str) -> int:
     item: Any
+    read: Any
     if section == "findings":
         item = read = schema.read_finding(reader, entry)
         target: dict[str, Any] | None = acc.findings

@@ -6,6 +6,8 @@ suggestion no matter which file defines what.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from engine.errors import Location, Problem
 from engine.kb import model as m
 from engine.kb.suggest import did_you_mean
@@ -123,14 +125,15 @@ def _check_rule(kb: m.KnowledgeBase, rule: m.Rule) -> list[Problem]:
                                f", not a {rule.kind.replace('_', ' ')}",
                                f"write '{target.kind}: {rule.concludes}'", key=rule.kind,
                                code="kind_mismatch"))
-    for key, names, pool, what in (
+    advice_pools: tuple[tuple[str, tuple[str, ...], Mapping[str, object], str], ...] = (
         ("stretch", rule.stretch, kb.muscles, "muscle"),
         ("strengthen", rule.strengthen, kb.muscles, "muscle"),
         ("recommend", rule.recommend, kb.recommendations, "recommendation"),
-    ):
+    )
+    for key, names, known, what in advice_pools:
         for name in names:
-            if name not in pool:
-                out.append(_unknown(rule.location, what, name, pool, key))
+            if name not in known:
+                out.append(_unknown(rule.location, what, name, known, key))
     for ref in rule.sources:
         if resolve_source(kb, ref) is None:
             pool = list(kb.sources) + [s.file for s in kb.sources.values() if s.file]

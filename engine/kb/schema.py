@@ -102,7 +102,7 @@ class Reader:
                    f"{', '.join(options)}", did_you_mean(str(value), options), key)
         return default
 
-    def number(self, entry: LineDict, key: str, what: str, low: float | None = None,
+    def number(self, entry: dict[str, Any], key: str, what: str, low: float | None = None,
                high: float | None = None, code: str = "schema") -> float | None:
         if key not in entry:
             return None

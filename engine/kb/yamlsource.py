@@ -20,7 +20,7 @@ except AttributeError:  # pragma: no cover - PyYAML built without libyaml
 _constructor = yaml.SafeLoader("")  # scalar construction only; never instantiates objects
 
 
-class LineDict(dict):  # type: ignore[type-arg]
+class LineDict(dict[str, Any]):
     """A mapping that knows its own line and the line of each of its keys."""
 
     line: int
@@ -30,7 +30,7 @@ class LineDict(dict):  # type: ignore[type-arg]
         return self.key_lines.get(key, self.line)
 
 
-class LineList(list):  # type: ignore[type-arg]
+class LineList(list[Any]):
     """A sequence that knows its own line and the line of each item."""
 
     line: int
@@ -144,7 +144,8 @@ def _refuse_deep_nesting(text: str) -> None:
         if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
             depth += 1
             if depth > MAX_DEPTH:
-                raise YamlSyntaxError(event.start_mark.line + 1,
+                line = event.start_mark.line + 1 if event.start_mark is not None else 0
+                raise YamlSyntaxError(line,
                                       f"nested more than {MAX_DEPTH} levels deep")
         elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
             depth -= 1

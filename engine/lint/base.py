@@ -10,7 +10,7 @@ cannot be switched off); they are registered here so every id an author can see 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, ClassVar
@@ -120,10 +120,10 @@ class LintContext:
         kb = self.kb
         if subject.kind == "rule":
             return kb.rule(subject.id)
-        table: dict[str, Any] = {"finding": kb.findings, "conclusion": kb.conclusions,
-                                 "muscle": kb.muscles, "recommendation": kb.recommendations,
-                                 "source": kb.sources}[subject.kind]
-        return table.get(subject.id)
+        tables: dict[str, Mapping[str, Any]] = {
+            "finding": kb.findings, "conclusion": kb.conclusions, "muscle": kb.muscles,
+            "recommendation": kb.recommendations, "source": kb.sources}
+        return tables[subject.kind].get(subject.id)
 
     def subjects(self) -> Iterator[tuple[Subject, Any]]:
         """Every entry that can carry a `lint:` mapping."""
@@ -133,7 +133,7 @@ class LintContext:
         for kind, table in (("finding", kb.findings), ("conclusion", kb.conclusions),
                             ("muscle", kb.muscles), ("recommendation", kb.recommendations),
                             ("source", kb.sources)):
-            for ident, item in table.items():  # type: ignore[attr-defined]
+            for ident, item in table.items():
                 yield Subject(kind, ident), item
 
 
