@@ -103,13 +103,16 @@ def test_version_and_help() -> None:
 def test_assess_json_does_not_import_networkx_or_jinja2() -> None:
     code = ("import sys, runpy; sys.argv=['imbalance','assess','" + RED + "','--format','json'];\n"
             "import cli\n"
-            "try:\n    cli.main()\nexcept SystemExit:\n    pass\n"
-            "print('LOADED', 'networkx' in sys.modules, 'jinja2' in sys.modules, file=sys.stderr)")
+            "code = 0\n"
+            "try:\n    cli.main()\nexcept SystemExit as exc:\n    code = exc.code or 0\n"
+            "print('LOADED', code, 'networkx' in sys.modules, 'jinja2' in sys.modules, file=sys.stderr)")
     import subprocess
     import sys
 
+    assert (ROOT / RED).is_file()
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
-    assert "LOADED False False" in proc.stderr
+    assert "LOADED 0 False False" in proc.stderr, proc.stderr  # the assessment ran, and lean
+    assert json.loads(proc.stdout)["triage"] == "emergency"
 
 
 def test_low_concern_flag_asks_for_review_not_referral(tmp_path: Path) -> None:

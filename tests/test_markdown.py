@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import re
+from html import unescape
 from pathlib import Path
 
 import pytest
+from markupsafe import escape
 
 from engine.cases.case import Case, load_case
 from engine.inference.reasoner import Reasoner
 from engine.kb.loader import load_kb
+from reports.html import render_html
 from reports.markdown import md, render_document, render_markdown
 from tests.conftest import ROOT, run_cli
 from tests.report_fixtures import EPOCH, FULL, GENERATED, PARTIAL, case_yaml, example, write_layer
@@ -57,9 +60,15 @@ def test_markdown_and_html_come_from_one_document(kb, reasoner) -> None:
     for path in EXAMPLES:
         doc = example(str(path))[1]
         text = render_document(doc)
+        page = render_html(doc)
         refs = re.findall(r"^(\d+)\. (.+?)(?: \*\(.*\)\*)?$",
                           text.split("## References")[1].split("##")[0], re.M)
         assert [(int(n), c) for n, c in refs] == [(r.number, md(r.citation)) for r in doc.references]
+        html_refs = re.findall(r'<li id="ref-(\d+)">(.*?)(?: <span class="tag">|</li>)', page)
+        assert [(int(n), unescape(c)) for n, c in html_refs] == \
+            [(r.number, r.citation) for r in doc.references]  # same list, same order, in both
+        for flag in doc.red_flags:
+            assert md(flag.label) in text and str(escape(flag.label)) in page
         assert len(re.findall(r"^- .* → ", text.split("## Reasoning graph")[1].split("##")[0], re.M)) \
             == doc.graph_summary.firings
 
