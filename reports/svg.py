@@ -20,7 +20,6 @@ from dataclasses import dataclass
 
 import networkx as nx
 
-FONT_PX = 12.0
 CHAR_PX = 6.5  # a conservative average advance for 12px sans-serif text
 LINE_PX = 15.0
 NOTE_PX = 14.0

@@ -25,7 +25,6 @@ FINDING = "finding"
 FIRING = "firing"
 RULE = "rule"
 CONCLUSION = "conclusion"
-KINDS = (FINDING, FIRING, RULE, CONCLUSION)
 
 PREMISE = "premise"
 CONCLUDES = "concludes"

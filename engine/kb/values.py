@@ -9,8 +9,6 @@ from typing import Any
 
 from engine.kb.model import SIDES, Finding
 
-POSITIVE = "positive"  # how a sided `true` premise reads aloud: any side
-
 
 def check_value(finding: Finding, value: Any) -> str:
     """An error message when `value` does not fit `finding`, else an empty string."""

@@ -10,8 +10,6 @@ from typing import Any
 
 import yaml
 
-from engine.errors import Location
-
 try:
     _Loader: type = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover - PyYAML built without libyaml
@@ -178,9 +176,3 @@ def line_of(container: Any, key: Any) -> int:
 
 def own_line(value: Any, default: int = 0) -> int:
     return getattr(value, "line", default) or default
-
-
-def loc(path: str, container: Any, key: Any = None) -> Location:
-    if key is None:
-        return Location(path, own_line(container))
-    return Location(path, line_of(container, key))

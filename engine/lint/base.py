@@ -21,7 +21,6 @@ from engine.kb import model as m
 from engine.kb.loader import Loaded
 
 SEVERITIES = ("error", "warning")
-SUBJECT_KINDS = ("rule", "finding", "conclusion", "muscle", "recommendation", "source")
 
 
 @dataclass(frozen=True)
