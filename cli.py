@@ -25,6 +25,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "kb": ("cli:kb", "Check, test and browse the knowledge base."),
     "fhir": ("cli:fhir", "FHIR R4: the Questionnaire to collect a case, a case as a response."),
     "cds": ("cli:cds", "CDS Hooks: what clinicians did with the cards, per rule."),
+    "serve": ("commands.serve:serve", "Start the clinic web application (patients, visits, reports)."),
+    "users": ("commands.users:users", "Add or list the clinic server's users."),
 }
 
 KB_COMMANDS: dict[str, tuple[str, str]] = {

@@ -1,0 +1,91 @@
+"""The application factory: one function builds the whole clinic app for a `Settings`.
+
+It migrates the database before answering anything, loads the knowledge base once, and puts
+the middleware in the order that matters: security headers outermost (so every answer, errors
+included, carries the CSP), then the signed session cookie. Routers are plain modules under
+`clinic/routes/`; other services (the CDS Hooks service) mount their own router here too.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
+
+from clinic.assessing import Assessor
+from clinic.auth import LoginLimiter
+from clinic.db import Database, migrate
+from clinic.models import Setting
+from clinic.pages import LoginRequired, render
+from clinic.security import SecurityHeaders
+from clinic.settings import Settings
+
+STATIC = Path(__file__).resolve().parent / "static"
+SESSION_COOKIE = "imbalance_session"
+SESSION_HOURS = 10  # one clinic day; then log in again
+
+
+def session_secret(db: Database) -> str:
+    """The key that signs session cookies, made once and kept in the database, so sessions
+    survive a restart and every worker of a PostgreSQL-backed clinic shares it."""
+    with db.session() as session:
+        row = session.get(Setting, "session_secret")
+        if row is None:
+            row = Setting(key="session_secret", value=secrets.token_urlsafe(48))
+            session.add(row)
+        return row.value
+
+
+def create_app(settings: Settings, assessor: Assessor | None = None) -> FastAPI:
+    db = Database(settings.db_url)
+    migrate(db.engine)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        db.dispose()
+
+    app = FastAPI(title="imbalance clinic", docs_url=None, redoc_url=None, openapi_url=None,
+                  lifespan=lifespan)
+    app.state.settings = settings
+    app.state.db = db
+    app.state.assessor = assessor or Assessor(settings.kb_dirs)
+    app.state.limiter = LoginLimiter()
+
+    app.add_middleware(SessionMiddleware, secret_key=session_secret(db), session_cookie=SESSION_COOKIE,
+                       max_age=SESSION_HOURS * 3600, same_site="strict",
+                       https_only=not settings.loopback)
+    app.add_middleware(SecurityHeaders)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> JSONResponse:
+        return JSONResponse({"status": "ok"})
+
+    @app.exception_handler(LoginRequired)
+    async def to_login(request: Request, _exc: LoginRequired) -> Response:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={target}" if target != "/" else "/login", 303)
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_request(request: Request, _exc: Exception) -> Response:
+        return render(request, "message.html.j2", status=404, title="Not found",
+                      message="That address does not name a page here.")
+
+    @app.exception_handler(404)
+    async def not_found(request: Request, _exc: Exception) -> Response:
+        return render(request, "message.html.j2", status=404, title="Not found",
+                      message="There is no such page, or the record was deleted.")
+
+    from clinic.routes import login, patients, results, visits
+
+    for module in (login, patients, visits, results):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,62 @@
+"""The engine and the report as the clinic uses them: the same code paths as `imbalance assess`
+and `imbalance report`, behind one lock.
+
+A compiled experta engine is reused between cases (compile once, reset per case) and is not
+safe to run from two threads at once, while the web server answers requests from a thread pool;
+so every use of the reasoner goes through `Assessor.lock`. The contract JSON and the report HTML
+are stored with the visit, which is why a visit's result page never runs the engine again.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from engine import model as m
+from engine.assessment import Assessment
+from engine.case import Case, case_from_data
+from engine.loader import load_kb
+from engine.reasoner import Reasoner, reasoner_for
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What is stored for one assessment of a visit."""
+
+    result: dict[str, Any]
+    report_html: str
+    triage: str
+    kb_version: str
+
+
+class Assessor:
+    def __init__(self, kb_dirs: tuple[str, ...] = ()) -> None:
+        self.kb: m.KnowledgeBase = load_kb(kb_dirs)
+        self.reasoner: Reasoner = reasoner_for(self.kb)
+        self.lock = threading.RLock()
+
+    @property
+    def version(self) -> str:
+        return self.kb.version
+
+    def case(self, patient: dict[str, Any], findings: dict[str, Any], source: str) -> Case:
+        """A checked case; raises CaseError for a finding the KB does not know or a bad value."""
+        return case_from_data({"patient": patient, "findings": findings}, source, self.kb)
+
+    def assess(self, case: Case) -> Assessment:
+        with self.lock:
+            return self.reasoner.assess(case)
+
+    def outcome(self, case: Case) -> Outcome:
+        from reports.html import report_html
+
+        with self.lock:
+            result = self.reasoner.assess(case)
+            html = report_html(result, self.reasoner)
+        return Outcome(result_json(result), html, result.triage, self.kb.version)
+
+
+def result_json(result: Assessment) -> dict[str, Any]:
+    """The contract JSON of `assess --format json`, as stored with every assessment."""
+    return result.to_dict()

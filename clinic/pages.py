@@ -1,0 +1,87 @@
+"""What every page handler shares: the template environment, who is asking, and CSRF checks.
+
+Templates are Jinja2 with autoescape and StrictUndefined, as for the reports: patient free text
+is always shown as text, and a typo in a template fails a test instead of dropping a line.
+Login is required whenever the server listens beyond this machine or any user exists; a
+single clinician on their own computer with no users set up is the local user.
+"""
+
+from __future__ import annotations
+
+import getpass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from fastapi import HTTPException, Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from sqlalchemy.orm import Session
+
+from clinic.auth import user_count
+from clinic.db import Database
+from clinic.security import CSRF_FIELD, csrf_token, csrf_valid
+from reports.wording import DISCLAIMER, TRIAGE_TEXT
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
+class LoginRequired(Exception):
+    """Raised by `current_user` when nobody is logged in; the app answers with the login page."""
+
+
+@lru_cache(maxsize=1)
+def environment() -> Environment:
+    env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=True,
+                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.globals.update(DISCLAIMER=DISCLAIMER, TRIAGE_TEXT=TRIAGE_TEXT, CSRF_FIELD=CSRF_FIELD)
+    env.filters["num"] = lambda value, digits=2: f"{value:.{digits}f}"
+    env.filters["tuple_pair"] = lambda value: (value, value)
+    return env
+
+
+def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+    context.setdefault("title", "")
+    html = environment().get_template(template).render(
+        request=request, csrf=csrf_token(request), user=request.session.get("user", ""),
+        **context)
+    return HTMLResponse(html, status_code=status)
+
+
+def db(request: Request) -> Database:
+    database: Database = request.app.state.db
+    return database
+
+
+def login_needed(request: Request, session: Session) -> bool:
+    return not request.app.state.settings.loopback or user_count(session) > 0
+
+
+def current_user(request: Request) -> str:
+    """The logged-in user's name; the local user when no login is needed; else LoginRequired."""
+    user = request.session.get("user")
+    with db(request).session() as session:
+        needed = login_needed(request, session)
+    if not needed:
+        return f"local:{getpass.getuser()}"
+    if not isinstance(user, str) or not user:
+        raise LoginRequired()
+    return user
+
+
+async def form_with_csrf(request: Request) -> dict[str, Any]:
+    """The posted form as a dict of lists, after checking its CSRF token (403 if wrong)."""
+    form = await request.form()
+    if not csrf_valid(request, form.get(CSRF_FIELD)):
+        raise HTTPException(403, "The form has expired or did not come from this site: "
+                                 "go back, reload the page and try again.")
+    data: dict[str, Any] = {}
+    for key, value in form.multi_items():
+        if isinstance(value, str):
+            data.setdefault(key, []).append(value)
+    return data
+
+
+def first(data: dict[str, Any], key: str, default: str = "") -> str:
+    values = data.get(key) or [default]
+    return str(values[0]).strip()

@@ -1,0 +1,1 @@
+"""The pages, one module per area: login, patients, new visits, results."""

@@ -1,0 +1,86 @@
+"""A visit's results: the report, re-assessment with a newer KB, and two visits compared."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from clinic import audit, compare, store
+from clinic.pages import current_user, db, form_with_csrf, render
+from clinic.routes.patients import load_patient
+from clinic.routes.visits import assessor_of, patient_block
+from clinic.security import REPORT_CSP
+from reports.wording import finding_phrase
+
+router = APIRouter()
+
+
+def _visit(session: object, pid: int, vid: int):  # type: ignore[no-untyped-def]
+    visit = store.visit_of(session, pid, vid)  # type: ignore[arg-type]
+    if visit is None or not visit.assessments:
+        raise HTTPException(404)
+    return visit
+
+
+@router.get("/patients/{pid}/visits/{vid}")
+def visit_page(request: Request, pid: int, vid: int, user: str = Depends(current_user)) -> Response:
+    kb = assessor_of(request).kb
+    with db(request).session() as session:
+        patient = load_patient(session, pid)
+        visit = _visit(session, pid, vid)
+        audit.record(session, user, "read", pid, f"visit {vid} results")
+        latest = visit.assessments[-1]
+        changes = (compare.compare_results(visit.assessments[-2].result, latest.result)
+                   if len(visit.assessments) > 1 else [])
+        others = [v for v in patient.visits if v.id != vid]
+        findings = [finding_phrase(kb, fid, value) for fid, value in visit.findings.items()]
+        return render(request, "visit.html.j2", title=f"{patient.name}: visit of {visit.seen_on}",
+                      patient=patient, visit=visit, result=latest.result, assessment=latest,
+                      changes=changes, previous=visit.assessments[-2] if len(visit.assessments) > 1 else None,
+                      findings=findings, others=others, kb_version=kb.version,
+                      plan=compare.plan_lines(latest.result), kb=kb, handout=False)
+
+
+@router.get("/patients/{pid}/visits/{vid}/report")
+def report(request: Request, pid: int, vid: int, assessment: int = 0,
+           user: str = Depends(current_user)) -> Response:
+    """The HTML report exactly as `imbalance report` wrote it when the visit was assessed."""
+    with db(request).session() as session:
+        visit = _visit(session, pid, vid)
+        chosen = next((a for a in visit.assessments if a.id == assessment), visit.assessments[-1])
+        audit.record(session, user, "read", pid, f"visit {vid} report (assessment {chosen.id})")
+        html = chosen.report_html
+    return HTMLResponse(html, headers={"Content-Security-Policy": REPORT_CSP})
+
+
+@router.post("/patients/{pid}/visits/{vid}/reassess")
+async def reassess(request: Request, pid: int, vid: int, user: str = Depends(current_user)) -> Response:
+    """Assess the visit's findings again with the KB loaded now; the older assessment stays."""
+    await form_with_csrf(request)
+    assessor = assessor_of(request)
+    with db(request).session() as session:
+        patient = load_patient(session, pid)
+        visit = _visit(session, pid, vid)
+        case = assessor.case(patient_block(patient, visit.age), visit.findings, f"visit {vid}")
+        store.add_assessment(session, visit, assessor.outcome(case), user)
+        audit.record(session, user, "write", pid, f"re-assessed visit {vid} with {assessor.version}")
+    return RedirectResponse(f"/patients/{pid}/visits/{vid}#changes", 303)
+
+
+@router.get("/patients/{pid}/compare")
+def compare_visits(request: Request, pid: int, a: int = 0, b: int = 0,
+                   user: str = Depends(current_user)) -> Response:
+    kb = assessor_of(request).kb
+    with db(request).session() as session:
+        patient = load_patient(session, pid)
+        visits = [v for v in sorted(patient.visits, key=lambda v: (v.seen_on, v.id)) if v.assessments]
+        if len(visits) < 2:
+            return render(request, "message.html.j2", status=404, title="Compare visits",
+                          message="This patient has fewer than two visits to compare.")
+        by_id = {v.id: v for v in visits}
+        first, second = by_id.get(a, visits[-2]), by_id.get(b, visits[-1])
+        audit.record(session, user, "read", pid, f"compared visits {first.id} and {second.id}")
+        parts = [compare.compare_findings(kb, first.findings, second.findings),
+                 *compare.compare_results(first.assessments[-1].result, second.assessments[-1].result)]
+        return render(request, "compare.html.j2", title=f"{patient.name}: compare visits",
+                      patient=patient, first=first, second=second, parts=parts, visits=visits)
