@@ -36,6 +36,19 @@ class Part:
         return sum(row.changed for row in self.rows)
 
 
+def with_defaults(result: dict[str, Any]) -> dict[str, Any]:
+    """A stored result with every key a page reads, so results saved by older versions (or
+    before `plan` and `review` existed) still show."""
+    out: dict[str, Any] = {"triage": "routine", "red_flags": [], "conditions": [], "causes": [],
+                           "muscles": {}, "recommendations": [], "review": None, **result}
+    out["muscles"] = {"stretch": [], "strengthen": [], **(out["muscles"] or {})}
+    out["red_flags"] = [{"id": "", "label": f.get("id", ""), "urgency": "", "action": "", **f}
+                        for f in out["red_flags"]]
+    for key in ("conditions", "causes"):
+        out[key] = [{"label": c.get("id", ""), "certainty": 0.0, "side": None, **c} for c in out[key]]
+    return out
+
+
 def _finding_label(kb: m.KnowledgeBase, fid: str) -> str:
     finding = kb.findings.get(fid)
     return finding.label if finding else fid

@@ -19,6 +19,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from sqlalchemy.orm import Session
 
 from clinic.auth import user_count
+from clinic.compare import with_defaults
 from clinic.db import Database
 from clinic.security import CSRF_FIELD, csrf_token, csrf_valid
 from reports.wording import DISCLAIMER, TRIAGE_TEXT
@@ -37,6 +38,7 @@ def environment() -> Environment:
     env.globals.update(DISCLAIMER=DISCLAIMER, TRIAGE_TEXT=TRIAGE_TEXT, CSRF_FIELD=CSRF_FIELD)
     env.filters["num"] = lambda value, digits=2: f"{value:.{digits}f}"
     env.filters["tuple_pair"] = lambda value: (value, value)
+    env.filters["with_defaults"] = with_defaults
     return env
 
 

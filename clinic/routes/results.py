@@ -35,7 +35,8 @@ def visit_page(request: Request, pid: int, vid: int, user: str = Depends(current
         others = [v for v in patient.visits if v.id != vid]
         findings = [finding_phrase(kb, fid, value) for fid, value in visit.findings.items()]
         return render(request, "visit.html.j2", title=f"{patient.name}: visit of {visit.seen_on}",
-                      patient=patient, visit=visit, result=latest.result, assessment=latest,
+                      patient=patient, visit=visit, assessment=latest,
+                      result=compare.with_defaults(latest.result),
                       changes=changes, previous=visit.assessments[-2] if len(visit.assessments) > 1 else None,
                       findings=findings, others=others, kb_version=kb.version,
                       plan=compare.plan_lines(latest.result), kb=kb, handout=False)
