@@ -99,8 +99,8 @@ def plan_lines(result: dict[str, Any]) -> list[str]:
 
 def _plan_rows(before: dict[str, Any], after: dict[str, Any]) -> tuple[Row, ...]:
     a, b = plan_lines(before), plan_lines(after)
-    return tuple(Row(text, "yes" if text in a else "no", "yes" if text in b else "no")
-                 for text in dict.fromkeys([*a, *b]))
+    return tuple(Row(text, "in the plan" if text in a else "not in the plan",
+                     "in the plan" if text in b else "not in the plan") for text in dict.fromkeys([*a, *b]))
 
 
 def _review(result: dict[str, Any]) -> str:

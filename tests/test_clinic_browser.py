@@ -202,6 +202,7 @@ def test_no_serious_accessibility_problems(browser: Any, server: str, tmp_path: 
             assert page.locator("main").count() == 1, path
             page.add_script_tag(content=script)
             result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+            assert result["testEngine"]["version"] == "4.14.1" and result["passes"] is not None
             bad = [f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
                    for v in result["violations"] if v["impact"] in ("serious", "critical")]
             if bad:
