@@ -20,7 +20,7 @@ import pytest
 
 from tests.clinic_support import fresh_database
 from tests.conftest import ROOT
-from tests.test_clinic_storage import free_port, start_server
+from tests.test_clinic_storage import csrf_client, free_port, start_server
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -186,18 +186,30 @@ def test_the_whole_path_by_keyboard(browser: Any, server: str, tmp_path: Path) -
         context.close()
 
 
-AXE_PAGES = ["/patients", "/patients/new", "/patients/1", "/patients/1/visits/new", "/patients/1/consult",
-             "/patients/1/visits/1", "/patients/1/compare", "/due", "/login", "/patients/1/delete"]
+def seed(server: str) -> tuple[int, int]:
+    """A patient with two visits, one of them raising a red flag, made over HTTP."""
+    client, token = csrf_client(server)
+    created = client.post("/patients/new", data={"csrf_token": token, "name": "Axe Check", "sex": "male"})
+    pid = int(created.headers["location"].rsplit("/", 1)[1])
+    client.post(f"/patients/{pid}/visits/new", data={"csrf_token": token, "f.low_back_pain": "yes",
+                                                     "seen_on": "2025-01-01"})
+    second = client.post(f"/patients/{pid}/visits/new", data={
+        "csrf_token": token, "f.low_back_pain": "yes", "f.saddle_anaesthesia": "yes"})
+    return pid, int(second.headers["location"].rsplit("/", 1)[1])
 
 
 def test_no_serious_accessibility_problems(browser: Any, server: str, tmp_path: Path) -> None:
-    """axe-core on every kind of page; run after the whole path so there are visits to show."""
+    """axe-core on every kind of page, a red-flag visit included."""
     context = browser.new_context(viewport=VIEWPORT, java_script_enabled=True, bypass_csp=True)
     page = context.new_page()
     script = AXE.read_text(encoding="utf-8")
     found: dict[str, list[str]] = {}
+    pid, vid = seed(server)
+    pages = ["/patients", "/patients/new", f"/patients/{pid}", f"/patients/{pid}/visits/new",
+             f"/patients/{pid}/consult", f"/patients/{pid}/visits/{vid}", f"/patients/{pid}/compare",
+             "/due", "/login", f"/patients/{pid}/delete"]
     try:
-        for path in AXE_PAGES:
+        for path in pages:
             page.goto(server + path)
             assert page.locator("main").count() == 1, path
             page.add_script_tag(content=script)
@@ -208,7 +220,7 @@ def test_no_serious_accessibility_problems(browser: Any, server: str, tmp_path: 
             if bad:
                 found[path] = bad
         # the intake form given back with errors must be as usable as the empty one
-        page.goto(server + "/patients/1/visits/new")
+        page.goto(server + f"/patients/{pid}/visits/new")
         page.fill("#field-age", "460")
         with page.expect_navigation():
             page.click("button:has-text('Save the visit and assess')")
