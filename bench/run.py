@@ -15,6 +15,7 @@ import json
 import os
 import platform
 import random
+import re
 import statistics
 import subprocess
 import sys
@@ -383,7 +384,17 @@ def write(res: Results, path: Path, args: argparse.Namespace) -> None:
     text = "\n".join(head) + "\n\n" + body + "\n\n![growth](growth.png)\n"
     if notes:
         text += "\n## Notes\n\n" + notes + "\n"
+    text += kept_sections(path)
     path.write_text(text, encoding="utf-8")
+
+
+def kept_sections(path: Path) -> str:
+    """Sections other benchmarks write into RESULTS.md between markers (bench/clinic_bench.py's
+    clinic figures), kept as they are when this harness rewrites the file."""
+    old = path.read_text(encoding="utf-8") if path.exists() else ""
+    found = re.findall(r"\n<!-- ([a-z-]+):start -->.*?<!-- \1:end -->\n", old, re.S)
+    return "".join(re.search(rf"\n<!-- {name}:start -->.*?<!-- {name}:end -->\n", old, re.S).group(0)
+                   for name in found)
 
 
 def interview(res: Results, kb: Any) -> None:

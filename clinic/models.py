@@ -87,7 +87,7 @@ class Assessment(Base):
     kb_version: Mapped[str] = mapped_column(String(200))
     triage: Mapped[str] = mapped_column(String(20))
     result: Mapped[dict[str, Any]] = mapped_column(JSON)
-    report_html: Mapped[str] = mapped_column(Text)
+    report_html: Mapped[str] = mapped_column(Text, deferred=True)  # large: loaded only to be shown
     created_by: Mapped[str] = mapped_column(String(80))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 

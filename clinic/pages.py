@@ -9,6 +9,7 @@ single clinician on their own computer with no users set up is the local user.
 from __future__ import annotations
 
 import getpass
+import time
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,6 @@ from typing import Any
 from fastapi import HTTPException, Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
-from sqlalchemy.orm import Session
 
 from clinic.auth import user_count
 from clinic.compare import with_defaults
@@ -55,16 +55,28 @@ def db(request: Request) -> Database:
     return database
 
 
-def login_needed(request: Request, session: Session) -> bool:
-    return not request.app.state.settings.loopback or user_count(session) > 0
+USERS_RECHECK_SECONDS = 2.0
+
+
+def login_needed(request: Request) -> bool:
+    """True on a network host, or once any user exists. Users are only ever added (from the
+    CLI, possibly while the server runs), so a yes is kept and a no is looked up again at most
+    every USERS_RECHECK_SECONDS, instead of one query per page."""
+    state = request.app.state
+    if not state.settings.loopback or getattr(state, "users_exist", False):
+        return True
+    now = time.monotonic()
+    if now - getattr(state, "users_checked", -USERS_RECHECK_SECONDS) >= USERS_RECHECK_SECONDS:
+        with db(request).session() as session:
+            state.users_exist = user_count(session) > 0
+        state.users_checked = now
+    return bool(state.users_exist)
 
 
 def current_user(request: Request) -> str:
     """The logged-in user's name; the local user when no login is needed; else LoginRequired."""
     user = request.session.get("user")
-    with db(request).session() as session:
-        needed = login_needed(request, session)
-    if not needed:
+    if not login_needed(request):
         return f"local:{getpass.getuser()}"
     if not isinstance(user, str) or not user:
         raise LoginRequired()

@@ -147,3 +147,39 @@ def test_export_and_delete_one_patients_data(clinic: Clinic) -> None:
     assert clinic.get(f"/patients/{gone}").status_code == 404
     assert "Keep Me" in clinic.get(f"/patients/{keep}").text
     assert "Keep Me" in clinic.get("/patients").text
+
+
+def test_reassess_with_a_newer_kb_adds_an_assessment_and_shows_what_changed(
+        db_url: str, write_files: Any) -> None:
+    from clinic.assessing import Assessor
+
+    with TestClient(make_app(db_url)) as client:  # the visit is assessed with the shipped KB
+        old = Clinic(client)
+        pid = old.new_patient()
+        vid = old.new_visit(pid, {"f.low_back_pain": "yes", "f.sitting_hours_per_day": "9"})
+        before = old.get(f"/patients/{pid}/visits/{vid}").text
+        assert "Prolonged sitting" in before and "Re-assess" not in before
+    layer = write_files({"knowledge_base.yaml": """
+        knowledge_base: {name: test-clinic, version: "2027.1"}
+        disable:
+          - {rule: cause_sitting_six_hours, reason: this clinic judges sitting on its own pathway}
+          - {rule: cause_sitting_eight_hours, reason: this clinic judges sitting on its own pathway}
+        """})
+    newer = Assessor((str(layer),))
+    with TestClient(make_app(db_url, assessor=newer)) as client:  # the server now runs a newer KB
+        clinic = Clinic(client)
+        page = clinic.get(f"/patients/{pid}/visits/{vid}").text
+        assert f"Re-assess with {newer.version}" in page
+        assert clinic.post(f"/patients/{pid}/visits/{vid}/reassess").status_code == 303
+        page = clinic.get(f"/patients/{pid}/visits/{vid}").text
+        assert "What changed since the assessment with imbalance-kb" in page
+        changes = page[page.index('id="changes"'):page.index('id="plan-title"')]
+        assert "Prolonged sitting" in changes and "not reached" in changes
+        assert "Re-assess" not in page  # now up to date
+        with client.app.state.db.session() as session:
+            visit = session.get(Visit, vid)
+            assert visit is not None
+            versions = [a.kb_version for a in visit.assessments]
+        assert len(versions) == 2 and versions[1] == newer.version and versions[0] != newer.version
+        first_report = clinic.get(f"/patients/{pid}/visits/{vid}/report?assessment=0").text
+        assert newer.version in first_report  # the newest by default; the older stays reachable
