@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 CSP = ("default-src 'none'; script-src 'none'; style-src 'self'; img-src 'self' data:; "
-       "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+       "frame-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 REPORT_CSP = ("default-src 'none'; script-src 'none'; style-src 'unsafe-inline'; img-src data:; "
               "form-action 'none'; frame-ancestors 'self'; base-uri 'none'")
 CSRF_FIELD = "csrf_token"

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from commands.context import app
 from engine.errors import InputError
+
+if TYPE_CHECKING:  # the web stack is imported only when the command runs
+    from clinic.db import Database
 
 DB_HELP = ("Database URL: postgresql://user:pass@host/db for a clinic server, or an SQLite file "
            "path. Default: one SQLite file in your data folder.")
@@ -21,7 +26,7 @@ def settings_db(db_url: str | None) -> str:
                          suggestion="use postgresql://USER:PASSWORD@HOST/DB or a file path") from None
 
 
-def open_database(url: str):  # type: ignore[no-untyped-def]
+def open_database(url: str) -> Database:
     """The migrated database, or one clear error when it cannot be reached."""
     from sqlalchemy.exc import OperationalError
 

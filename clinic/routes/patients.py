@@ -7,6 +7,7 @@ import json
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
 
 from clinic import audit, store
 from clinic.models import Patient
@@ -80,11 +81,11 @@ async def new_patient(request: Request, user: str = Depends(current_user)) -> Re
     return RedirectResponse(f"/patients/{pid}", 303)
 
 
-def load_patient(session: object, pid: int) -> Patient:
-    patient = session.get(Patient, pid)  # type: ignore[attr-defined]
+def load_patient(session: Session, pid: int) -> Patient:
+    patient = session.get(Patient, pid)
     if patient is None:
         raise HTTPException(404)
-    return patient  # type: ignore[no-any-return]
+    return patient
 
 
 @router.get("/patients/{pid}")

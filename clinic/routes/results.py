@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
 
 from clinic import audit, compare, store
+from clinic.models import Visit
 from clinic.pages import current_user, db, form_with_csrf, render
 from clinic.routes.patients import load_patient
 from clinic.routes.visits import assessor_of, patient_block
@@ -15,8 +17,8 @@ from reports.wording import finding_phrase
 router = APIRouter()
 
 
-def _visit(session: object, pid: int, vid: int):  # type: ignore[no-untyped-def]
-    visit = store.visit_of(session, pid, vid)  # type: ignore[arg-type]
+def _visit(session: Session, pid: int, vid: int) -> Visit:
+    visit = store.visit_of(session, pid, vid)
     if visit is None or not visit.assessments:
         raise HTTPException(404)
     return visit
