@@ -183,3 +183,32 @@ def test_reassess_with_a_newer_kb_adds_an_assessment_and_shows_what_changed(
         assert len(versions) == 2 and versions[1] == newer.version and versions[0] != newer.version
         first_report = clinic.get(f"/patients/{pid}/visits/{vid}/report?assessment=0").text
         assert newer.version in first_report  # the newest by default; the older stays reachable
+
+
+FIELD_NAMES = ["age", "seen_on", "notes", "f.low_back_pain", "f.leg_pain_below_knee",
+               "f.sitting_hours_per_day", "f.saddle_anaesthesia", "asked.neurological_warning_signs",
+               "f.no_such_finding", "asked.nope"]
+
+
+def test_no_form_input_gives_a_server_error(tmp_path: Any) -> None:
+    """Whatever a browser (or anyone) posts to the forms, the answer is a page, never a 500."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    url = next(fresh_database("sqlite", tmp_path))
+    with TestClient(make_app(url), raise_server_exceptions=False) as client:
+        clinic = Clinic(client)
+        pid = clinic.new_patient()
+        values = st.one_of(st.text(max_size=30), st.sampled_from(["yes", "no", "left", "both", "1e309", "-1",
+                                                                  "nan", "2026-02-30", "9" * 40]))
+        forms = st.dictionaries(st.sampled_from(FIELD_NAMES), values, max_size=8)
+        targets = st.sampled_from([f"/patients/{pid}/visits/new", "/patients/new", f"/patients/{pid}/consult",
+                                   f"/patients/{pid}/delete"])
+
+        @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+        @given(target=targets, form=forms, steps=st.one_of(st.just(""), st.text(max_size=40)))
+        def post(target: str, form: dict[str, str], steps: str) -> None:
+            response = clinic.post(target, {**form, "steps": steps, "name": form.get("notes", "x")})
+            assert response.status_code < 500, (target, form, response.text[:300])
+
+        post()
