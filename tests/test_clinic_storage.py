@@ -96,7 +96,7 @@ def free_port() -> int:
 def start_server(db_url: str, port: int) -> subprocess.Popen[bytes]:
     process = subprocess.Popen([str(SCRIPT), "serve", "--db", db_url, "--port", str(port)],
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 180  # loading the KB takes seconds; far longer on a busy machine
     while time.monotonic() < deadline:
         try:
             if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
