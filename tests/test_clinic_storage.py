@@ -13,6 +13,7 @@ import re
 import signal
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -94,8 +95,11 @@ def free_port() -> int:
 
 
 def start_server(db_url: str, port: int) -> subprocess.Popen[bytes]:
+    """`imbalance serve` as a user starts it; its stderr goes to a file (a pipe nobody reads
+    could fill up and stall the server), shown if it does not come up."""
+    log = tempfile.TemporaryFile()  # noqa: SIM115  (lives as long as the server process)
     process = subprocess.Popen([str(SCRIPT), "serve", "--db", db_url, "--port", str(port)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                               stdout=subprocess.DEVNULL, stderr=log)
     deadline = time.monotonic() + 180  # loading the KB takes seconds; far longer on a busy machine
     while time.monotonic() < deadline:
         try:
@@ -104,9 +108,11 @@ def start_server(db_url: str, port: int) -> subprocess.Popen[bytes]:
         except httpx.HTTPError:
             time.sleep(0.2)
         if process.poll() is not None:
-            raise AssertionError(process.stderr.read().decode() if process.stderr else "server died")
+            break
     process.kill()
-    raise AssertionError("the server did not start")
+    process.wait()
+    log.seek(0)
+    raise AssertionError(f"the server did not start: {log.read().decode(errors='replace')[-2000:]}")
 
 
 def csrf_client(base: str) -> tuple[httpx.Client, str]:
