@@ -84,8 +84,9 @@ def create_app(settings: Settings, assessor: Assessor | None = None) -> FastAPI:
         return render(request, "message.html.j2", status=404, title="Not found",
                       message="There is no such page, or the record was deleted.")
 
+    from clinic import cds_hooks
     from clinic.routes import login, patients, results, visits
 
-    for module in (login, patients, visits, results):
+    for module in (login, patients, visits, results, cds_hooks):
         app.include_router(module.router)
     return app

@@ -17,17 +17,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, select
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from clinic.models import Base, utcnow  # one schema: these tables come with migration 0003
 from reports.cds_cards import IssuedCard
-
-
-class Base(DeclarativeBase):  # until the clinic server's models land; then its Base
-    pass
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
 
 
 class CdsCall(Base):

@@ -35,6 +35,11 @@ def test_healthz_answers_ok(clinic: Clinic) -> None:
     assert response.json() == {"status": "ok"}
 
 
+def test_the_app_serves_the_cds_hooks_service(clinic: Clinic) -> None:
+    services = clinic.get("/cds-services").json()["services"]
+    assert [(s["id"], s["hook"]) for s in services] == [("imbalance-msk", "patient-view")]
+
+
 def test_patient_list_search_and_timeline(clinic: Clinic) -> None:
     ann = clinic.new_patient("Ann Example", ref="P-17")
     clinic.new_patient("Bob Other", ref="P-18")

@@ -26,12 +26,13 @@ from alembic.runtime.migration import MigrationContext
 from fastapi.testclient import TestClient
 from sqlalchemy import inspect, text
 
+import clinic.cds_store  # noqa: F401  (registers the CDS Hooks tables on Base)
 from clinic.db import Database, current_revision, migrate
 from clinic.models import Base
 from tests.clinic_support import BACKENDS, fresh_database, make_app
 from tests.conftest import SCRIPT
 
-HEAD = "0002"
+HEAD = "0003"
 
 
 @pytest.fixture(params=BACKENDS)
