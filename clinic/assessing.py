@@ -13,11 +13,11 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from engine import model as m
-from engine.assessment import Assessment
-from engine.case import Case, case_from_data
-from engine.loader import load_kb
-from engine.reasoner import Reasoner, reasoner_for
+from engine.cases.case import Case, case_from_data
+from engine.inference.assessment import Assessment
+from engine.inference.reasoner import Reasoner, reasoner_for
+from engine.kb import model as m
+from engine.kb.loader import load_kb
 
 
 @dataclass(frozen=True)

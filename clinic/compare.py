@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from engine import model as m
+from engine.kb import model as m
 from reports.wording import show_value
 
 SAME_CERTAINTY = 0.005

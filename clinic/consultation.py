@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from clinic.assessing import Assessor
-from engine import model as m
-from engine.interview import Planner
-from engine.session import Raised, Session
-from engine.values import check_value
+from engine.interview.planner import Planner
+from engine.interview.session import Raised, Session
+from engine.kb import model as m
+from engine.kb.values import check_value
 
 MAX_STEPS = 400
 

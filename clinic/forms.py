@@ -15,8 +15,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine import model as m
-from engine.values import parse_answer
+from engine.interview.answers import parse_answer
+from engine.kb import model as m
 
 CATEGORY_ORDER = ("symptom", "history", "examination", "activity")
 CATEGORY_LABELS = {"symptom": "Symptoms", "history": "History", "examination": "Examination and posture",

@@ -12,8 +12,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from clinic.models import Visit
-from engine.interview import Planner
-from engine.session import Session
+from engine.interview.planner import Planner
+from engine.interview.session import Session
 from tests.clinic_support import Clinic, fresh_database, make_app, shared_assessor
 
 STEPS = re.compile(r'name="steps" value="([^"]*)"')

@@ -16,8 +16,8 @@ from clinic.models import Patient
 from clinic.pages import current_user, db, first, form_with_csrf, render
 from clinic.routes.patients import load_patient
 from engine.errors import CaseError
-from engine.interview import SCREEN, Planner
-from engine.session import answer_words
+from engine.interview.planner import SCREEN, Planner
+from engine.interview.session import answer_words
 from reports.interview_text import why_lines
 
 router = APIRouter()
