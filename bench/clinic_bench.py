@@ -205,7 +205,10 @@ def main() -> None:
         f"{TARGET_P95_MS:.0f} ms with 0 errors.", "",
         "| database | request | requests | ok per s | median | p95 | p99 | errors | target |",
         "|---|---|---|---|---|---|---|---|---|", *rows, "",
-        "<!-- clinic-bench:end -->", ""])
+        *([f"Note: the load average was {load:.1f} on {os.cpu_count()} cores when this ran, so the "
+           "server had a small share of the CPU and the figures mostly measure that contention; "
+           "run it again on a quiet machine before judging the target."] if load > 2 else []),
+        "", "<!-- clinic-bench:end -->", ""])
     old = args.out.read_text(encoding="utf-8") if args.out.exists() else "# Benchmark results\n"
     old = re.sub(r"\n<!-- clinic-bench:start -->.*?<!-- clinic-bench:end -->\n", "", old, flags=re.S)
     args.out.write_text(old.rstrip("\n") + "\n" + section, encoding="utf-8")
