@@ -392,9 +392,8 @@ def kept_sections(path: Path) -> str:
     """Sections other benchmarks write into RESULTS.md between markers (bench/clinic_bench.py's
     clinic figures), kept as they are when this harness rewrites the file."""
     old = path.read_text(encoding="utf-8") if path.exists() else ""
-    found = re.findall(r"\n<!-- ([a-z-]+):start -->.*?<!-- \1:end -->\n", old, re.S)
-    return "".join(re.search(rf"\n<!-- {name}:start -->.*?<!-- {name}:end -->\n", old, re.S).group(0)
-                   for name in found)
+    return "".join(match.group(0) for match in
+                   re.finditer(r"\n<!-- ([a-z-]+):start -->.*?<!-- \1:end -->\n", old, re.S))
 
 
 def interview(res: Results, kb: Any) -> None:
