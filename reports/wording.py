@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from engine.explain.explainer import show_value
+
 DISCLAIMER = ("Decision support only: this tool supports clinical judgement and does not "
               "diagnose. Confirm every conclusion by examination.")
 
@@ -39,14 +41,6 @@ def certainty_word(cf: float) -> str:
     return "weak support"
 
 
-def show_value(value: Any) -> str:
-    if value is True:
-        return "yes"
-    if value is False:
-        return "no"
-    return str(value)
-
-
 def finding_phrase(kb: Any, fid: str, value: Any) -> str:
     """'Saddle anaesthesia' or 'Leg pain radiating below the knee: left' or 'Sitting time: 9 hours'."""
     finding = kb.findings.get(fid)
@@ -56,4 +50,4 @@ def finding_phrase(kb: Any, fid: str, value: Any) -> str:
     if value is False:
         return f"no {label[0].lower()}{label[1:]}"
     unit = f" {finding.unit}" if finding is not None and finding.unit else ""
-    return f"{label}: {value}{unit}"
+    return f"{label}: {show_value(value)}{unit}"
