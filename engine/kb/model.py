@@ -109,6 +109,8 @@ class Checklist:
     lint_off: tuple[tuple[str, str], ...] = ()  # (check id, reason): lint checks switched off
     places: tuple[Location, ...] = ()  # where each member is written, for messages
     layer: str = ""  # the knowledge-base folder that defines it, as for rules
+    first: bool = False  # asked before anything else while none of it has been asked
+    explicit_no: tuple[str, ...] = ()  # members an unticked box leaves unknown, not no
 
     def place(self, index: int) -> Location:
         return self.places[index] if index < len(self.places) else self.location

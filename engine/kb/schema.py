@@ -288,7 +288,7 @@ def read_source(r: Reader, entry: LineDict) -> m.Source | None:
                     r.lint_off(entry, what), r.text(entry, "summary", what, ""))
 
 
-CHECKLIST_KEYS = ("id", "label", "question", "findings", "help", "lint")
+CHECKLIST_KEYS = ("id", "label", "question", "findings", "help", "first", "explicit_no", "lint")
 
 
 def read_checklist(r: Reader, entry: LineDict) -> m.Checklist | None:
@@ -311,9 +311,18 @@ def read_checklist(r: Reader, entry: LineDict) -> m.Checklist | None:
     raw = entry.get("findings")
     places = tuple(Location(r.path, line_of(raw, index)) for index in range(len(members))) \
         if isinstance(raw, list) else ()
+    first = entry.get("first", False)
+    if not isinstance(first, bool):
+        r.error(r.at(entry, "first"), f"'first' of {what} must be true or false", key="first")
+        first = False
+    explicit_no = r.names(entry, "explicit_no", what)
+    for fid in explicit_no:
+        if fid not in members:
+            r.error(r.at(entry, "explicit_no"), f"'{fid}' in 'explicit_no' of {what} is not one of "
+                    "its findings", did_you_mean(fid, members), "explicit_no")
     return m.Checklist(ident, r.text(entry, "label", what, ident), r.text(entry, "question", what, ""),
                        members, r.at(entry), r.text(entry, "help", what, ""), r.lint_off(entry, what),
-                       places)
+                       places, first=first, explicit_no=explicit_no)
 
 
 # --- rules and their conditions -------------------------------------------------------------
