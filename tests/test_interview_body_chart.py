@@ -13,13 +13,13 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine.case import Case
-from engine.interview import Planner
-from engine.loader import load_kb_collecting
-from engine.model import KnowledgeBase
-from engine.reasoner import Reasoner
-from engine.session import Session
-from engine.ticks import read_ticks
+from engine.cases.case import Case
+from engine.inference.reasoner import Reasoner
+from engine.interview.planner import Planner
+from engine.interview.session import Session
+from engine.interview.ticks import read_ticks
+from engine.kb.loader import load_kb_collecting
+from engine.kb.model import KnowledgeBase
 from tests.conftest import run_cli
 from tests.interview_support import tick_line
 

@@ -16,9 +16,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine.case import Case
-from engine.model import KnowledgeBase, urgency_rank
-from engine.reasoner import Reasoner
+from engine.cases.case import Case
+from engine.inference.reasoner import Reasoner
+from engine.kb.model import KnowledgeBase, urgency_rank
 
 # (flag, name, patient, findings, minimum urgency): each is enough on its own.
 PATTERNS: list[tuple[str, str, dict[str, Any], dict[str, Any], str]] = [
