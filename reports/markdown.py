@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from engine.errors import one_line
 from engine.inference.assessment import Assessment
 from engine.inference.reasoner import Reasoner, reasoner_for
 from reports.document import (
@@ -28,7 +29,7 @@ _ESCAPE = {"\\": "\\\\", "`": "\\`", "*": "\\*", "_": "\\_", "[": "\\[", "]": "\
 
 def md(text: object) -> str:
     """Free text made inert in markdown (and in the HTML a markdown viewer makes of it)."""
-    return "".join(_ESCAPE.get(ch, ch) for ch in " ".join(str(text).split()))
+    return "".join(_ESCAPE.get(ch, ch) for ch in one_line(" ".join(str(text).split())))
 
 
 def code(text: str) -> str:

@@ -6,6 +6,7 @@ import textwrap
 
 import click
 
+from engine.errors import one_line
 from engine.inference.assessment import Assessment, Reached
 from reports.wording import DISCLAIMER, TRIAGE_TEXT, banner_headline, certainty_word, finding_phrase
 
@@ -31,8 +32,8 @@ def render_text(result: Assessment, color: bool | None = None) -> str:
         out.append(click.style(text, **style) if style else text)  # type: ignore[arg-type]
 
     patient = result.case.patient
-    who = ", ".join(str(v) for v in (patient.get("id"), patient.get("age") and
-                                     f"{patient['age']} y", patient.get("sex")) if v)
+    who = one_line(", ".join(str(v) for v in (patient.get("id"), patient.get("age") and
+                                              f"{patient['age']} y", patient.get("sex")) if v))
     if result.red_flags:
         say("=" * WIDTH, fg="red", bold=True)
         plural = "S" if len(result.red_flags) > 1 else ""

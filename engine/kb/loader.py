@@ -158,7 +158,7 @@ def _load_file(path: Path, layer: int, acc: _Collected, problems: list[Problem],
         problems.append(Problem(Location(shown), f"cannot read the file: {exc.strerror}"))
         return order, None
     except YamlSyntaxError as exc:
-        problems.append(Problem(Location(shown, exc.line), f"malformed YAML: {exc.reason}",
+        problems.append(Problem(Location(shown, exc.line), exc.describe(),
                                 code="yaml"))
         return order, None
     reader = schema.Reader(shown, problems)

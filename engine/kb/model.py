@@ -43,6 +43,7 @@ class Finding:
     values: tuple[str, ...] = ()
     help: str = ""
     lint_off: tuple[tuple[str, str], ...] = ()  # (check id, reason): lint checks switched off
+    integer: bool = False  # a count: 2.5 positive tests means nothing
 
     def accepts(self) -> str:
         """Human description of the values this finding takes, for hints and messages."""
@@ -53,6 +54,8 @@ class Finding:
         if self.type == "enum":
             return " | ".join(self.values)
         unit = f" {self.unit}" if self.unit else ""
+        if self.integer:
+            return f"a whole number from {_fmt(self.minimum)} to {_fmt(self.maximum)}{unit}"
         return f"a number from {_fmt(self.minimum)} to {_fmt(self.maximum)}{unit}"
 
 

@@ -170,7 +170,7 @@ def _kind(value: Any) -> str:
 # --- entries ----------------------------------------------------------------------------
 
 FINDING_KEYS = ("id", "label", "category", "type", "question", "unit", "range", "values", "help",
-                "lint")
+                "lint", "integer")
 
 
 def read_finding(r: Reader, entry: LineDict) -> m.Finding | None:
@@ -196,6 +196,12 @@ def read_finding(r: Reader, entry: LineDict) -> m.Finding | None:
     elif "range" in entry or "unit" in entry:
         r.error(r.at(entry, "range" if "range" in entry else "unit"),
                 f"{what} has a unit or range but is not of type number", key="range")
+    integer = entry.get("integer", False)
+    if not isinstance(integer, bool) or (integer and ftype != "number"):
+        r.error(r.at(entry, "integer"), f"{what}: 'integer: true' is for findings of type number "
+                "that count something", "write 'integer: true' on a number finding, or leave it out",
+                "integer")
+        integer = False
     if ftype == "enum":
         raw = entry.get("values")
         if isinstance(raw, list) and raw and all(isinstance(v, str) for v in raw):
@@ -210,7 +216,7 @@ def read_finding(r: Reader, entry: LineDict) -> m.Finding | None:
             entry, "category", m.CATEGORIES, what, "symptom"),
         type=ftype, question=r.text(entry, "question", what, ""), location=r.at(entry),
         unit=r.text(entry, "unit", what, ""), minimum=low, maximum=high, values=values,
-        help=r.text(entry, "help", what, ""), lint_off=r.lint_off(entry, what),
+        help=r.text(entry, "help", what, ""), lint_off=r.lint_off(entry, what), integer=integer,
     )
 
 
