@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.synth import random_case_data  # noqa: E402
-from engine.loader import load_kb  # noqa: E402
+from engine.kb.loader import load_kb  # noqa: E402
 
 SCRIPT = Path(sys.executable).parent / "imbalance"
 START, END = "<!-- batch-memory -->", "<!-- /batch-memory -->"

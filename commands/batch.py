@@ -1,9 +1,9 @@
 """`imbalance batch INPUT -o OUT.jsonl`: assess a caseload, one JSON line per case.
 
 The work is in `engine.inference.batch` (reading and assessing) and
-`engine.cases.batch_output` (checking, locking and appending to OUT); this module orders those steps so that every refusal comes
-before OUT changes, draws the progress bar (only on a terminal) and prints the closing summary
-on stderr.
+`engine.cases.batch_output` (checking, locking and appending to OUT); this module orders those
+steps so that every refusal comes before OUT changes, draws the progress bar (only on a
+terminal) and prints the closing summary on stderr.
 """
 
 from __future__ import annotations

@@ -217,7 +217,7 @@ def test_the_same_input_gives_the_same_bytes_whatever_the_workers(tmp_path: Path
 # --- the pieces as functions ------------------------------------------------------------------
 
 def test_id_store_remembers_where_an_id_was_first_seen() -> None:
-    from engine.idstore import IdStore
+    from engine.cases.idstore import IdStore
 
     with IdStore() as store:
         assert store.add("a", 3) == 0 and store.add("b") == 0
@@ -229,9 +229,9 @@ def test_id_store_remembers_where_an_id_was_first_seen() -> None:
 def test_finished_ids_keeps_the_intact_part_and_refuses_damage(tmp_path: Path) -> None:
     import pytest
 
-    from engine.batch_output import finished_ids
+    from engine.cases.batch_output import finished_ids
+    from engine.cases.idstore import IdStore
     from engine.errors import InputError
-    from engine.idstore import IdStore
 
     out = tmp_path / "out.jsonl"
     out.write_bytes(b'{"id": "a"}\n\n{"id": "b", "error": "x"}\n{"id": "c", "tri')
@@ -247,7 +247,7 @@ def test_finished_ids_keeps_the_intact_part_and_refuses_damage(tmp_path: Path) -
 def test_the_lock_names_its_holder_and_is_released(tmp_path: Path) -> None:
     import pytest
 
-    from engine.batch_output import check_target, lock, unlock
+    from engine.cases.batch_output import check_target, lock, unlock
     from engine.errors import InputError
 
     first = check_target(str(tmp_path / "o.jsonl"), "-", False, False)

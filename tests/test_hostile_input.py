@@ -17,9 +17,9 @@ from pathlib import Path
 import click
 import pytest
 
-from engine import strictjson
+from engine.cases import strictjson
 from engine.errors import one_line
-from engine.yamlsource import YamlSyntaxError, parse_text
+from engine.kb.yamlsource import YamlSyntaxError, parse_text
 from tests.conftest import ROOT, SCRIPT, run_cli
 
 EXAMPLE = ROOT / "examples" / "cases" / "runner_it_band.yaml"

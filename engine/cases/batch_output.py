@@ -28,8 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from engine.errors import InputError
 from engine.cases.idstore import IdStore
+from engine.errors import InputError
 
 STDIO = "-"
 

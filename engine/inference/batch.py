@@ -29,8 +29,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from engine.cases import strictjson
-from engine.errors import ImbalanceError, InputError, one_line
 from engine.cases.idstore import IdStore
+from engine.errors import ImbalanceError, InputError, one_line
 
 CASE_SUFFIXES = (".yaml", ".yml", ".json")
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
