@@ -1,7 +1,7 @@
 """Batch memory and worker count: does memory stay flat as the caseload grows, and which -j is best?
 
     uv run python bench/batch_memory.py                 # 10k, 100k and 1M cases; -j 1, 2, 3
-    uv run python bench/batch_memory.py --sizes 10000 100000 --jobs 1 2
+    uv run python bench/batch_memory.py --sizes 10000 100000 1000000 --findings 0 3 --jobs-cases 20000
 
 Runs `imbalance batch cases.jsonl -o out.jsonl [-j N]` through the console script as a whole
 process and samples, every 100 ms, the resident memory of the parent and all its workers:
@@ -93,12 +93,13 @@ def run_batch(source: Path, jobs: int | None, folder: Path) -> dict[str, float]:
             "workers": workers, "summary": summary}
 
 
-def make_caseload(path: Path, n: int) -> None:
+def make_caseload(path: Path, n: int, low: int, high: int) -> None:
     kb = load_kb()
     rng = random.Random(3)
     with path.open("w", encoding="utf-8") as handle:
         for i in range(n):
-            handle.write(json.dumps(random_case_data(kb, rng, rng.randint(3, 30), f"c{i:07d}")) + "\n")
+            count = rng.randint(low, high)
+            handle.write(json.dumps(random_case_data(kb, rng, count, f"c{i:07d}")) + "\n")
 
 
 def first_lines(source: Path, n: int, target: Path) -> Path:
@@ -113,14 +114,18 @@ def first_lines(source: Path, n: int, target: Path) -> Path:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
+    parser.add_argument("--findings", type=int, nargs=2, default=[3, 30], metavar=("LOW", "HIGH"),
+                        help="findings per case in the caseload series")
     parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2, 3],
-                        help="worker counts compared on the middle size")
+                        help="worker counts compared")
+    parser.add_argument("--jobs-cases", type=int, default=0,
+                        help="cases (3-30 findings) for the worker comparison; default: the middle size")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "RESULTS.md")
     args = parser.parse_args()
     load = os.getloadavg()[0]
     folder = Path(tempfile.mkdtemp(prefix="imbalance-batch-memory-"))
     biggest = folder / "all.jsonl"
-    make_caseload(biggest, max(args.sizes))
+    make_caseload(biggest, max(args.sizes), *args.findings)
     sizes = sorted(args.sizes)
     files = {n: biggest if n == max(sizes) else first_lines(biggest, n, folder / f"c{n}.jsonl")
              for n in sizes}
@@ -129,20 +134,25 @@ def main() -> int:
         got = run_batch(files[n], None, folder)
         rows_size.append((n, got))
         print(f"{n:,} cases, default -j: {got}", flush=True)
-    middle = sizes[len(sizes) // 2]
+    middle = args.jobs_cases or sizes[len(sizes) // 2]
+    jobs_file = files.get(middle) if args.findings == [3, 30] else None
+    if jobs_file is None:
+        jobs_file = folder / f"jobs{middle}.jsonl"
+        make_caseload(jobs_file, middle, 3, 30)
     rows_jobs = []
     for jobs in args.jobs:
-        got = run_batch(files[middle], jobs, folder)
+        got = run_batch(jobs_file, jobs, folder)
         rows_jobs.append((jobs, got))
         print(f"{middle:,} cases, -j {jobs}: {got}", flush=True)
-    write(args.out, rows_size, rows_jobs, middle, load)
+    write(args.out, rows_size, rows_jobs, middle, load, args.findings)
     for path in folder.iterdir():
         path.unlink()
     folder.rmdir()
     return 0
 
 
-def write(path: Path, rows_size: list, rows_jobs: list, middle: int, load: float) -> None:
+def write(path: Path, rows_size: list, rows_jobs: list, middle: int, load: float,
+          findings: list[int]) -> None:
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
                             text=True).stdout.strip()
     big_n, big = rows_size[-1]
@@ -154,7 +164,8 @@ def write(path: Path, rows_size: list, rows_jobs: list, middle: int, load: float
         f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}: {os.cpu_count()} cores, load "
         f"average {load:.2f} at the start (the machine is shared: wall times are inflated by other "
         "processes, memory is not). `imbalance batch cases.jsonl -o out.jsonl` through the console "
-        "script, random cases from the shipped vocabulary (3-30 findings each), memory of the "
+        f"script, random cases from the shipped vocabulary ({findings[0]}-{findings[1]} findings "
+        "each in the caseload series, 3-30 in the worker comparison), memory of the "
         "parent and its workers sampled every 100 ms: RSS summed (shared pages counted once per "
         "process) and PSS summed (shared pages divided among the processes).", "",
         "| target | measured | |", "|---|---|---|",
@@ -174,7 +185,13 @@ def write(path: Path, rows_size: list, rows_jobs: list, middle: int, load: float
             text.append(f"| {n:,} | {jobs} | {got['workers']} | {got['elapsed']:.1f} | "
                         f"{n / got['elapsed']:,.0f} | {got['rss']:.0f} | {got['pss']:.0f} | "
                         f"{got['parent']:.0f} | {got['lines']:,} | {got['exit']} |")
-    text += ["", f"Summary line of the largest run: `{big['summary']}`", END]
+    text += ["", f"Summary line of the largest run: `{big['summary']}`", "",
+             "Memory stays flat because nothing in the batch grows with the caseload: lines are "
+             "read lazily, at most 4 chunks of 48 cases per worker are in flight, the ids seen "
+             "(and, on --resume, those already written) live in an SQLite table in a private "
+             "temporary file (engine/cases/idstore.py), and records are appended as they come. "
+             "PSS is the fairer figure for forked workers: they share the parent's loaded "
+             "knowledge base and code pages, which RSS counts once per process.", END]
     block = "\n".join(text)
     current = path.read_text(encoding="utf-8") if path.exists() else ""
     if START in current and END in current:
