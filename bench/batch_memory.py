@@ -24,6 +24,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -60,7 +61,7 @@ def _field_kb(path: str, name: str) -> int:
     return 0
 
 
-def run_batch(source: Path, jobs: int | None, folder: Path) -> dict[str, float]:
+def run_batch(source: Path, jobs: int | None, folder: Path) -> dict[str, Any]:
     out = folder / "out.jsonl"
     out.unlink(missing_ok=True)
     args = [str(SCRIPT), "batch", str(source), "-o", str(out)] + (["-j", str(jobs)] if jobs else [])

@@ -25,7 +25,7 @@ _PLAIN_FLOAT = re.compile(r"""^(?:[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*|[0-9]+(?=[eE])
     |[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$""", re.X)
 
 
-class _NumbersLoader(_Loader):  # type: ignore[misc, valid-type]
+class _NumbersLoader(_Loader):
     """Numbers as JSON and YAML 1.2 write them, not as YAML 1.1 guesses them.
 
     PyYAML follows YAML 1.1, where `010` is octal 8, `0x1F` is 31, `1:30` is 90 (base 60) and
