@@ -8,7 +8,14 @@ import click
 
 from engine.errors import one_line
 from engine.inference.assessment import Assessment, Reached
-from reports.wording import DISCLAIMER, TRIAGE_TEXT, banner_headline, certainty_word, finding_phrase
+from reports.wording import (
+    DISCLAIMER,
+    TRIAGE_TEXT,
+    banner_headline,
+    certainty_word,
+    finding_phrase,
+    safety_notices,
+)
 
 WIDTH = 88
 URGENCY_COLOUR = {"emergency": "red", "urgent": "yellow", "soon": "cyan", "routine": "green"}
@@ -49,6 +56,9 @@ def render_text(result: Assessment, color: bool | None = None) -> str:
                 say(line)
         say("=" * WIDTH, fg="red", bold=True)
     say(f"Triage: {TRIAGE_TEXT[result.triage]}", fg=URGENCY_COLOUR[result.triage], bold=True)
+    for note in safety_notices(result):
+        for line in _wrap(note, "  ! "):
+            say(line, fg="yellow", bold=True)
     if who:
         say(f"Patient: {who}")
     say()
@@ -59,6 +69,12 @@ def render_text(result: Assessment, color: bool | None = None) -> str:
         say(f"  {item.certainty:4.2f}  {item.conclusion.label} ({certainty_word(item.certainty)})")
         for line in _wrap(f"because {_because(result, item)}", "        "):
             say(line)
+    lowered = [result.kb.conclusions[cid].label for cid in dict.fromkeys(
+        e.concluded for e in result.events if e.rule.against) if result.reached(cid) is None]
+    if lowered:
+        for line in _wrap("Not reached, evidence against outweighed the support: "
+                          + ", ".join(lowered), "  "):
+            say(line, dim=True)
     say()
     say("Likely causes of imbalance", bold=True)
     if not result.causes:
@@ -83,7 +99,7 @@ def render_text(result: Assessment, color: bool | None = None) -> str:
     for advice in result.recommendations:
         lines = textwrap.wrap(advice.text, WIDTH - 4)
         first, rest = (lines[0], lines[1:]) if lines else ("", [])
-        say(f"  - {first}", bold=advice.id.startswith("act_now_"))
+        say(f"  - {first}", bold=advice.kind == "referral")
         for line in rest:
             say(f"    {line}")
     say()

@@ -6,11 +6,12 @@ object, so the terminal, markdown and HTML never disagree.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from engine.cases.case import Case
 from engine.inference.compiler import Event
+from engine.inference.safety import Withheld, apply_policy
 from engine.kb import model as m
 
 
@@ -35,9 +36,12 @@ class Reached:
 
 @dataclass(frozen=True)
 class Advice:
+    """One recommendation as given; `kind` is the schema's (a red flag's referral is 'referral')."""
+
     id: str
     text: str
     rules: tuple[str, ...]
+    kind: str = "education"
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,12 @@ class Assessment:
     strengthen: tuple[str, ...]
     recommendations: tuple[Advice, ...]
     events: tuple[Event, ...]
+    withheld: Withheld = field(default_factory=Withheld)  # what the safety policy held back, and why
+
+    @property
+    def disabled_red_flag_rules(self) -> tuple[m.Disabled, ...]:
+        """Red-flag rules a layer switched off: every output announces them."""
+        return tuple(d for d in self.kb.disabled if d.red_flag)
 
     @property
     def fired_rules(self) -> list[str]:
@@ -82,10 +92,15 @@ class Assessment:
             "conditions": [item(r) for r in self.conditions],
             "causes": [item(r) for r in self.causes],
             "muscles": {"stretch": list(self.stretch), "strengthen": list(self.strengthen)},
-            "recommendations": [{"id": a.id, "text": a.text} for a in self.recommendations],
+            "recommendations": [{"id": a.id, "text": a.text, "kind": a.kind}
+                                for a in self.recommendations],
             "fired_rules": self.fired_rules,
             "patient_id": self.case.patient_id,
             "kb_version": self.kb.version,
+            "withheld": self.withheld.to_dict(),
+            "disabled_red_flag_rules": [
+                {"rule": d.rule, "red_flag": d.red_flag, "reason": d.reason,
+                 "where": str(d.location)} for d in self.disabled_red_flag_rules],
         }
 
 
@@ -105,6 +120,8 @@ def build_assessment(case: Case, kb: m.KnowledgeBase, events: list[Event],
         evidence_cache[cid] = ()
         seen: dict[str, None] = {}
         for event in by_conclusion.get(cid, ()):
+            if event.rule.against:
+                continue  # a negative test is evidence against, never part of "because"
             for fid, _ in event.matched:
                 seen.setdefault(fid, None)
             for used, _ in event.used:
@@ -115,6 +132,8 @@ def build_assessment(case: Case, kb: m.KnowledgeBase, events: list[Event],
 
     reached: dict[str, list[Reached]] = {"red_flag": [], "condition": [], "cause": []}
     for cid, cf in certainty.items():
+        if cf <= 0:
+            continue  # lowered to nothing (or below) by evidence against: not reached
         conclusion = kb.conclusions[cid]
         rules = tuple(dict.fromkeys(e.rule.id for e in by_conclusion[cid]))
         reached[conclusion.kind].append(Reached(conclusion, cf, evidence_of(cid), rules,
@@ -127,8 +146,6 @@ def build_assessment(case: Case, kb: m.KnowledgeBase, events: list[Event],
     stretch: dict[str, None] = {}
     strengthen: dict[str, None] = {}
     advice: dict[str, list[str]] = {}
-    for flag in red:
-        advice.setdefault(f"act_now_{flag.id}", []).extend(flag.rules)
     for event in events:
         for mid in event.rule.stretch:
             stretch.setdefault(mid, None)
@@ -136,13 +153,18 @@ def build_assessment(case: Case, kb: m.KnowledgeBase, events: list[Event],
             strengthen.setdefault(mid, None)
         for rid in event.rule.recommend:
             advice.setdefault(rid, []).append(event.rule.id)
-    recommendations = []
-    for rid, advising in advice.items():
-        if rid.startswith("act_now_"):
-            flag = next(f for f in red if f"act_now_{f.id}" == rid)
-            text = f"{flag.conclusion.label}: {flag.action}"
-        else:
-            text = kb.recommendations[rid].text
-        recommendations.append(Advice(rid, text, tuple(dict.fromkeys(advising))))
+    # each red flag's action is its referral; the schema reserves these ids (engine.references)
+    recommendations = [Advice(referral_id(flag.id), f"{flag.conclusion.label}: {flag.action}",
+                              flag.rules, "referral") for flag in red]
+    for rid, given_by in advice.items():
+        rec = kb.recommendations[rid]
+        recommendations.append(Advice(rid, rec.text, tuple(dict.fromkeys(given_by)), rec.kind))
+    given, kept_stretch, kept_strengthen, withheld = apply_policy(
+        red, recommendations, tuple(stretch), tuple(strengthen))
     return Assessment(case, kb, triage, tuple(red), tuple(conditions), tuple(causes),
-                      tuple(stretch), tuple(strengthen), tuple(recommendations), tuple(events))
+                      kept_stretch, kept_strengthen, tuple(given), tuple(events), withheld)
+
+
+def referral_id(red_flag: str) -> str:
+    """The id of the referral the engine adds for a red flag (its `action`)."""
+    return f"act_now_{red_flag}"

@@ -271,7 +271,7 @@ class Survey:
             self._ceilings[conclusion] = 0.0
             best = self.certainty.get(conclusion, 0.0)
             for rule in self.planner.producers.get(conclusion, ()):
-                if self.can_fire(self.view(rule)):
+                if not rule.against and self.can_fire(self.view(rule)):
                     best = combine(best, rule.certainty)
             self._ceilings[conclusion] = best
         return self._ceilings[conclusion]
@@ -323,7 +323,9 @@ class Survey:
             return self._stakes[rule.id]
         self._stakes[rule.id] = 0.0
         if rule.concludes:
-            gain = rule.certainty * (1.0 - self.certainty.get(rule.concludes, 0.0))
+            now = max(self.certainty.get(rule.concludes, 0.0), 0.0)
+            # evidence against can take away what the conclusion has; support can add what it lacks
+            gain = rule.certainty * (now if rule.against else 1.0 - now)
             weight = STAKE_WEIGHT[self.level(rule)]
             downstream = sum(self.stake(reader) for reader in self.planner.consumers.get(
                 rule.concludes, ()) if self.can_fire(self.view(reader)))

@@ -20,6 +20,12 @@ BANDS = ("red_flag", "condition", "cause", "advice")
 EVIDENCE_LEVELS = ("high", "moderate", "low", "expert_opinion")
 SIDES = ("left", "right", "bilateral")
 OPERATORS = ("eq", "ne", "lt", "le", "gt", "ge", "in")
+# What a recommendation asks the patient to do. The safety policy (engine.safety) keys on these,
+# never on an id: with a referral-level red flag only REFERRAL_KINDS are given.
+RECOMMENDATION_KINDS = ("referral", "safety_net", "exercise", "stretch", "strengthen",
+                        "load_management", "education", "self_care", "follow_up")
+REFERRAL_KINDS = ("referral", "safety_net")  # what a patient waiting for a referral is told
+EXERCISE_KINDS = ("exercise", "stretch", "strengthen")  # never given with a referral-level flag
 
 
 def urgency_rank(urgency: str) -> int:
@@ -131,6 +137,7 @@ class Recommendation:
     sources: tuple[str, ...] = ()
     evidence: str = ""
     lint_off: tuple[tuple[str, str], ...] = ()  # (check id, reason): lint checks switched off
+    kind: str = "education"  # one of RECOMMENDATION_KINDS; the loader requires it
 
 
 @dataclass(frozen=True)
@@ -270,6 +277,12 @@ class Rule:
     lint_off: tuple[tuple[str, str], ...] = ()
     layer: str = ""
     accuracy: Accuracy | None = None
+    against: bool = False  # evidence against: lowers `concludes` (engine.inference.premises.combine)
+
+    @property
+    def signed_certainty(self) -> float:
+        """The certainty factor this rule contributes at full premise: negative when against."""
+        return -self.certainty if self.against else self.certainty
 
     def findings_used(self) -> list[str]:
         return [leaf.finding for leaf in leaves(self.when) if isinstance(leaf, Test)]
@@ -290,6 +303,9 @@ class Expectation:
     top: str = ""
     stretch: tuple[str, ...] = ()
     strengthen: tuple[str, ...] = ()
+    recommends: tuple[str, ...] = ()
+    not_recommends: tuple[str, ...] = ()
+    no_exercise: bool = False  # no exercise, stretch or strengthen item and no muscles given
 
 
 @dataclass(frozen=True)
@@ -321,6 +337,7 @@ class Disabled:
     reason: str
     location: Location
     kind: str = "rule"
+    red_flag: str = ""  # the red flag the switched-off rule concluded: announced in every output
 
 
 @dataclass(frozen=True)

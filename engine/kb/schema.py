@@ -109,7 +109,11 @@ class Reader:
         value = entry[key]
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             self.error(self.at(entry, key), f"'{key}' of {what} must be a number, not {_kind(value)}",
-                       key=key)
+                       key=key, code=code)
+            return None
+        if not math.isfinite(value):  # .nan slips through every comparison; .inf is no measure
+            self.error(self.at(entry, key), f"'{key}' of {what} is {value}; it must be a finite "
+                       "number", f"write a number between {_num(low)} and {_num(high)}", key, code)
             return None
         if (low is not None and value < low) or (high is not None and value > high):
             self.error(self.at(entry, key),
@@ -117,6 +121,17 @@ class Reader:
                        f"{_num(high)}", key=key, code=code)
             return None
         return float(value)
+
+    def certainty(self, entry: LineDict, key: str, what: str) -> float | None:
+        """A certainty a rule gives its conclusion: a finite number in (0, 1]. Zero would conclude
+        something with no support at all, and anything else breaks the combination (and JSON)."""
+        value = self.number(entry, key, what, code="certainty_range")
+        if value is not None and not 0.0 < value <= 1.0:
+            self.error(self.at(entry, key), f"'{key}' of {what} is {_num(value)}; a certainty is "
+                       "above 0 and at most 1", "for example 'certainty: 0.6'", key,
+                       "certainty_range")
+            return None
+        return value
 
     def lint_off(self, entry: LineDict, what: str) -> tuple[tuple[str, str], ...]:
         """`lint: {check_id: reason}`: checks switched off for this entry, each with its reason.
@@ -270,15 +285,21 @@ def read_muscle(r: Reader, entry: LineDict) -> m.Muscle | None:
 
 
 def read_recommendation(r: Reader, entry: LineDict) -> m.Recommendation | None:
+    """`kind` is required: the safety policy decides what a patient with a referral-level red
+    flag is told from it, so an untyped item could slip an exercise past a referral."""
     what = f"recommendation '{entry.get('id', '?')}'"
-    r.keys(entry, ("id", "text", "sources", "evidence", "lint"), ("id", "text"), what)
+    r.keys(entry, ("id", "kind", "text", "sources", "evidence", "lint"), ("id", "text"), what)
+    if "kind" not in entry:
+        r.error(r.at(entry), f"{what} is missing 'kind'", "say what it asks the patient to do: "
+                f"'kind: exercise' (one of {', '.join(m.RECOMMENDATION_KINDS)})", "kind")
     ident = r.ident(entry, what)
+    kind = r.choice(entry, "kind", m.RECOMMENDATION_KINDS, what, "exercise")
     if not ident:
         return None
     return m.Recommendation(ident, r.text(entry, "text", what, ""), r.at(entry),
                             r.names(entry, "sources", what),
                             r.choice(entry, "evidence", m.EVIDENCE_LEVELS, what, ""),
-                            r.lint_off(entry, what))
+                            r.lint_off(entry, what), kind)
 
 
 def read_source(r: Reader, entry: LineDict) -> m.Source | None:
@@ -335,7 +356,7 @@ def read_checklist(r: Reader, entry: LineDict) -> m.Checklist | None:
 
 RULE_KEYS = ("id", "title", "band", "when", "then", "sources", "evidence", "lint")
 THEN_KEYS = ("red_flag", "condition", "cause", "certainty", "urgency", "because", "stretch",
-             "strengthen", "recommend", "accuracy")
+             "strengthen", "recommend", "accuracy", "against")
 # accuracy: {source: id, lr_positive: 12.8, ...}: the published figure behind a certainty.
 ACCURACY_KEYS = ("source", "lr_positive", "lr_negative", "post_test_probability", "sensitivity",
                  "specificity", "note")
@@ -356,6 +377,7 @@ def read_rule(r: Reader, entry: LineDict, order: int) -> m.Rule | None:
         if "then" in entry else None
     concludes = kind = urgency = because = ""
     certainty = 1.0
+    against = False
     stretch: tuple[str, ...] = ()
     strengthen: tuple[str, ...] = ()
     recommend: tuple[str, ...] = ()
@@ -373,17 +395,23 @@ def read_rule(r: Reader, entry: LineDict, order: int) -> m.Rule | None:
                 concludes = value
             else:
                 r.error(r.at(then, kind), f"'{kind}' of {what} must be one id", key=kind)
-            cf = r.number(then, "certainty", what, 0.0, 1.0, code="certainty_range")
+            cf = r.certainty(then, "certainty", what)
             if cf is None and "certainty" not in then:
                 r.error(r.at(then), f"{what} concludes '{concludes}' but gives no 'certainty'",
                         "add 'certainty: 0.6' (0..1)", "certainty")
             certainty = cf if cf is not None else 1.0
+            against = _flag(r, then, "against", what)
+            if against and kind == "red_flag":
+                r.error(r.at(then, "against"), f"{what} lowers a red flag; negative evidence never "
+                        "rules a red flag out", "only conditions and causes can be lowered; a "
+                        "clinician clears a red flag", "against")
+                against = False
             if "because" not in then and kind != "red_flag":
                 r.error(r.at(then), f"{what} needs a one-line 'because' that justifies its certainty",
                         key="because", code="justification")
-        elif "certainty" in then:
-            r.error(r.at(then, "certainty"), f"{what} gives a certainty but concludes nothing",
-                    key="certainty")
+        elif "certainty" in then or "against" in then:
+            key = "certainty" if "certainty" in then else "against"
+            r.error(r.at(then, key), f"{what} gives a {key} but concludes nothing", key=key)
         if "urgency" in then:
             if kind != "red_flag":
                 r.error(r.at(then, "urgency"), f"only red-flag rules take an urgency ({what})",
@@ -412,7 +440,7 @@ def read_rule(r: Reader, entry: LineDict, order: int) -> m.Rule | None:
         urgency=urgency, because=because, stretch=stretch, strengthen=strengthen,
         recommend=recommend, sources=r.names(entry, "sources", what),
         evidence=r.choice(entry, "evidence", m.EVIDENCE_LEVELS, what, ""),
-        lint_off=lint_off, accuracy=accuracy,
+        lint_off=lint_off, accuracy=accuracy, against=against,
     )
 
 
@@ -555,7 +583,8 @@ def _condition_list(r: Reader, raw: Any, where: Location) -> tuple[m.Cond, ...]:
 # --- case tests and layering --------------------------------------------------------------
 
 TEST_KEYS = ("name", "patient", "findings", "expect", "todo")
-EXPECT_KEYS = ("triage", "fires", "not_fires", "present", "absent", "top", "stretch", "strengthen")
+EXPECT_KEYS = ("triage", "fires", "not_fires", "present", "absent", "top", "stretch", "strengthen",
+               "recommends", "not_recommends", "no_exercise")
 
 
 def read_case_test(r: Reader, entry: LineDict) -> m.CaseTest | None:
@@ -594,12 +623,23 @@ def read_case_test(r: Reader, entry: LineDict) -> m.CaseTest | None:
             triage=triage, fires=r.names(exp, "fires", what), not_fires=r.names(exp, "not_fires", what),
             present=tuple(present), absent=r.names(exp, "absent", what),
             top=r.text(exp, "top", what, ""), stretch=r.names(exp, "stretch", what),
-            strengthen=r.names(exp, "strengthen", what))
+            strengthen=r.names(exp, "strengthen", what), recommends=r.names(exp, "recommends", what),
+            not_recommends=r.names(exp, "not_recommends", what),
+            no_exercise=_flag(r, exp, "no_exercise", what))
     name = r.text(entry, "name", what, "")
     if not name:
         return None
     return m.CaseTest(name, tuple(findings.items()), tuple(patient.items()), expect, r.at(entry),
                       r.text(entry, "todo", what, ""), _key_lines(entry))
+
+
+def _flag(r: Reader, entry: LineDict, key: str, what: str) -> bool:
+    value = entry.get(key, False)
+    if not isinstance(value, bool):
+        r.error(r.at(entry, key), f"'{key}' of {what} must be true or false, not {_kind(value)}",
+                key=key)
+        return False
+    return value
 
 
 def _key_lines(entry: LineDict) -> tuple[tuple[str, int], ...]:
