@@ -41,6 +41,7 @@ from reports.wording import (
     certainty_word,
     finding_phrase,
     safety_notices,
+    startback_line,
 )
 
 TITLE = "Muscle imbalance assessment"
@@ -273,6 +274,7 @@ class ReportDocument:
     fired_count: int
     disclaimer: str
     kb: m.KnowledgeBase
+    risk_group: str = ""  # the STarT Back line once all nine items are answered
 
 
 # --- building it ---------------------------------------------------------------------------------
@@ -339,6 +341,7 @@ def build_document(result: Assessment, reasoner: Reasoner, generated: str,
         patient_id=result.case.patient_id,
         triage=result.triage,
         triage_text=TRIAGE_TEXT[result.triage],
+        risk_group=startback_line(result.risk_group) if result.risk_group else "",
         banner=banner_headline(result.triage),
         red_flags=red_flags,
         findings=_finding_groups(result, graph),

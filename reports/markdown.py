@@ -82,6 +82,9 @@ def render_document(doc: ReportDocument) -> str:
     meta += [f"Generated: {md(doc.generated)}", f"Knowledge base: {md(doc.kb_version)}"]
     add(" · ".join(meta))
     add("")
+    if doc.risk_group:
+        add(f"**{md(doc.risk_group)}**")
+        add("")
     add("*Supports clinical judgement; it does not diagnose.*")
     add("")
 

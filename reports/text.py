@@ -15,6 +15,7 @@ from reports.wording import (
     certainty_word,
     finding_phrase,
     safety_notices,
+    startback_line,
 )
 
 WIDTH = 88
@@ -61,6 +62,8 @@ def render_text(result: Assessment, color: bool | None = None) -> str:
             say(line, fg="yellow", bold=True)
     if who:
         say(f"Patient: {who}")
+    if result.risk_group:
+        say(startback_line(result.risk_group))
     say()
     say("Conditions to consider", bold=True)
     if not result.conditions:

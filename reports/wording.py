@@ -71,3 +71,9 @@ def safety_notices(result: Any) -> list[str]:
         notes.append(f"Warning: red-flag rule '{off.rule}' ({flag}) is switched off by a "
                      f"knowledge-base layer at {off.location}: {off.reason}")
     return notes
+
+
+def startback_line(group: dict[str, Any]) -> str:
+    """'STarT Back: high risk (total 6 of 9, distress subscale 4 of 5)', for every format."""
+    return (f"STarT Back: {group['id']} risk (total {group['score']} of 9, distress subscale "
+            f"{group['psychosocial_score']} of 5)")

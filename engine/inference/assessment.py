@@ -12,6 +12,7 @@ from typing import Any
 from engine.cases.case import Case
 from engine.inference.compiler import Event
 from engine.inference.safety import Withheld, apply_policy
+from engine.inference.startback import risk_group
 from engine.kb import model as m
 
 
@@ -67,6 +68,12 @@ class Assessment:
     def fired_rules(self) -> list[str]:
         return [event.rule.id for event in self.events]
 
+    @property
+    def risk_group(self) -> dict[str, Any] | None:
+        """The STarT Back group and scores (contract `risk_group`), or None until all nine
+        items are answered."""
+        return risk_group(self.case.findings)
+
     def reached(self, conclusion_id: str) -> Reached | None:
         for item in (*self.red_flags, *self.conditions, *self.causes):
             if item.id == conclusion_id:
@@ -101,6 +108,7 @@ class Assessment:
             "disabled_red_flag_rules": [
                 {"rule": d.rule, "red_flag": d.red_flag, "reason": d.reason,
                  "where": str(d.location)} for d in self.disabled_red_flag_rules],
+            "risk_group": self.risk_group,
         }
 
 

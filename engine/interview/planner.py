@@ -15,8 +15,9 @@ out which rules are still *open* (their condition is unknown in three-valued log
 - Where a finding belongs to one of the KB's **checklists** (a red-flag screen, the body chart,
   a test battery), the question shows the members that can still matter together, so one line
   answers them all; each member is still recorded, and reasoned about, as its own finding.
-- **Stop** when no unanswered finding can decide any open red-flag or condition rule: then no
-  answer could change the triage, a red flag or a condition. Causes and advice come from the
+- **Stop** when no unanswered finding can decide any open red-flag or condition rule (or a rule
+  reading a checklist marked `settle`, such as STarT Back): then no answer could change the
+  triage, a red flag or a condition. Causes and advice come from the
   answers given; with `thorough` the interview also settles every cause and advice rule.
 """
 
@@ -154,6 +155,9 @@ class Planner:
                 self.readers.setdefault(fid, []).append(rule)
                 self.first_use.setdefault(fid, len(self.first_use))
         self.catalogue = {cid: index for index, cid in enumerate(kb.conclusions)}
+        settled = {fid for checklist in kb.checklists.values() if checklist.settle
+                   for fid in checklist.findings}
+        self.settled = {rule.id for rule in self.rules if settled & set(rule.findings_used())}
         self.in_scope = {rule.id for rule in self.rules if self._matters(rule, set())}
         self.probes = {fid: self._probes(kb.findings[fid]) for fid in self.readers
                        if fid in kb.findings}
@@ -162,8 +166,9 @@ class Planner:
         """Whether the interview keeps asking for this rule. By default only red flags and
         conditions (and what they read) keep it going, so a consultation reaches a safe triage
         and the likely conditions quickly; causes and advice follow from the answers given.
-        `thorough` also pursues every cause and advice rule."""
-        if self.thorough or rule.kind in CORE_KINDS:
+        `thorough` also pursues every cause and advice rule, and a checklist marked `settle`
+        (a screening tool such as STarT Back) has the rules reading it pursued as well."""
+        if self.thorough or rule.kind in CORE_KINDS or rule.id in self.settled:
             return True
         if not rule.concludes or rule.concludes in seen:
             return False

@@ -120,6 +120,9 @@ class Checklist:
     layer: str = ""  # the knowledge-base folder that defines it, as for rules
     first: bool = False  # asked before anything else while none of it has been asked
     explicit_no: tuple[str, ...] = ()  # members an unticked box leaves unknown, not no
+    # settle: a default interview also settles the (advice) rules that read these findings, for
+    # a screening tool a guideline asks at first contact (STarT Back), not only with --thorough
+    settle: bool = False
 
     def place(self, index: int) -> Location:
         return self.places[index] if index < len(self.places) else self.location

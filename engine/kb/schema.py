@@ -315,7 +315,8 @@ def read_source(r: Reader, entry: LineDict) -> m.Source | None:
                     r.lint_off(entry, what), r.text(entry, "summary", what, ""))
 
 
-CHECKLIST_KEYS = ("id", "label", "question", "findings", "help", "first", "explicit_no", "lint")
+CHECKLIST_KEYS = ("id", "label", "question", "findings", "help", "first", "explicit_no", "lint",
+                  "settle")
 
 
 def read_checklist(r: Reader, entry: LineDict) -> m.Checklist | None:
@@ -333,6 +334,11 @@ def read_checklist(r: Reader, entry: LineDict) -> m.Checklist | None:
         if fid in members[:index]:
             r.error(r.at(entry, "findings"), f"{what} lists '{fid}' twice", "list each finding once",
                     fid)
+    settle = entry.get("settle", False)
+    if not isinstance(settle, bool):
+        r.error(r.at(entry, "settle"), f"{what}: 'settle' must be true or false",
+                "write 'settle: true' to have a default interview settle its rules", "settle")
+        settle = False
     if not ident:
         return None
     raw = entry.get("findings")
@@ -349,7 +355,7 @@ def read_checklist(r: Reader, entry: LineDict) -> m.Checklist | None:
                     "its findings", did_you_mean(fid, members), "explicit_no")
     return m.Checklist(ident, r.text(entry, "label", what, ident), r.text(entry, "question", what, ""),
                        members, r.at(entry), r.text(entry, "help", what, ""), r.lint_off(entry, what),
-                       places, first=first, explicit_no=explicit_no)
+                       places, first=first, explicit_no=explicit_no, settle=settle)
 
 
 # --- rules and their conditions -------------------------------------------------------------
