@@ -7,10 +7,12 @@ object, so the terminal, markdown and HTML never disagree.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from engine.cases.case import Case
 from engine.inference.compiler import Event
+from engine.inference.plan import Advice, build_plan, build_review, order_advice, side_of
 from engine.kb import model as m
 
 
@@ -23,6 +25,7 @@ class Reached:
     evidence: tuple[str, ...]
     rules: tuple[str, ...]
     urgency: str = ""
+    side: str | None = None
 
     @property
     def id(self) -> str:
@@ -31,13 +34,6 @@ class Reached:
     @property
     def action(self) -> str:
         return self.conclusion.action_for(self.urgency)
-
-
-@dataclass(frozen=True)
-class Advice:
-    id: str
-    text: str
-    rules: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -57,6 +53,22 @@ class Assessment:
     def fired_rules(self) -> list[str]:
         return [event.rule.id for event in self.events]
 
+    @cached_property
+    def plan(self) -> tuple[Advice, ...]:
+        """The few actions that matter most, from `recommendations` (so from whatever the
+        safety policy left in them)."""
+        return build_plan(self.recommendations)
+
+    @cached_property
+    def review(self) -> m.Review:
+        return build_review(self.kb, self.triage, self.conditions,
+                            bool(self.stretch or self.strengthen))
+
+    @property
+    def avoid(self) -> tuple[str, ...]:
+        """What to avoid meanwhile, from the advice given (each once)."""
+        return tuple(dict.fromkeys(a.avoid for a in self.recommendations if a.avoid))
+
     def reached(self, conclusion_id: str) -> Reached | None:
         for item in (*self.red_flags, *self.conditions, *self.causes):
             if item.id == conclusion_id:
@@ -66,7 +78,7 @@ class Assessment:
     def to_dict(self) -> dict[str, Any]:
         """The contract's JSON object (extra keys are allowed; contract keys never change)."""
 
-        def item(r: Reached, red: bool = False) -> dict[str, Any]:
+        def item(r: Reached, red: bool = False, sided: bool = False) -> dict[str, Any]:
             out: dict[str, Any] = {"id": r.id}
             if red:
                 out["urgency"] = r.urgency
@@ -74,19 +86,28 @@ class Assessment:
                        rules=list(r.rules), label=r.conclusion.label)
             if red:
                 out["action"] = r.action
+            if sided:
+                out["side"] = r.side
             return out
 
         return {
             "triage": self.triage,
             "red_flags": [item(r, red=True) for r in self.red_flags],
-            "conditions": [item(r) for r in self.conditions],
+            "conditions": [item(r, sided=True) for r in self.conditions],
             "causes": [item(r) for r in self.causes],
             "muscles": {"stretch": list(self.stretch), "strengthen": list(self.strengthen)},
-            "recommendations": [{"id": a.id, "text": a.text} for a in self.recommendations],
+            "recommendations": [a.to_dict() for a in self.recommendations],
             "fired_rules": self.fired_rules,
             "patient_id": self.case.patient_id,
             "kb_version": self.kb.version,
+            "plan": [a.to_dict() for a in self.plan],
+            "review": {"after_weeks": _weeks(self.review.after_weeks), "why": self.review.why},
+            "avoid": list(self.avoid),
         }
+
+
+def _weeks(value: float) -> int | float:
+    return int(value) if float(value).is_integer() else value
 
 
 def build_assessment(case: Case, kb: m.KnowledgeBase, events: list[Event],
@@ -100,15 +121,19 @@ def build_assessment(case: Case, kb: m.KnowledgeBase, events: list[Event],
     evidence_cache: dict[str, tuple[str, ...]] = {}
 
     def evidence_of(cid: str) -> tuple[str, ...]:
+        """The findings behind a red flag or condition, through the conclusions it used. A cause
+        names only the findings its own rules matched, and a condition it used by its id, so
+        "overuse" is not credited with every sign of the IT band syndrome (issue 14)."""
         if cid in evidence_cache:
             return evidence_cache[cid]
         evidence_cache[cid] = ()
+        own = kb.conclusions[cid].kind == "cause"
         seen: dict[str, None] = {}
         for event in by_conclusion.get(cid, ()):
             for fid, _ in event.matched:
                 seen.setdefault(fid, None)
             for used, _ in event.used:
-                for fid in evidence_of(used):
+                for fid in ((used,) if own else evidence_of(used)):
                     seen.setdefault(fid, None)
         evidence_cache[cid] = tuple(seen)
         return evidence_cache[cid]
@@ -117,8 +142,10 @@ def build_assessment(case: Case, kb: m.KnowledgeBase, events: list[Event],
     for cid, cf in certainty.items():
         conclusion = kb.conclusions[cid]
         rules = tuple(dict.fromkeys(e.rule.id for e in by_conclusion[cid]))
-        reached[conclusion.kind].append(Reached(conclusion, cf, evidence_of(cid), rules,
-                                                urgency.get(cid, "")))
+        evidence = evidence_of(cid)
+        reached[conclusion.kind].append(Reached(conclusion, cf, evidence, rules,
+                                                urgency.get(cid, ""),
+                                                side_of(kb, case.facts, evidence)))
     red = sorted(reached["red_flag"], key=lambda r: (m.urgency_rank(r.urgency), -r.certainty, r.id))
     conditions = sorted(reached["condition"], key=lambda r: (-r.certainty, r.id))
     causes = sorted(reached["cause"], key=lambda r: (-r.certainty, r.id))
@@ -126,23 +153,35 @@ def build_assessment(case: Case, kb: m.KnowledgeBase, events: list[Event],
 
     stretch: dict[str, None] = {}
     strengthen: dict[str, None] = {}
-    advice: dict[str, list[str]] = {}
-    for flag in red:
-        advice.setdefault(f"act_now_{flag.id}", []).extend(flag.rules)
+    recommendations = [Advice(f"act_now_{flag.id}", f"{flag.conclusion.label}: {flag.action}",
+                              flag.rules, weight=1.0, referral=True, evidence="high")
+                       for flag in red]
+    advice: dict[str, list[Event]] = {}
     for event in events:
         for mid in event.rule.stretch:
             stretch.setdefault(mid, None)
         for mid in event.rule.strengthen:
             strengthen.setdefault(mid, None)
         for rid in event.rule.recommend:
-            advice.setdefault(rid, []).append(event.rule.id)
-    recommendations = []
-    for rid, advising in advice.items():
-        if rid.startswith("act_now_"):
-            flag = next(f for f in red if f"act_now_{f.id}" == rid)
-            text = f"{flag.conclusion.label}: {flag.action}"
-        else:
-            text = kb.recommendations[rid].text
-        recommendations.append(Advice(rid, text, tuple(dict.fromkeys(advising))))
+            advice.setdefault(rid, []).append(event)
+    for rid, fired in advice.items():
+        rec = kb.recommendations[rid]
+        recommendations.append(Advice(
+            rid, rec.text, tuple(dict.fromkeys(e.rule.id for e in fired)), rec.phase,
+            _advice_side(kb, case, fired, evidence_of) if rec.sided else None, rec.avoid,
+            rec.evidence, max(e.premise_cf for e in fired)))
     return Assessment(case, kb, triage, tuple(red), tuple(conditions), tuple(causes),
-                      tuple(stretch), tuple(strengthen), tuple(recommendations), tuple(events))
+                      tuple(stretch), tuple(strengthen), order_advice(kb, recommendations),
+                      tuple(events))
+
+
+def _advice_side(kb: m.KnowledgeBase, case: Case, fired: list[Event],
+                 evidence_of: Any) -> str | None:
+    """The side an exercise is for: the sided findings its rules matched or the conclusions they
+    read were reached from."""
+    found: list[str] = []
+    for event in fired:
+        found.extend(fid for fid, _ in event.matched)
+        for used, _ in event.used:
+            found.extend(evidence_of(used))
+    return side_of(kb, case.facts, found)
