@@ -28,9 +28,9 @@ PHASE_LABEL = {"": "First", "settle": "Settle the pain", "restore": "Restore mov
 # Seed 002: a corrective muscle-imbalance programme is reviewed about every six months.
 MUSCLE_BALANCE_WEEKS = 26
 REFERRAL_REVIEW = {
-    "emergency": m.Review(0, "No routine review: the patient goes to hospital now. Plan follow-up "
-                             "only after the emergency assessment, and restart exercise advice "
-                             "once a serious cause has been ruled out."),
+    "emergency": m.Review(0, "The patient goes to hospital now. Plan follow-up only after the "
+                             "emergency assessment, and restart exercise advice once a serious "
+                             "cause has been ruled out."),
     "urgent": m.Review(1, "Check within a week that the urgent medical assessment has happened and "
                           "act on its result; no exercise programme until then."),
     "soon": m.Review(2, "Re-check the warning signs within 2 weeks (watchful waiting), sooner if "

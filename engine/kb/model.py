@@ -87,6 +87,7 @@ class Conclusion:
     actions: tuple[tuple[str, str], ...] = ()
     lint_off: tuple[tuple[str, str], ...] = ()  # (check id, reason): lint checks switched off
     review: Review | None = None  # conditions: when to see the patient again, and what to re-test
+    plain: str = ""  # conditions: what it is, in the patient's words (for the handout)
 
     def action_for(self, urgency: str) -> str:
         """What to do now at this urgency; falls back to the most urgent action written."""

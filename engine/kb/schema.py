@@ -220,7 +220,7 @@ CONCLUSION_KEYS = ("id", "label", "description", "urgency", "action", "lint")
 def read_conclusion(r: Reader, entry: LineDict, kind: str) -> m.Conclusion | None:
     what = f"{kind.replace('_', ' ')} '{entry.get('id', '?')}'"
     allowed = CONCLUSION_KEYS if kind == "red_flag" else ("id", "label", "description", "lint",
-                                                          "review")
+                                                          "review", "plain")
     required = ("id", "label", "urgency") if kind == "red_flag" else ("id", "label")
     r.keys(entry, allowed, required, what)
     if kind == "red_flag" and "action" not in entry:
@@ -252,7 +252,7 @@ def read_conclusion(r: Reader, entry: LineDict, kind: str) -> m.Conclusion | Non
         return None
     return m.Conclusion(ident, kind, r.text(entry, "label", what, ident),
                         r.text(entry, "description", what, ""), r.at(entry), urgency, tuple(actions),
-                        r.lint_off(entry, what), review)
+                        r.lint_off(entry, what), review, r.text(entry, "plain", what, ""))
 
 
 def read_review(r: Reader, entry: LineDict, what: str) -> m.Review | None:
