@@ -76,14 +76,14 @@ class Summary:
 
 
 def patient_line(result: Assessment) -> str:
-    """'P-0042 · 45 y · female', empty when nothing is known."""
+    """'P-0042, 45 y, female', empty when nothing is known."""
     patient = result.case.patient
     parts = [str(patient["id"])] if patient.get("id") else []
     if patient.get("age") is not None:
         parts.append(f"{patient['age']} y")
     if patient.get("sex"):
         parts.append(str(patient["sex"]))
-    return " · ".join(parts)
+    return ", ".join(parts)
 
 
 def review_when(weeks: float) -> str:
