@@ -15,8 +15,6 @@ from typing import Any
 
 import networkx as nx
 
-from engine.kb import model as m
-from engine.inference.assessment import Assessment, Reached
 from engine.errors import InputError
 from engine.explain.explainer import (
     CONTRADICTED,
@@ -32,8 +30,10 @@ from engine.explain.explainer import (
     show_value,
 )
 from engine.explain.graph import CONCLUSION, FINDING, FIRING, case_graph, nodes_of, premises_of
+from engine.inference.assessment import Assessment, Reached
 from engine.inference.plan import PHASE_LABEL, phase_rank
 from engine.inference.reasoner import Reasoner
+from engine.kb import model as m
 from engine.kb.references import resolve_source
 from reports.summary import SIDE_WORD, Summary, build_summary
 from reports.wording import DISCLAIMER, TRIAGE_TEXT, banner_headline, certainty_word, finding_phrase

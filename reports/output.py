@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.errors import InputError
 from engine.cases.saving import write_atomic
+from engine.errors import InputError
 
 
 def check_target(path: str, force: bool, option: str = "-o") -> Path:
@@ -41,7 +41,7 @@ def check_output(case: str, output: str, force: bool) -> None:
 
 
 def write_atomically(path: str, text: str | bytes, force: bool, option: str = "-o") -> None:
-    """Write `text` to `path` via a temporary file and `os.replace` (engine.saving does the
+    """Write `text` to `path` via a temporary file and `os.replace` (engine.cases.saving does the
     moving, shared with the interview's --save); every failure becomes a clear InputError."""
     target = check_target(path, force, option)
     try:
