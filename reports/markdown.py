@@ -165,11 +165,11 @@ def render_document(doc: ReportDocument) -> str:
     add("## Recommendations by phase")
     add("")
     if doc.recommendations:
-        group = None
+        phase: str | None = None
         for advice in doc.recommendations:
-            if advice.phase_label != group:
-                group = advice.phase_label
-                add(f"**{md(group)}**")
+            if advice.phase_label != phase:
+                phase = advice.phase_label
+                add(f"**{md(phase)}**")
                 add("")
             text = f"**{md(advice.text)}**" if advice.referral else md(advice.text)
             side = f"*{md(advice.side)}* · " if advice.side else ""

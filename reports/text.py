@@ -56,9 +56,9 @@ def render_text(result: Assessment, color: bool | None = None) -> str:
     say("Conditions to consider", bold=True)
     if not summary.conditions:
         say("    none suggested by the findings given")
-    for line in summary.conditions:
-        side = f", {line.side}" if line.side else ""
-        say(f"  {line.certainty:4.2f}  {line.label}{side} ({line.word})")
+    for top in summary.conditions:
+        side = f", {top.side}" if top.side else ""
+        say(f"  {top.certainty:4.2f}  {top.label}{side} ({top.word})")
     say()
     say("Plan", bold=True)
     for i, step in enumerate(summary.plan, 1):
