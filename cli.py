@@ -9,12 +9,23 @@ from __future__ import annotations
 
 import importlib
 import os
+import signal
 import sys
 from typing import Any
 
-import click
 
-from engine.errors import ImbalanceError
+def _interrupted_while_starting(_signum: int, _frame: object) -> None:
+    """Ctrl-C before a command runs (while Python imports): no traceback, nothing to clean up."""
+    os.write(2, b"interrupted\n")
+    os._exit(130)
+
+
+if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not when told to ignore it
+    signal.signal(signal.SIGINT, _interrupted_while_starting)
+
+import click  # noqa: E402
+
+from engine.errors import ImbalanceError, one_line  # noqa: E402
 
 COMMANDS: dict[str, tuple[str, str]] = {
     "assess": ("commands.assess:assess", "Assess one case: red flags, conditions, causes, advice."),
@@ -62,6 +73,8 @@ class LazyGroup(click.Group):
                 formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> Any:
+        if signal.getsignal(signal.SIGINT) is _interrupted_while_starting:
+            signal.signal(signal.SIGINT, signal.default_int_handler)  # from here: KeyboardInterrupt
         try:
             return super().invoke(ctx)
         except ImbalanceError as exc:
@@ -70,14 +83,31 @@ class LazyGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             ctx.exit(130)
+        except BrokenPipeError:
+            _quiet_broken_pipe()
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
         except Exception as exc:  # never a traceback for the clinician
             if os.environ.get("IMBALANCE_DEBUG"):
                 raise
-            click.echo(f"error: internal error ({type(exc).__name__}: {exc}); "
-                       "set IMBALANCE_DEBUG=1 to see the details and please report it", err=True)
+            click.echo(one_line(f"error: internal error ({type(exc).__name__}: {exc}); "
+                                "set IMBALANCE_DEBUG=1 to see the details and please report it"),
+                       err=True)
             ctx.exit(2)
+
+
+def _quiet_broken_pipe() -> None:
+    """The reader went away (`imbalance kb show | head`): stop quietly, like `cat` does.
+
+    Standard output is pointed at /dev/null first, so the interpreter's final flush of what is
+    still buffered cannot raise a second BrokenPipeError on the way out. Exit status 141
+    (128 + SIGPIPE) is what a shell reports for a program stopped by a closed pipe."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # pragma: no cover - stdout without a file descriptor
+        pass
+    raise SystemExit(141)
 
 
 @click.group(cls=LazyGroup, lazy=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
@@ -85,8 +115,10 @@ class LazyGroup(click.Group):
                       message="%(prog)s %(version)s")
 @click.option("--kb", "kb_dirs", multiple=True, metavar="DIR",
               help="Add a folder of rule files on top of the shipped kb/ (repeatable).")
+@click.option("--no-color", "no_color", is_flag=True,
+              help="Plain text even on a terminal (also when NO_COLOR is set).")
 @click.pass_context
-def main(ctx: click.Context, kb_dirs: tuple[str, ...]) -> None:
+def main(ctx: click.Context, kb_dirs: tuple[str, ...], no_color: bool) -> None:
     """Reason about muscle imbalance of the legs, hips, pelvis and spine.
 
     Describe a patient in a case file (YAML or JSON) and get red flags first, then the likely
@@ -99,6 +131,8 @@ def main(ctx: click.Context, kb_dirs: tuple[str, ...]) -> None:
     """
     from commands.context import AppContext
 
+    if no_color or os.environ.get("NO_COLOR"):  # https://no-color.org: set and not empty
+        ctx.color = False  # click.echo in every sub-command strips styles from here on
     ctx.obj = AppContext(kb_dirs)
 
 

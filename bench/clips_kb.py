@@ -19,8 +19,10 @@ Findings are `(finding (id F) (value V))` facts (booleans are the symbols TRUE/F
 enum values are strings); conclusions are `(conclusion (id C) (cf X) (urgency U))` facts. The
 premise certainty is evaluated in CLIPS over the whole condition in three values (true with a
 certainty, false as 0, unknown as -1), so `any` takes the strongest true part, `at_least N` the
-N-th strongest, and a finding counts as 1. Certainties combine as MYCIN's `a + b (1 - a)` and are
-rounded to 6 decimals after each step, as the engine does.
+N-th strongest, and a finding counts as 1. Certainties combine as EMYCIN's (`a + b (1 - a)` for
+support, `a + b (1 + a)` for two against, `(a + b) / (1 - min(|a|, |b|))` for mixed signs; a rule
+with `against: true` contributes a negative factor) and are rounded to 6 decimals after each step,
+as the engine does.
 """
 
 from __future__ import annotations
@@ -91,6 +93,12 @@ PRELUDE = r"""
   (bind ?order (create$ emergency urgent soon))
   (if (< (member$ ?a ?order) (member$ ?b ?order)) then ?a else ?b))
 
+(deffunction emycin (?a ?b)
+  (if (and (>= ?a 0) (>= ?b 0)) then (return (+ ?a (* ?b (- 1.0 ?a)))))
+  (if (and (<= ?a 0) (<= ?b 0)) then (return (+ ?a (* ?b (+ 1.0 ?a)))))
+  (bind ?d (- 1.0 (min (abs ?a) (abs ?b))))
+  (if (<= ?d 0) then 0.0 else (/ (+ ?a ?b) ?d)))
+
 (deffunction conclude (?rule ?concl ?certainty ?level ?premise)
   (if (<= ?premise 0) then
     (assert (mismatch (rule ?rule) (premise ?premise)))
@@ -103,7 +111,7 @@ PRELUDE = r"""
    else
     (bind ?f (nth$ 1 ?found))
     (bind ?before (fact-slot-value ?f cf))
-    (modify ?f (cf (round6 (+ ?before (* ?contribution (- 1.0 ?before)))))
+    (modify ?f (cf (round6 (emycin ?before ?contribution)))
                (urgency (more-urgent (fact-slot-value ?f urgency) ?level)))))
 
 (deffunction load-case ($?pairs)
@@ -240,7 +248,8 @@ def translate(kb: m.KnowledgeBase) -> str:
             f"  (not (fired (rule {rule.id})))\n"
             f"  =>\n"
             f"  (assert (fired (rule {rule.id})))\n"
-            f"  (conclude {rule.id} {concl} {float(rule.certainty)} {level} {premise}))\n")
+            f"  (conclude {rule.id} {concl} {-rule.certainty if rule.against else rule.certainty} "
+            f"{level} {premise}))\n")
     return "\n".join(out)
 
 

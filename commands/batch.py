@@ -1,7 +1,9 @@
 """`imbalance batch INPUT -o OUT.jsonl`: assess a caseload, one JSON line per case.
 
-The work is in `engine.inference.batch`; this module parses options, guards the output file, draws the
-progress bar (only on a terminal) and prints the closing summary on stderr.
+The work is in `engine.inference.batch` (reading and assessing) and
+`engine.cases.batch_output` (checking, locking and appending to OUT); this module orders those
+steps so that every refusal comes before OUT changes, draws the progress bar (only on a
+terminal) and prints the closing summary on stderr.
 """
 
 from __future__ import annotations
@@ -9,13 +11,13 @@ from __future__ import annotations
 import sys
 import time
 from collections import Counter
-from pathlib import Path
-from typing import IO
+from types import ModuleType
+from typing import IO, Any
 
 import click
 
 from commands.context import app
-from engine.errors import InputError
+from engine.errors import one_line
 from engine.kb.model import TRIAGE_ORDER
 
 
@@ -39,7 +41,11 @@ class Progress:
             return
         self.last = now
         rate = self.done / max(now - self.start, 1e-9)
-        share = self.done / self.total if self.total else 1.0
+        if not self.total:  # standard input: the total is not known in advance
+            self.stream.write(f"\r{self.done:,} cases {rate:,.0f} cases/s ")
+            self.stream.flush()
+            return
+        share = min(self.done / self.total, 1.0)
         bar = "#" * int(share * 30)
         self.stream.write(f"\r[{bar:<30}] {self.done:,}/{self.total:,} {rate:,.0f} cases/s ")
         self.stream.flush()
@@ -51,69 +57,80 @@ class Progress:
 
 
 @click.command()
-@click.argument("source", metavar="INPUT", type=click.Path(path_type=Path))
-@click.option("-o", "--output", "out", required=True, type=click.Path(path_type=Path),
-              help="The JSONL file to write, one result per line.")
+@click.argument("source", metavar="INPUT")
+@click.option("-o", "--output", "out", required=True, metavar="OUT.jsonl",
+              help="The JSONL file to write, one result per line ('-' for standard output).")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
-              help="Worker processes (default: all cores).")
+              help="Worker processes (default: the number of cores).")
 @click.option("--resume", is_flag=True, help="Keep OUT and skip the case ids already in it.")
 @click.option("--force", is_flag=True, help="Overwrite OUT if it exists.")
 @click.pass_context
-def batch(ctx: click.Context, source: Path, out: Path, jobs: int | None, resume: bool,
+def batch(ctx: click.Context, source: str, out: str, jobs: int | None, resume: bool,
           force: bool) -> None:
-    """Assess every case in INPUT (a folder of case files, or a JSONL file with one case
-    object per line and an optional "id") into OUT, one JSON line per case.
+    """Assess every case in INPUT (a folder of case files, a .jsonl file with one case object
+    per line and an optional "id", or - for JSONL on standard input) into OUT, one JSON line per
+    case, in input order.
 
     Results are written as each case finishes, so an interrupted batch keeps its work; run it
     again with --resume to finish. A bad case becomes an error line and the batch goes on;
-    the exit code is 1 when any case failed.
+    the exit code is 1 when any case failed. One batch at a time may write OUT (OUT.lock names
+    the one that does).
     """
+    from engine.cases import batch_output as output
+    from engine.cases.idstore import IdStore
     from engine.inference import batch as work
 
     state = app(ctx)
     kind = work.check_input(source)
-    if resume and force:
-        raise InputError("--resume and --force contradict each other", key="--force",
-                         suggestion="--resume keeps OUT and adds to it; --force starts it anew")
-    if out.exists() and not (resume or force):
-        raise InputError(f"output file '{out}' already exists", key="-o",
-                         suggestion="add --resume to finish it, or --force to overwrite it")
-    if out.is_dir():
-        raise InputError(f"output '{out}' is a folder", key="-o", suggestion="give a .jsonl file path")
-    if not out.parent.exists():
-        raise InputError(f"the folder of output file '{out}' does not exist", key="-o")
-    done = work.finished_ids(out) if resume else set()
-    jobs = jobs or work.default_jobs()
-    total = max(work.count_items(source) - len(done), 0)
+    target = output.check_target(out, source, resume, force)
+    output.lock(target)  # refusals above and below leave OUT as it was
+    try:
+        with IdStore() as done:
+            keep = output.finished_ids(target.path, done) if resume and target.path else None
+            jobs = jobs or work.default_jobs()
+            work.prepare(state.kb_dirs)  # a broken --kb layer stops here, OUT untouched
+            total = max(work.count_items(source) - len(done), 0)
+            handle = output.open_target(target, force, keep)
+            try:
+                _run(work, source, kind, target, handle, done, jobs, state.kb_dirs, total)
+            finally:
+                if handle is not sys.stdout:
+                    handle.close()
+    finally:
+        output.unlock(target)
+
+
+def _run(work: ModuleType, source: str, kind: str, target: Any, handle: IO[str], done: Any,
+         jobs: int, kb_dirs: tuple[str, ...], total: int) -> None:
     stderr = sys.stderr
     progress = Progress(total, stderr, enabled=stderr.isatty())
     triage: Counter[str] = Counter()
     errors = 0
     started = time.perf_counter()
-    items = work.read_items(source, skip=frozenset(done))
-    with out.open("a" if resume else "w", encoding="utf-8") as handle:
-        try:
-            for record in work.run_batch(items, state.kb_dirs, jobs):
-                handle.write(record.line + "\n")
-                if record.error:
-                    errors += 1
-                else:
-                    triage[record.triage] += 1
-                progress.step()
-                if progress.done % 64 == 0:
-                    handle.flush()
-        finally:
-            handle.flush()
-            progress.close()
+    items = work.read_items(source, done if len(done) else None, target.identity)
+    try:
+        for record in work.run_batch(items, kb_dirs, jobs):
+            handle.write(record.line + "\n")
+            if record.error:
+                errors += 1
+            else:
+                triage[record.triage] += 1
+            progress.step()
+            if progress.done % 64 == 0:
+                handle.flush()
+    finally:
+        handle.flush()
+        progress.close()
     elapsed = time.perf_counter() - started
     cases = progress.done
     counts = ", ".join(f"{level} {triage[level]}" for level in TRIAGE_ORDER)
-    skipped = f" ({len(done):,} already in {out}, skipped)" if done else ""
+    skipped = f" ({len(done):,} already in {target.shown}, skipped)" if len(done) else ""
     rate = cases / elapsed if elapsed > 0 else 0.0
-    click.echo(f"{cases:,} cases{skipped} from {kind} {source}: {counts}; errors {errors}; "
-               f"{elapsed:.1f} s, {rate:,.0f} cases/s, {jobs} worker{'s' if jobs != 1 else ''}",
-               err=True)
+    shown = "standard input" if source == "-" else f"{kind} {source}"
+    click.echo(one_line(f"{cases:,} cases{skipped} from {shown}: {counts}; errors {errors}; "
+                        f"{elapsed:.1f} s, {rate:,.0f} cases/s, {jobs} worker"
+                        f"{'s' if jobs != 1 else ''}"), err=True)
     if errors:
-        click.echo(f"{errors} case{'s' if errors != 1 else ''} failed; see the \"error\" lines "
-                   f"in {out}", err=True)
+        click.echo(one_line(f"{errors} case{'s' if errors != 1 else ''} failed; see the "
+                            f"\"error\" lines in {target.shown}"), err=True)
         sys.exit(1)

@@ -6,7 +6,31 @@ so the CLI can turn any of them into one clear message and exit code 2 in a sing
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+# C0 and C1 controls, DEL, and the Unicode bidi/format controls that can reorder or hide text on
+# a terminal or in a report; lone surrogates cannot be printed at all.
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069"
+                     "\ufeff\ud800-\udfff]")
+
+
+def one_line(text: str) -> str:
+    """`text` with every control or bidi character shown as an escape (`\\n`, `\\x1b`, `\\u202e`).
+
+    Messages quote what the user wrote (keys, values, file names). Escaping keeps each message on
+    one line, so a key holding a newline cannot forge a second `error:` line and an escape
+    sequence cannot retitle or recolour the terminal."""
+    return _UNSAFE.sub(_escape, text)
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group()
+    named = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+    if char in named:
+        return named[char]
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 @dataclass(frozen=True)
@@ -38,7 +62,7 @@ class Problem:
         text = head + self.message
         if self.suggestion:
             text += f" ({self.suggestion})"
-        return text
+        return one_line(text)
 
 
 class ImbalanceError(Exception):
@@ -58,7 +82,7 @@ class ImbalanceError(Exception):
         text = f"{self.location}: {self.message}" if self.location else self.message
         if self.suggestion:
             text += f" ({self.suggestion})"
-        return text
+        return one_line(text)
 
 
 class InputError(ImbalanceError):

@@ -36,7 +36,14 @@ from engine.inference.reasoner import Reasoner
 from engine.kb import model as m
 from engine.kb.references import resolve_source
 from reports.summary import SIDE_WORD, Summary, build_summary
-from reports.wording import DISCLAIMER, TRIAGE_TEXT, banner_headline, certainty_word, finding_phrase
+from reports.wording import (
+    DISCLAIMER,
+    TRIAGE_TEXT,
+    banner_headline,
+    certainty_word,
+    finding_phrase,
+    safety_notices,
+)
 
 TITLE = "Muscle imbalance assessment"
 KIND_WORD = {"red_flag": "red flag", "condition": "condition", "cause": "cause"}
@@ -267,6 +274,8 @@ class ReportDocument:
     references: tuple[Reference, ...]
     kb_version: str
     disabled: tuple[tuple[str, str], ...]
+    notices: tuple[str, ...]  # withheld advice, switched-off red-flag rules (wording.safety_notices)
+    lowered: tuple[tuple[str, tuple[RuleRef, ...]], ...]  # (label, rules against) not reached
     fired_count: int
     disclaimer: str
     kb: m.KnowledgeBase
@@ -355,11 +364,29 @@ def build_document(result: Assessment, reasoner: Reasoner, generated: str,
         references=tuple(cite.entries),
         kb_version=kb.version,
         disabled=tuple((d.rule, d.reason) for d in kb.disabled),
+        notices=tuple(safety_notices(result)),
+        lowered=_lowered(result, graph, cite),
         fired_count=len(result.events),
         disclaimer=DISCLAIMER,
         kb=kb,
         summary=build_summary(result),
     )
+
+
+def _lowered(result: Assessment, graph: nx.DiGraph,
+             cite: _Citations) -> tuple[tuple[str, tuple[RuleRef, ...]], ...]:
+    """Conclusions that evidence against took to 0 or below, with the rules that lowered them:
+    the report says why they are missing rather than leaving them out silently."""
+    kb = result.kb
+    out = []
+    for node in nodes_of(graph, CONCLUSION):
+        data = graph.nodes[node]
+        if data["certainty"] > 0:
+            continue
+        against = tuple(cite.rule(e.rule) for e in result.events
+                        if e.concluded == data["ref"] and e.rule.against)
+        out.append((kb.conclusions[data["ref"]].label, against))
+    return tuple(out)
 
 
 def _patient_value(key: str, value: Any) -> str:
@@ -410,7 +437,7 @@ def _advice(result: Assessment, cite: _Citations) -> tuple[AdviceItem, ...]:
     kb = result.kb
     out = []
     for advice in result.recommendations:
-        referral = advice.referral
+        referral = advice.kind == "referral"
         rules = [r for rid in advice.rules if (r := kb.rule(rid)) is not None]
         reasons = tuple(dict.fromkeys(kb.conclusions[r.concludes].label if r.concludes else r.title
                                       for r in rules))

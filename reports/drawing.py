@@ -36,6 +36,10 @@ def _conclusion_attrs(data: dict[str, Any], kb: m.KnowledgeBase, case: bool) -> 
         attrs["href"] = f"#how-{data['ref']}"
         if kind == "red_flag":
             attrs["note"] = f"{(data.get('urgency') or 'red flag').upper()} · {cf:.2f}"
+        elif cf <= 0:  # evidence against outweighed the support: drawn, but not reached
+            attrs["note"] = "not reached · lowered"
+            attrs["bar"] = 0.0
+            attrs.pop("href")  # it has no HOW section
         else:
             attrs["note"] = f"{cf:.2f} · {certainty_word(cf)}"
             attrs["bar"] = cf
@@ -58,14 +62,14 @@ def case_drawing(graph: nx.DiGraph, kb: m.KnowledgeBase) -> nx.DiGraph:
             tone = "red" if data["red"] else "plain"
             if targets:
                 note = (f"{data['rule_certainty']:.2f} \N{MULTIPLICATION SIGN} {data['premise_cf']:.2f} → "
-                        f"+{data['contribution']:.2f}")
+                        f"{data['contribution']:+.2f}")
             else:  # an advice rule: it adds recommendations, not certainty; drawn small
                 note, tone = "", "advice"
                 data["max_lines"] = 2
             data.update(title=data["label"], note=note, tone=tone,
                         group=group, rank=float(data["index"]),
                         tooltip=f"{data['ref']}: {data['because']}".rstrip(": "),
-                        href=f"#how-{drawn.nodes[targets[0]]['ref']}" if targets else "")
+                        href=drawn.nodes[targets[0]].get("href", "") if targets else "")
     for node, data in drawn.nodes(data=True):
         if data["kind"] == FINDING:
             readers = list(drawn.successors(node))

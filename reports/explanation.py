@@ -85,9 +85,17 @@ def render_explanation(explainer: Explainer, conclusion_id: str, color: bool | N
         say(f"{conclusion.label} ({conclusion_id}, {kind}): not reached", bold=True)
         say()
         say("WHY NOT", bold=True)
-        if not why.near_misses:
+        weighed = explainer.weighed(conclusion_id)
+        if weighed is not None:
+            say(f"  Evidence against outweighed the support (net certainty "
+                f"{weighed.certainty:.2f}). The rules that fired for and against it:")
+            _how(weighed, explainer, sources, say, "  ")
+            if why.near_misses:
+                say()
+                say("Rules for it that did not fire, nearest first", bold=True)
+        if not why.near_misses and weighed is None:
             say("  No rule in the knowledge base concludes it.")
-        else:
+        elif why.near_misses:
             _misses(why, explainer, sources, say)
     if sources.order:
         say()
@@ -124,7 +132,8 @@ def _how(support: Support, explainer: Explainer, sources: _Sources, say: Any, in
         combined = ""
         if step.contribution != step.certainty_after:
             combined = f"; combined {step.certainty_after:.2f}"
-        say(f"{pad}adds     {rule.certainty:.2f} x {step.premise_cf:.2f} = +{step.contribution:.2f}"
+        verb = "lowers  " if rule.against else "adds    "
+        say(f"{pad}{verb} {rule.certainty:.2f} x {step.premise_cf:.2f} = {step.contribution:+.2f}"
             f"{combined}")
 
 
@@ -192,6 +201,7 @@ def explanation_dict(explainer: Explainer, conclusion_id: str) -> dict[str, Any]
     conclusion = kb.conclusions[conclusion_id]
     support = explainer.how(conclusion_id)
     why = explainer.why_not(conclusion_id)
+    weighed = explainer.weighed(conclusion_id) if support is None else None
     return {
         "conclusion": conclusion_id,
         "label": conclusion.label,
@@ -200,6 +210,7 @@ def explanation_dict(explainer: Explainer, conclusion_id: str) -> dict[str, Any]
         "certainty": round(support.certainty, 4) if support else 0.0,
         "urgency": support.urgency if support else "",
         "how": _support_json(support, kb) if support else [],
+        "lowered_by": _support_json(weighed, kb) if weighed else [],
         "why_not": [{
             "rule": miss.rule.id,
             "title": miss.rule.title,

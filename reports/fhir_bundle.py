@@ -24,7 +24,13 @@ from fhir.resources.R4B.bundle import Bundle
 
 from engine.fhir.writer import response_from_case
 from engine.inference.assessment import Assessment, Reached
-from reports.wording import DISCLAIMER, TRIAGE_TEXT, certainty_word, finding_phrase
+from reports.wording import (
+    DISCLAIMER,
+    TRIAGE_TEXT,
+    certainty_word,
+    finding_phrase,
+    safety_notices,
+)
 
 CONCLUSION_SYSTEM = "urn:imbalance-kb:codesystem:conclusion"
 RECOMMENDATION_SYSTEM = "urn:imbalance-kb:codesystem:recommendation"
@@ -105,7 +111,9 @@ def bundle_for(result: Assessment) -> Bundle:
         "code": {"text": "Muscle imbalance and red-flag triage"},
         "method": {"text": f"imbalance rules-based decision support, {kb.version}"},
         "basis": [{"reference": response_url}],
-        "note": [{"text": f"Triage: {triage_text}."}, {"text": CERTAINTY_NOTE}, {"text": DISCLAIMER}],
+        "note": [{"text": f"Triage: {triage_text}."},
+                 *({"text": note} for note in safety_notices(result)),
+                 {"text": CERTAINTY_NOTE}, {"text": DISCLAIMER}],
     }
     if predictions:
         risk["prediction"] = predictions

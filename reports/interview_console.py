@@ -401,7 +401,8 @@ def read_line(question: Question, line: str) -> TickReply:
     """One typed line as a reply to `question`: a checklist's ticks, or a plain question's
     answer in the same shape (one value, or one finding not known)."""
     if question.members:
-        reply = read_ticks(question.members, line)
+        spared = question.checklist.explicit_no if question.checklist else ()
+        reply = read_ticks(question.members, line, spared)
         if reply.kind == "skip":
             return TickReply("answer", Ticks({}, tuple(f.id for f in question.members)))
         return reply

@@ -74,6 +74,7 @@ def recorded_line(members: tuple[m.Finding, ...], ticks: Ticks) -> str:
            for f in members if ticks.values.get(f.id) not in (None, False)]
     unknown = [f.label for f in members if f.id in ticks.unknown]
     no = [f for f in members if ticks.values.get(f.id) is False]
+    unasked = [f.label for f in members if f.id not in ticks.values and f.id not in ticks.unknown]
     parts = []
     if yes:
         parts.append("yes: " + ", ".join(yes))
@@ -81,6 +82,8 @@ def recorded_line(members: tuple[m.Finding, ...], ticks: Ticks) -> str:
         parts.append("not known: " + ", ".join(unknown))
     if no:
         parts.append("no: " + ", ".join(f.label for f in no))
+    if unasked:  # a checklist's explicit_no members: a tick elsewhere does not rule them out
+        parts.append("still open (say 'no N' to rule out): " + ", ".join(unasked))
     return "  Recorded " + "; ".join(parts) + "."
 
 

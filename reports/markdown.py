@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from engine.errors import one_line
 from engine.inference.assessment import Assessment
 from engine.inference.reasoner import Reasoner, reasoner_for
 from reports.document import (
@@ -28,7 +29,7 @@ _ESCAPE = {"\\": "\\\\", "`": "\\`", "*": "\\*", "_": "\\_", "[": "\\[", "]": "\
 
 def md(text: object) -> str:
     """Free text made inert in markdown (and in the HTML a markdown viewer makes of it)."""
-    return "".join(_ESCAPE.get(ch, ch) for ch in " ".join(str(text).split()))
+    return "".join(_ESCAPE.get(ch, ch) for ch in one_line(" ".join(str(text).split())))
 
 
 def code(text: str) -> str:
@@ -75,7 +76,10 @@ def render_document(doc: ReportDocument) -> str:
     add("")
     add(f"**Triage: {doc.triage.upper()}**: {md(doc.triage_text.split(': ', 1)[-1])}")
     add("")
-    meta = [md(s.patient)] if s.patient else []
+    for note in doc.notices:
+        add(f"> **{md(note)}**")
+        add("")
+    meta = [f"{md(k)}: {md(v)}" for k, v in doc.patient]
     meta += [f"Generated: {md(doc.generated)}", f"Knowledge base: {md(doc.kb_version)}"]
     add(" · ".join(meta))
     add("")
@@ -190,7 +194,7 @@ def render_document(doc: ReportDocument) -> str:
         f"{_plural(summary.conclusions, 'conclusion')}, in firing order (premises → rule → conclusion):")
     add("")
     for firing in doc.firings:
-        target = (f" → **{md(firing.concludes)}** (+{firing.contribution:.2f})" if firing.concludes
+        target = (f" → **{md(firing.concludes)}** ({firing.contribution:+.2f})" if firing.concludes
                   else " (advice)")
         path = " *(red-flag path)*" if firing.red else ""
         add(f"- {md('; '.join(firing.premises))} → {_rule(firing.rule)}{target}{path}")
@@ -206,9 +210,14 @@ def render_document(doc: ReportDocument) -> str:
         add("Nothing was concluded.")
         add("")
 
-    if doc.why_nots:
+    if doc.why_nots or doc.lowered:
         add("## Why not: the nearest misses")
         add("")
+        for label, rules in doc.lowered:
+            add(f"- **{md(label)}**: not reached, because evidence against outweighed the support: "
+                + "; ".join(_rule(r) for r in rules))
+        if doc.lowered:
+            add("")
         for near in doc.why_nots:
             kind = " (red flag)" if near.kind == "red_flag" else ""
             add(f"### {md(near.label)}{kind}: {md(near.summary)}")
@@ -286,5 +295,5 @@ def _how(add: Add, item: HowItem) -> None:
         if step.contribution != step.certainty_after:
             combined = f"; combined so far {step.certainty_after:.2f}"
         add(f"   - {step.rule_certainty:.2f} \N{MULTIPLICATION SIGN} {step.premise_cf:.2f} = "
-            f"**+{step.contribution:.2f}**{combined}")
+            f"**{step.contribution:+.2f}**{combined}")
     add("")

@@ -7,10 +7,22 @@ An existing file is replaced only with `--force`.
 
 from __future__ import annotations
 
+import stat
 from pathlib import Path
 
 from engine.cases.saving import write_atomic
 from engine.errors import InputError
+
+
+def is_device(target: Path) -> bool:
+    """A character device or pipe (`/dev/null`, `/dev/stdout`, a FIFO): written in place.
+    Replacing it with a regular file (what an atomic rename does) would break the device for
+    every other program; writing into it destroys nothing, so it needs no --force either."""
+    try:
+        mode = target.stat().st_mode
+    except OSError:
+        return False
+    return stat.S_ISCHR(mode) or stat.S_ISFIFO(mode)
 
 
 def check_target(path: str, force: bool, option: str = "-o") -> Path:
@@ -19,6 +31,11 @@ def check_target(path: str, force: bool, option: str = "-o") -> Path:
     if target.is_dir():
         raise InputError(f"output '{path}' is a folder", key=option,
                          suggestion="give a file name, e.g. 'report.html'")
+    if is_device(target):
+        return target
+    if target.exists() and not stat.S_ISREG(target.stat().st_mode):
+        raise InputError(f"output '{path}' is not a regular file", key=option,
+                         suggestion="write the report to a .html file")
     if target.exists() and not force:
         raise InputError(f"output file '{path}' already exists; not overwriting it", key=option,
                          suggestion="use --force to overwrite it, or choose another name")
@@ -45,6 +62,11 @@ def write_atomically(path: str, text: str | bytes, force: bool, option: str = "-
     moving, shared with the interview's --save); every failure becomes a clear InputError."""
     target = check_target(path, force, option)
     try:
+        if is_device(target):
+            data = text.encode("utf-8") if isinstance(text, str) else text
+            with target.open("wb") as handle:  # a device or pipe is written into, never replaced
+                handle.write(data)
+            return
         write_atomic(target, text, replace=force)
     except FileExistsError:  # appeared while we were writing
         raise InputError(f"output file '{path}' already exists; not overwriting it", key=option,

@@ -6,12 +6,29 @@ template fails loudly in the tests instead of silently dropping a line from a pa
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
+# Bidi overrides/embeddings/isolates and the invisible marks: in a patient id they can make
+# "P-0042" display as another id. Shown as visible code points instead of being obeyed.
+_BIDI = re.compile("[\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff"
+                   "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def visible_controls(value: Any) -> Any:
+    """Every `{{ value }}` passes here (Jinja's `finalize`): plain text has its bidi and control
+    characters replaced by a visible `[U+202E]`; trusted markup (our own SVG) is left alone."""
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return _BIDI.sub(lambda m: f"[U+{ord(m.group()):04X}]", value)
+    return value
 
 
 def _number(value: float, digits: int = 2) -> str:
@@ -27,7 +44,7 @@ def _px(value: float) -> str:
 def environment() -> Environment:
     env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=True,
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-                      keep_trailing_newline=True)
+                      keep_trailing_newline=True, finalize=visible_controls)
     env.filters["num"] = _number
     env.filters["px"] = _px
     return env

@@ -7,10 +7,17 @@ import textwrap
 
 import click
 
+from engine.errors import one_line
 from engine.inference.assessment import Assessment, Reached
 from engine.inference.plan import PHASE_LABEL
 from reports.summary import SIDE_WORD, build_summary
-from reports.wording import DISCLAIMER, TRIAGE_TEXT, certainty_word, finding_phrase
+from reports.wording import (
+    DISCLAIMER,
+    TRIAGE_TEXT,
+    certainty_word,
+    finding_phrase,
+    safety_notices,
+)
 
 WIDTH = 88
 URGENCY_COLOUR = {"emergency": "red", "urgent": "yellow", "soon": "cyan", "routine": "green"}
@@ -50,8 +57,11 @@ def render_text(result: Assessment, color: bool | None = None) -> str:
                 say(line)
         say("=" * WIDTH, fg=tone, bold=True)
     say(f"Triage: {TRIAGE_TEXT[result.triage]}", fg=URGENCY_COLOUR[result.triage], bold=True)
+    for note in safety_notices(result):
+        for line in _wrap(note, "  ! "):
+            say(line, fg="yellow", bold=True)
     if summary.patient:
-        say(f"Patient: {summary.patient}")
+        say(f"Patient: {one_line(summary.patient)}")
     say()
     say("Conditions to consider", bold=True)
     if not summary.conditions:
@@ -85,6 +95,12 @@ def render_text(result: Assessment, color: bool | None = None) -> str:
         say(f"  {item.certainty:4.2f}  {item.conclusion.label}{side} ({certainty_word(item.certainty)})")
         for line in _wrap(f"because {_because(result, item)}", "        "):
             say(line)
+    lowered = [result.kb.conclusions[cid].label for cid in dict.fromkeys(
+        e.concluded for e in result.events if e.rule.against) if result.reached(cid) is None]
+    if lowered:
+        for line in _wrap("Not reached, evidence against outweighed the support: "
+                          + ", ".join(lowered), "  "):
+            say(line, dim=True)
     say()
     say("Likely causes of imbalance", bold=True)
     if not result.causes:
@@ -116,7 +132,7 @@ def render_text(result: Assessment, color: bool | None = None) -> str:
         side = f"[{SIDE_WORD[advice.side]}] " if advice.side else ""
         lines = textwrap.wrap(side + advice.text, WIDTH - 4)
         first, rest = (lines[0], lines[1:]) if lines else ("", [])
-        say(f"  - {first}", bold=advice.referral)
+        say(f"  - {first}", bold=advice.kind == "referral")
         for line in rest:
             say(f"    {line}")
     say()

@@ -51,3 +51,23 @@ def finding_phrase(kb: Any, fid: str, value: Any) -> str:
         return f"no {label[0].lower()}{label[1:]}"
     unit = f" {finding.unit}" if finding is not None and finding.unit else ""
     return f"{label}: {show_value(value)}{unit}"
+
+
+def safety_notices(result: Any) -> list[str]:
+    """What every output must say about safety besides the red flags themselves: advice the
+    safety policy withheld (and for which flag), and red-flag rules a layer switched off. One
+    wording, so text, markdown, HTML and JSON readers are told the same thing."""
+    notes: list[str] = []
+    kb = result.kb
+    withheld = result.withheld
+    if withheld:
+        flags = ", ".join(kb.conclusions[f].label for f in withheld.because)
+        held = len(withheld.recommendations) + len(withheld.stretch) + len(withheld.strengthen)
+        count = f" ({held} item{'s' if held != 1 else ''} held back)" if held else ""
+        notes.append(f"Exercise, stretching and strengthening advice is withheld until the red "
+                     f"flag is cleared: {flags}{count}. Follow the referral first.")
+    for off in result.disabled_red_flag_rules:
+        flag = kb.conclusions[off.red_flag].label if off.red_flag in kb.conclusions else off.red_flag
+        notes.append(f"Warning: red-flag rule '{off.rule}' ({flag}) is switched off by a "
+                     f"knowledge-base layer at {off.location}: {off.reason}")
+    return notes

@@ -19,6 +19,8 @@ def value_strategy(finding: m.Finding) -> st.SearchStrategy[Any]:
         return st.sampled_from(finding.values)
     low = int(finding.minimum if finding.minimum is not None else 0)
     high = int(finding.maximum if finding.maximum is not None else low + 100)
+    if finding.integer:  # a count: 1.5 positive tests is refused
+        return st.integers(low, high)
     return st.one_of(st.integers(low, high),
                      st.floats(low, high, allow_nan=False).map(lambda x: round(x, 1)))
 

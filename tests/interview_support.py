@@ -109,17 +109,22 @@ def typed(value: Any) -> str:
 SIDE_LETTER = {"left": "l", "right": "r", "bilateral": "b"}
 
 
-def tick_line(members: tuple[Any, ...], facts: dict[str, Any]) -> str:
+def tick_line(members: tuple[Any, ...], facts: dict[str, Any],
+              explicit_no: tuple[str, ...] = ()) -> str:
     """How a clinician ticks a checklist for `facts`: the items present (with a side letter),
-    'skip N' for those not known, the rest no; 'none' and 'skip' when that is all there is."""
+    'no N' for absent items the checklist records as no only when told, 'skip N' for those not
+    known, the rest no; 'none' and 'skip' when that is all there is."""
     present = [f"{i}{SIDE_LETTER.get(facts[f.id], '')}" for i, f in enumerate(members, 1)
                if f.id in facts and facts[f.id] is not False]
+    said_no = [str(i) for i, f in enumerate(members, 1)
+               if f.id in explicit_no and facts.get(f.id) is False]
     unknown = [str(i) for i, f in enumerate(members, 1) if f.id not in facts]
     if not present and not unknown:
         return "none"
     if len(unknown) == len(members):
         return "skip"
-    return " ".join(present + (["skip", *unknown] if unknown else []))
+    return " ".join(present + (["no", *said_no] if said_no else [])
+                    + (["skip", *unknown] if unknown else []))
 
 
 def script_for(kb: KnowledgeBase, facts: dict[str, Any], thorough: bool = False,
@@ -138,7 +143,8 @@ def script_for(kb: KnowledgeBase, facts: dict[str, Any], thorough: bool = False,
     while (question := session.next_question()) is not None:
         fids = [f.id for f in question.findings]
         if question.members:
-            lines.append(tick_line(question.members, facts))
+            spared = question.checklist.explicit_no if question.checklist else ()
+            lines.append(tick_line(question.members, facts, spared))
         else:
             lines.append(typed(facts[fids[0]]) if fids[0] in facts else "skip")
         answers.append(fids[0])

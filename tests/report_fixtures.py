@@ -60,6 +60,7 @@ causes:
     label: Test cause
 recommendations:
   - id: t_advice
+    kind: education
     text: Test advice for the test cause.
     sources: [seed_001]
 rules:

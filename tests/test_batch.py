@@ -6,7 +6,9 @@ import json
 import shutil
 from pathlib import Path
 
-from engine.inference.batch import finished_ids, read_items
+from engine.cases.batch_output import finished_ids
+from engine.cases.idstore import IdStore
+from engine.inference.batch import read_items
 from tests.conftest import ROOT, run_cli
 
 EXAMPLES = ROOT / "examples" / "cases"
@@ -116,12 +118,17 @@ def test_bad_input_is_a_usage_error(tmp_path: Path) -> None:
 
 def test_reading_is_lazy_and_duplicate_ids_become_errors(tmp_path: Path) -> None:
     source = write_jsonl(tmp_path / "cases.jsonl", [CES, ITB, dict(ITB, findings={})])
-    items = read_items(source, skip=frozenset({"ces"}))
-    assert iter(items) is items  # a generator: nothing is read ahead of the workers
-    got = list(items)
-    assert [i.id for i in got] == ["itb", "itb"]
-    assert got[0].error == "" and "duplicate case id 'itb'" in got[1].error
+    with IdStore() as done:
+        done.add("ces")
+        items = read_items(str(source), done)
+        assert iter(items) is items  # a generator: nothing is read ahead of the workers
+        got = list(items)
+    assert [i.id for i in got] == ["itb", "line-3"]
+    assert got[0].error == ""
+    assert "duplicate case id 'itb' (first on line 2)" in got[1].error
 
 
 def test_finished_ids_of_a_missing_file_is_empty(tmp_path: Path) -> None:
-    assert finished_ids(tmp_path / "none.jsonl") == set()
+    with IdStore() as done:
+        assert finished_ids(tmp_path / "none.jsonl", done) == 0
+        assert len(done) == 0

@@ -49,8 +49,13 @@ def test_one_node_per_finding_firing_and_conclusion(path: Path, kb, reasoner) ->
     reached = {r.id for r in (*result.red_flags, *result.conditions, *result.causes)}
     assert {graph.nodes[n]["ref"] for n in nodes_of(graph, FINDING)} == matched
     assert [graph.nodes[n]["ref"] for n in nodes_of(graph, FIRING)] == result.fired_rules
-    assert {graph.nodes[n]["ref"] for n in nodes_of(graph, CONCLUSION)} == reached
-    assert graph.number_of_nodes() == len(matched) + len(result.events) + len(reached)
+    # a conclusion that evidence against took to 0 or below keeps its node (its firings explain
+    # WHY NOT) but is not reached
+    shown = {graph.nodes[n]["ref"]: graph.nodes[n]["certainty"] for n in nodes_of(graph, CONCLUSION)}
+    assert {cid for cid, cf in shown.items() if cf > 0} == reached
+    lowered = {e.concluded for e in result.events if e.concluded} - reached
+    assert set(shown) - reached == lowered
+    assert graph.number_of_nodes() == len(matched) + len(result.events) + len(reached) + len(lowered)
     assert nx.is_directed_acyclic_graph(graph)
 
 

@@ -62,7 +62,7 @@ def test_commands_on_a_checklist(body, text, kind, item) -> None:
 
 @pytest.mark.parametrize("text, hint", [
     ("", "none, or the numbers that apply"),
-    ("11", "there is no item 11; the items are 1 to 10"),
+    ("12", "there is no item 12; the items are 1 to 11"),
     ("? 0", "there is no item 0"),
     ("1r", "item 1 (Low back pain) has no side; type just 1"),
     ("1 1", "item 1 is given twice"),
@@ -212,7 +212,7 @@ def test_checklist_why_help_and_a_bad_line(kb) -> None:
     assert "Why ask about low back pain (red-flag screen)? The answer can still decide" in out
     assert "1 skip 4 5 item 1 yes, items 4 and 5 not known, the rest no" in out
     assert "10 Do you have pain in one or both arms?" in out  # help lists the items in full
-    assert ("Not understood: there is no item 12; the items are 1 to 10. Type ? for why it is "
+    assert ("Not understood: there is no item 12; the items are 1 to 11. Type ? for why it is "
             "asked, help for examples.") in out
     assert "Recorded yes: Low back pain; not known: Neck pain; no: Buttock pain" in out
     assert "Interview stopped after 1 question." in out
@@ -222,10 +222,15 @@ def test_back_on_a_checklist_asks_it_again_and_save_keeps_the_revision(tmp_path:
     out_file = tmp_path / "p.yaml"
     proc = run_cli("interview", "--save", str(out_file), stdin="1\nback\n2\nquit\n")
     assert proc.returncode == 0, proc.stderr
-    assert "Back to the previous question (a checklist of 10 items)." in proc.stdout
+    # the 9 items the line recorded come back; neck and mid-back pain were never ruled out
+    assert "still open (say 'no N' to rule out): Neck pain, Thoracic (mid or upper back) pain" \
+        in " ".join(proc.stdout.split())
+    assert "Back to the previous question (a checklist of 9 items)." in proc.stdout
     assert proc.stdout.count("Question 1 of at most") == 2
     saved = out_file.read_text(encoding="utf-8")
-    assert "neck_pain: true" in saved and "low_back_pain: false" in saved
+    # ticking the buttock says nothing about the low back: it stays unasked, not 'no'
+    assert "buttock_pain: true" in saved and "low_back_pain" not in saved
+    assert "posterior_thigh_pain: false" in saved
 
 
 def test_each_then_single_questions_at_the_console() -> None:

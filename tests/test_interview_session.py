@@ -63,7 +63,7 @@ def test_interpret_accepts_what_the_finding_wants(kb, fid, text, kind, value) ->
     ("age", "45 kg", "give the number in years"),
     ("age", "forty", "answer a number from 0 to 120 years"),
     ("age", "nan", "out of range"),
-    ("laslett_positive_count", "2.5.1", "answer a number from 0 to 5 tests"),
+    ("laslett_positive_count", "2.5.1", "answer a whole number from 0 to 5 tests"),
 ])
 def test_interpret_never_raises_and_hints(kb, fid, text, hint) -> None:
     reply = interpret(kb.findings[fid], text)

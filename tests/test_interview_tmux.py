@@ -153,7 +153,8 @@ def drive(term: Terminal, facts: dict[str, Any], extra: dict[int, list[str]] | N
                 text = term.wait_for(lambda t, n=answered: waiting(t, n), f"reply to {line!r}")
         items = current_items(text)
         if items:
-            term.type(tick_line(tuple(findings[labels[label]] for label in items), facts))
+            spared = tuple(f for c in load_kb().checklists.values() for f in c.explicit_no)
+            term.type(tick_line(tuple(findings[labels[label]] for label in items), facts, spared))
         else:
             fid = labels[current_label(text)]
             term.type(typed(facts[fid]) if fid in facts else "skip")
@@ -177,8 +178,10 @@ def test_red_flag_case_in_a_terminal(terminal, tmp_path: Path) -> None:
     assert "Neurological warning signs (cauda equina, spinal cord)" in screen  # a checklist
     assert "Recorded yes: Saddle anaesthesia" in screen
     rows = lines(screen)
+    # both legs charted: low concern at once; the saddle and bladder signs then escalate it
+    assert any("RED FLAG [SOON] Suspected cauda equina syndrome (raised)" in line for line in rows)
     banner = next(i for i, line in enumerate(rows) if "RED FLAG [EMERGENCY] Suspected cauda equina "
-                  "syndrome (raised)" in line)
+                  "syndrome (now more urgent)" in line)
     assert rows[banner + 1].strip().startswith("Do now:")
     assert any(line.startswith("Go on with the interview? [Y/n] y") for line in rows[banner:])
     assert "Interview complete after" in screen and "Triage: EMERGENCY" in screen

@@ -25,7 +25,7 @@ EXPECTED_CHECKS = {
     "never_fires", "dead_branch", "unreachable_conclusion", "band_order", "red_flag_band",
     "red_flag_action", "band_mismatch", "no_source", "no_evidence", "evidence_level",
     "unused_finding", "unused_muscle", "unused_recommendation", "unused_source", "subsumed",
-    "stretch_and_strengthen",
+    "stretch_and_strengthen", "disabled_red_flag_rule", "withheld_advice",
     # about the switches themselves
     "bad_suppression", "unused_suppression",
 }
@@ -183,7 +183,7 @@ findings:
 muscles:
   - {id: calves, label: Calves}
 recommendations:
-  - {id: rest, text: Rest.}
+  - {id: rest, kind: load_management, text: Rest.}
 sources:
   - {id: unused_paper, citation: A paper, level: moderate}
 """, "unused_finding", "unused_muscle", "unused_recommendation", "unused_source")

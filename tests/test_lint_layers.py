@@ -97,8 +97,12 @@ def test_disabling_the_only_rule_of_a_red_flag_is_flagged_by_lint(tmp_path: Path
     clinic = layer(tmp_path, "clinic", "disable:\n  - {rule: infection_fever, reason: Own triage.}\n")
     report = lint(load_layers((MINI, clinic)))
     assert [p.message for p in report.problems] == [
+        "red-flag rule 'infection_fever' (infection) is switched off: Own triage.",
         "red flag 'infection' can never be reached: every rule concluding it is disabled by a layer "
         "('infection_fever')"]
+    assert report.problems[0].location.path.endswith("clinic/clinic.yaml")
+    assert report.problems[0].location.line == 2
+    assert report.problems[0].code == "disabled_red_flag_rule"
 
 
 def test_reading_a_conclusion_only_disabled_rules_reach(tmp_path: Path) -> None:

@@ -100,8 +100,10 @@ class Catalogue:
         entry.add("when", condition_lines(rule.when, self.kb))
         then = []
         if rule.concludes:
-            then.append(f"{KIND_WORDS.get(rule.kind, rule.kind)} {rule.concludes}, certainty "
-                        f"{rule.certainty:g}" + (f", urgency {rule.urgency}" if rule.urgency else ""))
+            against = "against " if rule.against else ""
+            then.append(f"{against}{KIND_WORDS.get(rule.kind, rule.kind)} {rule.concludes}, "
+                        f"certainty {rule.certainty:g}"
+                        + (f", urgency {rule.urgency}" if rule.urgency else ""))
         if rule.because:
             then.append(f"because: {rule.because}")
         if rule.accuracy is not None:
@@ -164,7 +166,12 @@ class Catalogue:
         producers = self.kb.rules_concluding(conclusion.id)
         entry.add("concluded by", [
             f"{r.id} ({r.location}), certainty {r.certainty:g}, from {self._premises(r)}"
-            for r in producers] or ["no rule"])
+            for r in producers if not r.against] or ["no rule"])
+        lowering = [r for r in producers if r.against]
+        if lowering:
+            entry.add("lowered by", [
+                f"{r.id} ({r.location}), certainty against {r.certainty:g}, from "
+                f"{self._premises(r)}" for r in lowering])
         top = self.ceiling.get(conclusion.id, 0.0)
         entry.add("certainty", [f"can reach at most {top:.2f}" if top else "can never be reached"])
         entry.add("leads to", self.consequences([conclusion.id], skip_self=True))

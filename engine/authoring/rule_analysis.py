@@ -259,8 +259,8 @@ def ceilings(kb: m.KnowledgeBase) -> dict[str, float]:
         space = Space(kb, ceiling)
         new = {cid: 0.0 for cid in kb.conclusions}
         for rule in kb.rules:
-            if not rule.concludes or rule.concludes not in new:
-                continue
+            if not rule.concludes or rule.concludes not in new or rule.against:
+                continue  # evidence against only lowers: the ceiling is what support can reach
             possible, _ = can_hold(rule.when, space)
             if possible:
                 gain = rule.certainty * premise_ceiling(rule.when, ceiling)

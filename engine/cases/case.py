@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from engine.cases import strictjson
 from engine.errors import CaseError, Location
 from engine.kb import model as m
 from engine.kb.suggest import did_you_mean
@@ -50,27 +51,47 @@ class Case:
 
 
 def read_case_text(path: str) -> tuple[str, str]:
-    """(display name, text) of a case file or of stdin when `path` is '-'."""
+    """(display name, text) of a case file or of stdin when `path` is '-'.
+
+    At most `MAX_CASE_BYTES` are read, so `/dev/zero` or a 58 MB dump is refused at once with
+    the limit named, before any parser sees it. A UTF-8 byte-order mark is dropped, for JSON as
+    for YAML; every OS refusal (no permission, a name too long) is a message, not a crash."""
+    limit = strictjson.MAX_CASE_BYTES
     if path == "-":
-        return "<stdin>", sys.stdin.read()
-    file = Path(path)
-    if not file.exists():
-        raise CaseError(f"case file '{path}' does not exist", suggestion=_nearby(file))
-    if file.is_dir():
-        raise CaseError(f"'{path}' is a folder, not a case file")
+        name = "<stdin>"
+        raw = sys.stdin.buffer.read(limit + 1)
+    else:
+        name = path
+        file = Path(path)
+        try:
+            if not file.exists():
+                raise CaseError(f"case file '{path}' does not exist", suggestion=_nearby(file))
+            if file.is_dir():
+                raise CaseError(f"'{path}' is a folder, not a case file")
+            with file.open("rb") as handle:
+                raw = handle.read(limit + 1)
+        except OSError as exc:
+            raise CaseError(f"cannot read case file '{path}': {exc.strerror or exc}") from None
     try:
-        return path, file.read_text(encoding="utf-8")
+        strictjson.check_size(len(raw))
+    except strictjson.JsonProblem as exc:
+        raise CaseError(f"the case file is {exc.reason}", Location(name),
+                        suggestion="a case file holds one patient's findings") from None
+    try:
+        text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        raise CaseError(f"case file '{path}' is not UTF-8 text") from None
-    except OSError as exc:
-        raise CaseError(f"cannot read case file '{path}': {exc.strerror}") from None
+        raise CaseError(f"case file '{name}' is not UTF-8 text") from None
+    return name, text.removeprefix("\ufeff")
 
 
 def _nearby(file: Path) -> str:
     folder = file.parent if str(file.parent) else Path(".")
-    if not folder.is_dir():
+    try:
+        if not folder.is_dir():
+            return ""
+        names = [p.name for p in folder.iterdir() if p.suffix in (".yaml", ".yml", ".json")]
+    except OSError:  # a folder we may not list: no suggestion, the message still stands
         return ""
-    names = [p.name for p in folder.iterdir() if p.suffix in (".yaml", ".yml", ".json")]
     match = did_you_mean(file.name, names)
     return match.replace("'", f"'{folder}/", 1) if match and str(folder) != "." else match
 
@@ -84,15 +105,16 @@ def parse_case(text: str, name: str, kb: m.KnowledgeBase) -> Case:
     if not text.strip():
         raise CaseError("the case file is empty", Location(name),
                         suggestion="it needs a 'findings:' mapping, e.g. 'findings: {low_back_pain: true}'")
+    text = text.removeprefix("\ufeff")
     if name.endswith(".json") or text.lstrip().startswith(("{", "[")):
-        try:
-            json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise CaseError(f"malformed JSON: {exc.msg}", Location(name, exc.lineno)) from None
+        try:  # JSON's own rules first (duplicate keys, limits); YAML then gives every line
+            strictjson.loads(text)
+        except strictjson.JsonProblem as exc:
+            raise CaseError(exc.reason, Location(name, exc.line)) from None
     try:
         data = parse_text(text)
     except YamlSyntaxError as exc:
-        raise CaseError(f"malformed YAML/JSON: {exc.reason}", Location(name, exc.line)) from None
+        raise CaseError(exc.describe("YAML/JSON"), Location(name, exc.line)) from None
     return case_from_data(data, name, kb)
 
 
@@ -174,6 +196,8 @@ def _findings(raw: Any, name: str, parent: Any, kb: m.KnowledgeBase) -> dict[str
         problem = check_value(finding, value)
         if problem:
             raise CaseError(f"finding '{key}' {problem}", at, key, f"give {finding.accepts()}")
+        if finding.integer and isinstance(value, float):
+            value = int(value)  # 3.0 or 3e0 is the count 3
         out[key] = value
     return out
 

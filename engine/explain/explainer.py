@@ -257,6 +257,12 @@ class Explainer:
     # HOW
     def how(self, conclusion_id: str) -> Support | None:
         """The support for a reached conclusion, or None when it was not reached."""
+        support = self.weighed(conclusion_id)
+        return support if support is not None and support.certainty > 0 else None
+
+    def weighed(self, conclusion_id: str) -> Support | None:
+        """Every firing for and against a conclusion, even when evidence against took it to 0
+        or below (then it is not reached, and WHY NOT shows this as the reason)."""
         node = node_id(CONCLUSION, conclusion_id)
         if node not in self.graph:
             return None
@@ -268,7 +274,7 @@ class Explainer:
             findings = tuple((ref_of(f), self.graph.nodes[f]["value"]) for f in finding_nodes)
             used = []
             for used_node in used_nodes:
-                inner = self.how(ref_of(used_node))
+                inner = self.weighed(ref_of(used_node))
                 if inner is not None:
                     used.append((inner, float(self.graph.edges[used_node, firing]["certainty"])))
             rule = self.kb.rule(fdata["ref"])
@@ -296,7 +302,8 @@ class Explainer:
 
     def why_not(self, conclusion_id: str) -> WhyNot:
         """The unfired rules that could conclude `conclusion_id`, nearest first."""
-        rules = [r for r in self.kb.rules_concluding(conclusion_id) if r.id not in self.fired]
+        rules = [r for r in self.kb.rules_concluding(conclusion_id)
+                 if r.id not in self.fired and not r.against]  # evidence against cannot reach it
         misses = sorted((self.near_miss(r) for r in rules), key=NearMiss.distance)
         return WhyNot(self.kb.conclusions[conclusion_id], self.certainty.get(conclusion_id, 0.0),
                       tuple(misses))
@@ -369,7 +376,8 @@ class Explainer:
                 gains = tuple(
                     Gain(self.kb.conclusions[cid], cf, urgency.get(cid, ""))
                     for cid, cf in certainty.items()
-                    if cid not in known and self.kb.conclusions[cid].kind in ("red_flag", "condition"))
+                    if cf > 0 and cid not in known
+                    and self.kb.conclusions[cid].kind in ("red_flag", "condition"))
                 if after != before or gains:
                     out.append(WhatIf(finding, value, answer, before, after,
                                       tuple(sorted(gains, key=_gain_order)), newly))

@@ -6,13 +6,14 @@ object, so the terminal, markdown and HTML never disagree.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
 from engine.cases.case import Case
 from engine.inference.compiler import Event
 from engine.inference.plan import Advice, build_plan, build_review, order_advice, side_of
+from engine.inference.safety import Withheld, apply_policy
 from engine.kb import model as m
 
 
@@ -48,6 +49,12 @@ class Assessment:
     strengthen: tuple[str, ...]
     recommendations: tuple[Advice, ...]
     events: tuple[Event, ...]
+    withheld: Withheld = field(default_factory=Withheld)  # what the safety policy held back, and why
+
+    @property
+    def disabled_red_flag_rules(self) -> tuple[m.Disabled, ...]:
+        """Red-flag rules a layer switched off: every output announces them."""
+        return tuple(d for d in self.kb.disabled if d.red_flag)
 
     @property
     def fired_rules(self) -> list[str]:
@@ -103,6 +110,10 @@ class Assessment:
             "plan": [a.to_dict() for a in self.plan],
             "review": {"after_weeks": _weeks(self.review.after_weeks), "why": self.review.why},
             "avoid": list(self.avoid),
+            "withheld": self.withheld.to_dict(),
+            "disabled_red_flag_rules": [
+                {"rule": d.rule, "red_flag": d.red_flag, "reason": d.reason,
+                 "where": str(d.location)} for d in self.disabled_red_flag_rules],
         }
 
 
@@ -130,6 +141,8 @@ def build_assessment(case: Case, kb: m.KnowledgeBase, events: list[Event],
         own = kb.conclusions[cid].kind == "cause"
         seen: dict[str, None] = {}
         for event in by_conclusion.get(cid, ()):
+            if event.rule.against:
+                continue  # a negative test is evidence against, never part of "because"
             for fid, _ in event.matched:
                 seen.setdefault(fid, None)
             for used, _ in event.used:
@@ -140,6 +153,8 @@ def build_assessment(case: Case, kb: m.KnowledgeBase, events: list[Event],
 
     reached: dict[str, list[Reached]] = {"red_flag": [], "condition": [], "cause": []}
     for cid, cf in certainty.items():
+        if cf <= 0:
+            continue  # lowered to nothing (or below) by evidence against: not reached
         conclusion = kb.conclusions[cid]
         rules = tuple(dict.fromkeys(e.rule.id for e in by_conclusion[cid]))
         evidence = evidence_of(cid)
@@ -153,8 +168,10 @@ def build_assessment(case: Case, kb: m.KnowledgeBase, events: list[Event],
 
     stretch: dict[str, None] = {}
     strengthen: dict[str, None] = {}
-    recommendations = [Advice(f"act_now_{flag.id}", f"{flag.conclusion.label}: {flag.action}",
-                              flag.rules, weight=1.0, referral=True, evidence="high")
+    # each red flag's action is its referral; the schema reserves these ids (engine.references)
+    recommendations = [Advice(referral_id(flag.id), f"{flag.conclusion.label}: {flag.action}",
+                              flag.rules, weight=1.0, referral=True, evidence="high",
+                              kind="referral")
                        for flag in red]
     advice: dict[str, list[Event]] = {}
     for event in events:
@@ -169,10 +186,13 @@ def build_assessment(case: Case, kb: m.KnowledgeBase, events: list[Event],
         recommendations.append(Advice(
             rid, rec.text, tuple(dict.fromkeys(e.rule.id for e in fired)), rec.phase,
             _advice_side(kb, case, fired, evidence_of) if rec.sided else None, rec.avoid,
-            rec.evidence, max(e.premise_cf for e in fired)))
+            rec.evidence, max(e.premise_cf for e in fired), kind=rec.kind))
+    # the safety policy is the one gate: the plan is built from what it leaves
+    given, kept_stretch, kept_strengthen, withheld = apply_policy(
+        red, recommendations, tuple(stretch), tuple(strengthen))
     return Assessment(case, kb, triage, tuple(red), tuple(conditions), tuple(causes),
-                      tuple(stretch), tuple(strengthen), order_advice(kb, recommendations),
-                      tuple(events))
+                      kept_stretch, kept_strengthen, order_advice(kb, list(given)),
+                      tuple(events), withheld)
 
 
 def _advice_side(kb: m.KnowledgeBase, case: Case, fired: list[Event],
@@ -185,3 +205,8 @@ def _advice_side(kb: m.KnowledgeBase, case: Case, fired: list[Event],
         for used, _ in event.used:
             found.extend(evidence_of(used))
     return side_of(kb, case.facts, found)
+
+
+def referral_id(red_flag: str) -> str:
+    """The id of the referral the engine adds for a red flag (its `action`)."""
+    return f"act_now_{red_flag}"

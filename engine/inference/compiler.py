@@ -322,7 +322,7 @@ class InferenceEngine(KnowledgeEngine):
             matched.setdefault(fid, self.findings[fid])
         for cid in reached:
             used.setdefault(cid, self.certainty[cid])
-        contribution = round(rule.certainty * premise_cf, 6) if rule.concludes else 0.0
+        contribution = round(rule.signed_certainty * premise_cf, 6) if rule.concludes else 0.0
         after = 0.0
         if rule.concludes:
             before = self.certainty.get(rule.concludes, 0.0)

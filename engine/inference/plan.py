@@ -73,10 +73,11 @@ class Advice:
     evidence: str = ""
     weight: float = 0.0
     referral: bool = False
+    kind: str = "education"  # the schema's kind; the safety policy keys on it (engine.inference.safety)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "text": self.text, "phase": self.phase or None, "side": self.side,
-                "avoid": self.avoid or None}
+        return {"id": self.id, "text": self.text, "kind": self.kind, "phase": self.phase or None,
+                "side": self.side, "avoid": self.avoid or None}
 
 
 def importance(advice: Advice) -> tuple[int, int, float, int]:

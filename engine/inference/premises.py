@@ -131,5 +131,15 @@ class Evaluator:
 
 
 def combine(cf1: float, cf2: float) -> float:
-    """MYCIN's combination of two positive certainties for one conclusion."""
-    return cf1 + cf2 * (1.0 - cf1)
+    """EMYCIN's parallel combination of two certainty factors in [-1, 1] for one conclusion
+    (Buchanan & Shortliffe 1984, ch. 10; van Melle 1980): support adds up towards 1, evidence
+    against (negative) towards -1, and mixed signs meet in between. Heckerman (1986) showed this is
+    exactly multiplying likelihood ratios under CF = 1 - 1/LR (LR >= 1) and CF = LR - 1 (LR < 1),
+    so the result does not depend on the order the rules fire in. With positive factors only it
+    is MYCIN's `cf1 + cf2 (1 - cf1)`, as before."""
+    if cf1 >= 0 and cf2 >= 0:
+        return cf1 + cf2 * (1.0 - cf1)
+    if cf1 <= 0 and cf2 <= 0:
+        return cf1 + cf2 * (1.0 + cf1)
+    denominator = 1.0 - min(abs(cf1), abs(cf2))
+    return 0.0 if denominator <= 0 else (cf1 + cf2) / denominator

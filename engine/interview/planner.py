@@ -6,8 +6,9 @@ findings that were asked and skipped) and the certainties the engine reached wit
 out which rules are still *open* (their condition is unknown in three-valued logic, see
 `engine.inference.premises.Evaluator`) and which unanswered findings could still decide one of them.
 
-- The **red-flag screen** comes first: findings of open red-flag rules that could still raise a
-  red flag or its urgency, grouped flag by flag, most urgent flag first.
+- A checklist marked `first` (the body chart) opens the consultation; then the **red-flag
+  screen**: findings of open red-flag rules that could still raise a red flag or its urgency,
+  grouped flag by flag, most urgent flag first, whatever sites were charted.
 - Then **goal-directed** questions: the finding whose answer, averaged over the answers it can
   take, most advances or rules out the open rules, each weighted by the certainty at stake
   (the rule's certainty times what its conclusion still lacks, times how much the band matters).
@@ -270,7 +271,7 @@ class Survey:
             self._ceilings[conclusion] = 0.0
             best = self.certainty.get(conclusion, 0.0)
             for rule in self.planner.producers.get(conclusion, ()):
-                if self.can_fire(self.view(rule)):
+                if not rule.against and self.can_fire(self.view(rule)):
                     best = combine(best, rule.certainty)
             self._ceilings[conclusion] = best
         return self._ceilings[conclusion]
@@ -322,7 +323,9 @@ class Survey:
             return self._stakes[rule.id]
         self._stakes[rule.id] = 0.0
         if rule.concludes:
-            gain = rule.certainty * (1.0 - self.certainty.get(rule.concludes, 0.0))
+            now = max(self.certainty.get(rule.concludes, 0.0), 0.0)
+            # evidence against can take away what the conclusion has; support can add what it lacks
+            gain = rule.certainty * (now if rule.against else 1.0 - now)
             weight = STAKE_WEIGHT[self.level(rule)]
             downstream = sum(self.stake(reader) for reader in self.planner.consumers.get(
                 rule.concludes, ()) if self.can_fire(self.view(reader)))
@@ -401,6 +404,9 @@ class Survey:
         the members of its checklist that can still matter."""
         if self.done:
             return None
+        opening = self.opening()
+        if opening is not None:
+            return opening
         groups = self.screen_groups()
         current = [members for cid, members in groups if cid == screening]
         pool = current[0] if current else groups[0][1] if groups else list(self.candidates)
@@ -412,6 +418,22 @@ class Survey:
             return question
         members = [f for f in home.findings if f == lead or f in self.candidates]
         return self.together(question, members, home)
+
+    def opening(self) -> Question | None:
+        """A checklist marked `first` (the body chart) before anything else, while none of its
+        members has been asked and one of them can still change a red flag: a clinician charts
+        where the symptoms are before the screen, and the screen is then asked whatever was
+        charted."""
+        for checklist in self.kb.checklists.values():
+            if not checklist.first or self.planner.home.get(checklist.findings[0]) is not checklist:
+                continue
+            if any(fid in self.asked for fid in checklist.findings):
+                continue
+            members = [fid for fid in checklist.findings if fid in self.candidates]
+            if any(self.raises_flag(v.rule) for fid in members for v in self.candidates[fid]):
+                lead = max(members, key=lambda f: (round(self.score(f), 9), -self.planner.first_use[f]))
+                return self.together(self.question(lead), members, checklist)
+        return None
 
     def together(self, question: Question, members: Iterable[str],
                  checklist: m.Checklist | None = None) -> Question:

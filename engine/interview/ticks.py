@@ -3,7 +3,8 @@
     none            every item no
     2 5             items 2 and 5 yes, the rest no
     3r 7 left       a side for sided items (l, r, b or left, right, bilateral, both)
-    2 skip 4 6      2 yes, 4 and 6 not known, the rest no ('no 3' may name a no as well)
+    2 skip 4 6      2 yes, 4 and 6 not known, the rest no ('no 3' may name a no as well);
+                    members the checklist lists as `explicit_no` stay unasked unless named
     skip            nothing known (every item stays unknown)
     each            ask the items one at a time
     ? 3             why item 3 is asked (? alone: why the checklist is asked)
@@ -14,7 +15,7 @@ Never raises: a line that fits nothing comes back as `invalid` with a hint for a
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,8 +60,11 @@ def tick_words(members: Sequence[m.Finding]) -> str:
     return f"none, or the numbers that apply (e.g. 1 3{side}); 'skip 2' for one not known"
 
 
-def read_ticks(members: Sequence[m.Finding], text: str) -> TickReply:
-    """Read one typed line for a checklist of `members` (numbered from 1)."""
+def read_ticks(members: Sequence[m.Finding], text: str,
+               explicit_no: Collection[str] = ()) -> TickReply:
+    """Read one typed line for a checklist of `members` (numbered from 1). Members in
+    `explicit_no` are recorded as no only when the line says so ('none', or 'no 3'); a tick
+    elsewhere leaves them unasked, so ticking the leg never records the back as pain-free."""
     word = " ".join(text.strip().lower().replace(",", " ").replace(";", " ").split())
     if not word:
         return TickReply("invalid", hint=f"type {tick_words(members)}")
@@ -80,10 +84,11 @@ def read_ticks(members: Sequence[m.Finding], text: str) -> TickReply:
         return TickReply("each")
     if word in NONE_WORDS:
         return TickReply("answer", Ticks({f.id: False for f in members}))
-    return _items(members, word.split())
+    return _items(members, word.split(), explicit_no)
 
 
-def _items(members: Sequence[m.Finding], tokens: list[str]) -> TickReply:
+def _items(members: Sequence[m.Finding], tokens: list[str],
+           explicit_no: Collection[str] = ()) -> TickReply:
     chosen: dict[int, Any] = {}
     unknown: set[int] = set()
     mode = "yes"
@@ -131,7 +136,8 @@ def _items(members: Sequence[m.Finding], tokens: list[str]) -> TickReply:
     if not chosen and not unknown:  # 'yes' alone: some apply, but which?
         return TickReply("invalid", hint="which ones? type the numbers that apply (e.g. 2 5), or "
                          "none")
-    values = {f.id: chosen.get(i, False) for i, f in enumerate(members) if i not in unknown}
+    values = {f.id: chosen.get(i, False) for i, f in enumerate(members)
+              if i not in unknown and (i in chosen or f.id not in explicit_no)}
     return TickReply("answer", Ticks(values, tuple(members[i].id for i in sorted(unknown))))
 
 

@@ -132,7 +132,11 @@ def load_layers(folders: Sequence[str | Path]) -> Loaded:
                 layer = m.Layer(display_path(folder), *meta)
         acc.layers.append(layer)
     rules, switched_off = _apply_disabled(acc, problems)
-    disabled_rules = tuple(d for d in acc.disabled if d.kind == "rule")
+    # a switched-off red-flag rule is named in every output, with the flag it concluded
+    disabled_rules = tuple(
+        replace(d, red_flag=switched_off[d.rule].concludes)
+        if d.rule in switched_off and switched_off[d.rule].kind == "red_flag" else d
+        for d in acc.disabled if d.kind == "rule")
     kb = m.KnowledgeBase(acc.findings, acc.conclusions, acc.muscles, acc.recommendations,
                          acc.sources, tuple(rules), tuple(acc.tests), disabled_rules,
                          tuple(acc.layers), checklists=acc.checklists)
@@ -158,7 +162,7 @@ def _load_file(path: Path, layer: int, acc: _Collected, problems: list[Problem],
         problems.append(Problem(Location(shown), f"cannot read the file: {exc.strerror}"))
         return order, None
     except YamlSyntaxError as exc:
-        problems.append(Problem(Location(shown, exc.line), f"malformed YAML: {exc.reason}",
+        problems.append(Problem(Location(shown, exc.line), exc.describe(),
                                 code="yaml"))
         return order, None
     reader = schema.Reader(shown, problems)

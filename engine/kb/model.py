@@ -24,6 +24,12 @@ SIDES = ("left", "right", "bilateral")
 # education, review) belongs to no phase and is listed first.
 PHASES = ("settle", "restore", "build", "return")
 OPERATORS = ("eq", "ne", "lt", "le", "gt", "ge", "in")
+# What a recommendation asks the patient to do. The safety policy (engine.safety) keys on these,
+# never on an id: with a referral-level red flag only REFERRAL_KINDS are given.
+RECOMMENDATION_KINDS = ("referral", "safety_net", "exercise", "stretch", "strengthen",
+                        "load_management", "education", "self_care", "follow_up")
+REFERRAL_KINDS = ("referral", "safety_net")  # what a patient waiting for a referral is told
+EXERCISE_KINDS = ("exercise", "stretch", "strengthen")  # never given with a referral-level flag
 
 
 def urgency_rank(urgency: str) -> int:
@@ -47,6 +53,7 @@ class Finding:
     values: tuple[str, ...] = ()
     help: str = ""
     lint_off: tuple[tuple[str, str], ...] = ()  # (check id, reason): lint checks switched off
+    integer: bool = False  # a count: 2.5 positive tests means nothing
 
     def accepts(self) -> str:
         """Human description of the values this finding takes, for hints and messages."""
@@ -57,6 +64,8 @@ class Finding:
         if self.type == "enum":
             return " | ".join(self.values)
         unit = f" {self.unit}" if self.unit else ""
+        if self.integer:
+            return f"a whole number from {_fmt(self.minimum)} to {_fmt(self.maximum)}{unit}"
         return f"a number from {_fmt(self.minimum)} to {_fmt(self.maximum)}{unit}"
 
 
@@ -123,6 +132,8 @@ class Checklist:
     lint_off: tuple[tuple[str, str], ...] = ()  # (check id, reason): lint checks switched off
     places: tuple[Location, ...] = ()  # where each member is written, for messages
     layer: str = ""  # the knowledge-base folder that defines it, as for rules
+    first: bool = False  # asked before anything else while none of it has been asked
+    explicit_no: tuple[str, ...] = ()  # members an unticked box leaves unknown, not no
 
     def place(self, index: int) -> Location:
         return self.places[index] if index < len(self.places) else self.location
@@ -144,6 +155,7 @@ class Recommendation:
     subsumes: tuple[str, ...] = ()  # recommendations this programme already contains
     avoid: str = ""  # what to avoid meanwhile, in the patient's words
     sided: bool = False  # done on the painful side: carries the side of what it treats
+    kind: str = "education"  # one of RECOMMENDATION_KINDS; the loader requires it
 
 
 @dataclass(frozen=True)
@@ -283,6 +295,12 @@ class Rule:
     lint_off: tuple[tuple[str, str], ...] = ()
     layer: str = ""
     accuracy: Accuracy | None = None
+    against: bool = False  # evidence against: lowers `concludes` (engine.inference.premises.combine)
+
+    @property
+    def signed_certainty(self) -> float:
+        """The certainty factor this rule contributes at full premise: negative when against."""
+        return -self.certainty if self.against else self.certainty
 
     def findings_used(self) -> list[str]:
         return [leaf.finding for leaf in leaves(self.when) if isinstance(leaf, Test)]
@@ -303,6 +321,9 @@ class Expectation:
     top: str = ""
     stretch: tuple[str, ...] = ()
     strengthen: tuple[str, ...] = ()
+    recommends: tuple[str, ...] = ()
+    not_recommends: tuple[str, ...] = ()
+    no_exercise: bool = False  # no exercise, stretch or strengthen item and no muscles given
 
 
 @dataclass(frozen=True)
@@ -334,6 +355,7 @@ class Disabled:
     reason: str
     location: Location
     kind: str = "rule"
+    red_flag: str = ""  # the red flag the switched-off rule concluded: announced in every output
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,12 @@ def check_references(kb: m.KnowledgeBase) -> list[Problem]:
     for rule in kb.rules:
         problems.extend(_check_rule(kb, rule))
     for rec in kb.recommendations.values():
+        flag = rec.id.removeprefix("act_now_")
+        if rec.id != flag and kb.conclusions.get(flag) and kb.conclusions[flag].kind == "red_flag":
+            problems.append(Problem(rec.location, f"recommendation id '{rec.id}' is reserved for "
+                                    f"the referral the engine adds for red flag '{flag}'",
+                                    "choose another id; the red flag's 'action' is its referral",
+                                    key="id", code="duplicate_id"))
         for ref in rec.sources:
             if resolve_source(kb, ref) is None:
                 problems.append(_unknown(rec.location, "source", ref, kb.sources, "sources"))

@@ -109,7 +109,11 @@ class Reader:
         value = entry[key]
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             self.error(self.at(entry, key), f"'{key}' of {what} must be a number, not {_kind(value)}",
-                       key=key)
+                       key=key, code=code)
+            return None
+        if not math.isfinite(value):  # .nan slips through every comparison; .inf is no measure
+            self.error(self.at(entry, key), f"'{key}' of {what} is {value}; it must be a finite "
+                       "number", f"write a number between {_num(low)} and {_num(high)}", key, code)
             return None
         if (low is not None and value < low) or (high is not None and value > high):
             self.error(self.at(entry, key),
@@ -117,6 +121,17 @@ class Reader:
                        f"{_num(high)}", key=key, code=code)
             return None
         return float(value)
+
+    def certainty(self, entry: LineDict, key: str, what: str) -> float | None:
+        """A certainty a rule gives its conclusion: a finite number in (0, 1]. Zero would conclude
+        something with no support at all, and anything else breaks the combination (and JSON)."""
+        value = self.number(entry, key, what, code="certainty_range")
+        if value is not None and not 0.0 < value <= 1.0:
+            self.error(self.at(entry, key), f"'{key}' of {what} is {_num(value)}; a certainty is "
+                       "above 0 and at most 1", "for example 'certainty: 0.6'", key,
+                       "certainty_range")
+            return None
+        return value
 
     def lint_off(self, entry: LineDict, what: str) -> tuple[tuple[str, str], ...]:
         """`lint: {check_id: reason}`: checks switched off for this entry, each with its reason.
@@ -170,7 +185,7 @@ def _kind(value: Any) -> str:
 # --- entries ----------------------------------------------------------------------------
 
 FINDING_KEYS = ("id", "label", "category", "type", "question", "unit", "range", "values", "help",
-                "lint")
+                "lint", "integer")
 
 
 def read_finding(r: Reader, entry: LineDict) -> m.Finding | None:
@@ -196,6 +211,12 @@ def read_finding(r: Reader, entry: LineDict) -> m.Finding | None:
     elif "range" in entry or "unit" in entry:
         r.error(r.at(entry, "range" if "range" in entry else "unit"),
                 f"{what} has a unit or range but is not of type number", key="range")
+    integer = entry.get("integer", False)
+    if not isinstance(integer, bool) or (integer and ftype != "number"):
+        r.error(r.at(entry, "integer"), f"{what}: 'integer: true' is for findings of type number "
+                "that count something", "write 'integer: true' on a number finding, or leave it out",
+                "integer")
+        integer = False
     if ftype == "enum":
         raw = entry.get("values")
         if isinstance(raw, list) and raw and all(isinstance(v, str) for v in raw):
@@ -210,7 +231,7 @@ def read_finding(r: Reader, entry: LineDict) -> m.Finding | None:
             entry, "category", m.CATEGORIES, what, "symptom"),
         type=ftype, question=r.text(entry, "question", what, ""), location=r.at(entry),
         unit=r.text(entry, "unit", what, ""), minimum=low, maximum=high, values=values,
-        help=r.text(entry, "help", what, ""), lint_off=r.lint_off(entry, what),
+        help=r.text(entry, "help", what, ""), lint_off=r.lint_off(entry, what), integer=integer,
     )
 
 
@@ -279,10 +300,16 @@ def read_muscle(r: Reader, entry: LineDict) -> m.Muscle | None:
 
 
 def read_recommendation(r: Reader, entry: LineDict) -> m.Recommendation | None:
+    """`kind` is required: the safety policy decides what a patient with a referral-level red
+    flag is told from it, so an untyped item could slip an exercise past a referral."""
     what = f"recommendation '{entry.get('id', '?')}'"
-    r.keys(entry, ("id", "text", "sources", "evidence", "lint", "phase", "subsumes", "avoid",
+    r.keys(entry, ("id", "kind", "text", "sources", "evidence", "lint", "phase", "subsumes", "avoid",
                    "sided"), ("id", "text"), what)
+    if "kind" not in entry:
+        r.error(r.at(entry), f"{what} is missing 'kind'", "say what it asks the patient to do: "
+                f"'kind: exercise' (one of {', '.join(m.RECOMMENDATION_KINDS)})", "kind")
     ident = r.ident(entry, what)
+    kind = r.choice(entry, "kind", m.RECOMMENDATION_KINDS, what, "exercise")
     if not ident:
         return None
     sided = entry.get("sided", False)
@@ -294,7 +321,7 @@ def read_recommendation(r: Reader, entry: LineDict) -> m.Recommendation | None:
                             r.choice(entry, "evidence", m.EVIDENCE_LEVELS, what, ""),
                             r.lint_off(entry, what), r.choice(entry, "phase", m.PHASES, what, ""),
                             r.names(entry, "subsumes", what), r.text(entry, "avoid", what, ""),
-                            sided)
+                            sided, kind)
 
 
 def read_source(r: Reader, entry: LineDict) -> m.Source | None:
@@ -310,7 +337,7 @@ def read_source(r: Reader, entry: LineDict) -> m.Source | None:
                     r.lint_off(entry, what), r.text(entry, "summary", what, ""))
 
 
-CHECKLIST_KEYS = ("id", "label", "question", "findings", "help", "lint")
+CHECKLIST_KEYS = ("id", "label", "question", "findings", "help", "first", "explicit_no", "lint")
 
 
 def read_checklist(r: Reader, entry: LineDict) -> m.Checklist | None:
@@ -333,16 +360,25 @@ def read_checklist(r: Reader, entry: LineDict) -> m.Checklist | None:
     raw = entry.get("findings")
     places = tuple(Location(r.path, line_of(raw, index)) for index in range(len(members))) \
         if isinstance(raw, list) else ()
+    first = entry.get("first", False)
+    if not isinstance(first, bool):
+        r.error(r.at(entry, "first"), f"'first' of {what} must be true or false", key="first")
+        first = False
+    explicit_no = r.names(entry, "explicit_no", what)
+    for fid in explicit_no:
+        if fid not in members:
+            r.error(r.at(entry, "explicit_no"), f"'{fid}' in 'explicit_no' of {what} is not one of "
+                    "its findings", did_you_mean(fid, members), "explicit_no")
     return m.Checklist(ident, r.text(entry, "label", what, ident), r.text(entry, "question", what, ""),
                        members, r.at(entry), r.text(entry, "help", what, ""), r.lint_off(entry, what),
-                       places)
+                       places, first=first, explicit_no=explicit_no)
 
 
 # --- rules and their conditions -------------------------------------------------------------
 
 RULE_KEYS = ("id", "title", "band", "when", "then", "sources", "evidence", "lint")
 THEN_KEYS = ("red_flag", "condition", "cause", "certainty", "urgency", "because", "stretch",
-             "strengthen", "recommend", "accuracy")
+             "strengthen", "recommend", "accuracy", "against")
 # accuracy: {source: id, lr_positive: 12.8, ...}: the published figure behind a certainty.
 ACCURACY_KEYS = ("source", "lr_positive", "lr_negative", "post_test_probability", "sensitivity",
                  "specificity", "note")
@@ -363,6 +399,7 @@ def read_rule(r: Reader, entry: LineDict, order: int) -> m.Rule | None:
         if "then" in entry else None
     concludes = kind = urgency = because = ""
     certainty = 1.0
+    against = False
     stretch: tuple[str, ...] = ()
     strengthen: tuple[str, ...] = ()
     recommend: tuple[str, ...] = ()
@@ -380,17 +417,23 @@ def read_rule(r: Reader, entry: LineDict, order: int) -> m.Rule | None:
                 concludes = value
             else:
                 r.error(r.at(then, kind), f"'{kind}' of {what} must be one id", key=kind)
-            cf = r.number(then, "certainty", what, 0.0, 1.0, code="certainty_range")
+            cf = r.certainty(then, "certainty", what)
             if cf is None and "certainty" not in then:
                 r.error(r.at(then), f"{what} concludes '{concludes}' but gives no 'certainty'",
                         "add 'certainty: 0.6' (0..1)", "certainty")
             certainty = cf if cf is not None else 1.0
+            against = _flag(r, then, "against", what)
+            if against and kind == "red_flag":
+                r.error(r.at(then, "against"), f"{what} lowers a red flag; negative evidence never "
+                        "rules a red flag out", "only conditions and causes can be lowered; a "
+                        "clinician clears a red flag", "against")
+                against = False
             if "because" not in then and kind != "red_flag":
                 r.error(r.at(then), f"{what} needs a one-line 'because' that justifies its certainty",
                         key="because", code="justification")
-        elif "certainty" in then:
-            r.error(r.at(then, "certainty"), f"{what} gives a certainty but concludes nothing",
-                    key="certainty")
+        elif "certainty" in then or "against" in then:
+            key = "certainty" if "certainty" in then else "against"
+            r.error(r.at(then, key), f"{what} gives a {key} but concludes nothing", key=key)
         if "urgency" in then:
             if kind != "red_flag":
                 r.error(r.at(then, "urgency"), f"only red-flag rules take an urgency ({what})",
@@ -419,7 +462,7 @@ def read_rule(r: Reader, entry: LineDict, order: int) -> m.Rule | None:
         urgency=urgency, because=because, stretch=stretch, strengthen=strengthen,
         recommend=recommend, sources=r.names(entry, "sources", what),
         evidence=r.choice(entry, "evidence", m.EVIDENCE_LEVELS, what, ""),
-        lint_off=lint_off, accuracy=accuracy,
+        lint_off=lint_off, accuracy=accuracy, against=against,
     )
 
 
@@ -562,7 +605,8 @@ def _condition_list(r: Reader, raw: Any, where: Location) -> tuple[m.Cond, ...]:
 # --- case tests and layering --------------------------------------------------------------
 
 TEST_KEYS = ("name", "patient", "findings", "expect", "todo")
-EXPECT_KEYS = ("triage", "fires", "not_fires", "present", "absent", "top", "stretch", "strengthen")
+EXPECT_KEYS = ("triage", "fires", "not_fires", "present", "absent", "top", "stretch", "strengthen",
+               "recommends", "not_recommends", "no_exercise")
 
 
 def read_case_test(r: Reader, entry: LineDict) -> m.CaseTest | None:
@@ -601,12 +645,23 @@ def read_case_test(r: Reader, entry: LineDict) -> m.CaseTest | None:
             triage=triage, fires=r.names(exp, "fires", what), not_fires=r.names(exp, "not_fires", what),
             present=tuple(present), absent=r.names(exp, "absent", what),
             top=r.text(exp, "top", what, ""), stretch=r.names(exp, "stretch", what),
-            strengthen=r.names(exp, "strengthen", what))
+            strengthen=r.names(exp, "strengthen", what), recommends=r.names(exp, "recommends", what),
+            not_recommends=r.names(exp, "not_recommends", what),
+            no_exercise=_flag(r, exp, "no_exercise", what))
     name = r.text(entry, "name", what, "")
     if not name:
         return None
     return m.CaseTest(name, tuple(findings.items()), tuple(patient.items()), expect, r.at(entry),
                       r.text(entry, "todo", what, ""), _key_lines(entry))
+
+
+def _flag(r: Reader, entry: LineDict, key: str, what: str) -> bool:
+    value = entry.get(key, False)
+    if not isinstance(value, bool):
+        r.error(r.at(entry, key), f"'{key}' of {what} must be true or false, not {_kind(value)}",
+                key=key)
+        return False
+    return value
 
 
 def _key_lines(entry: LineDict) -> tuple[tuple[str, int], ...]:

@@ -6,7 +6,8 @@ remembers where each key stood. Errors from the parser become `InputError`s with
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from typing import Any, ClassVar
 
 import yaml
 
@@ -16,6 +17,33 @@ except AttributeError:  # pragma: no cover - PyYAML built without libyaml
     _Loader = yaml.SafeLoader
 
 _constructor = yaml.SafeLoader("")  # scalar construction only; never instantiates objects
+
+_INT = "tag:yaml.org,2002:int"
+_FLOAT = "tag:yaml.org,2002:float"
+_PLAIN_INT = re.compile(r"^[-+]?(?:0|[1-9][0-9]*)$")
+_PLAIN_FLOAT = re.compile(r"""^(?:[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*|[0-9]+(?=[eE]))(?:[eE][-+]?[0-9]+)?
+    |[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$""", re.X)
+
+
+class _NumbersLoader(_Loader):
+    """Numbers as JSON and YAML 1.2 write them, not as YAML 1.1 guesses them.
+
+    PyYAML follows YAML 1.1, where `010` is octal 8, `0x1F` is 31, `1:30` is 90 (base 60) and
+    `1_000` is 1000, while the JSON number `1e2` is a string. For a clinical finding such a
+    silent change of meaning is worse than a refusal: here only plain decimal integers and
+    decimal fractions (with an optional exponent, as in JSON) are numbers; the other forms stay
+    text, so the finding's check refuses them with a message that says what to write."""
+
+    yaml_implicit_resolvers: ClassVar[dict[Any, list[tuple[str, re.Pattern[str]]]]] = {
+        first: [(tag, rx) for tag, rx in resolvers if tag not in (_INT, _FLOAT)]
+        for first, resolvers in yaml.resolver.Resolver.yaml_implicit_resolvers.items()
+    }
+
+
+for _first in "-+0123456789":
+    _NumbersLoader.yaml_implicit_resolvers.setdefault(_first, []).append((_INT, _PLAIN_INT))
+for _first in "-+.0123456789":
+    _NumbersLoader.yaml_implicit_resolvers.setdefault(_first, []).append((_FLOAT, _PLAIN_FLOAT))
 
 
 class LineDict(dict[str, Any]):
@@ -41,10 +69,15 @@ class LineList(list[Any]):
 class YamlSyntaxError(Exception):
     """Malformed YAML/JSON; carries the 1-based line and a short reason."""
 
-    def __init__(self, line: int, reason: str) -> None:
+    def __init__(self, line: int, reason: str, limit: bool = False) -> None:
         self.line = line
         self.reason = reason
+        self.limit = limit  # a size, depth or count limit was hit: the text may be well formed
         super().__init__(f"line {line}: {reason}")
+
+    def describe(self, what: str = "YAML") -> str:
+        """The reason, prefixed with 'malformed <what>' unless a limit was hit."""
+        return self.reason if self.limit else f"malformed {what}: {self.reason}"
 
 
 _STANDARD_TAGS = tuple(f"tag:yaml.org,2002:{name}" for name in (
@@ -53,6 +86,7 @@ _STANDARD_TAGS = tuple(f"tag:yaml.org,2002:{name}" for name in (
 
 MAX_DEPTH = 64  # nesting deeper than this is never a real rule or case file
 MAX_VALUES = 100_000  # values in one file once aliases are expanded; rule files hold a few thousand
+MAX_DIGITS = 30  # digits in one integer; Python refuses to read more than 4,300 anyway
 
 
 class _Converter:
@@ -81,12 +115,12 @@ class _Converter:
         value, size, depth = (self._mapping(node) if isinstance(node, yaml.MappingNode)
                               else self._sequence(node))
         self.active.discard(key)
-        if size > MAX_VALUES:
+        if size > MAX_VALUES:  # the file itself is within the limit (checked before composing)
             raise YamlSyntaxError(node.start_mark.line + 1, f"aliases expand this file to more than "
-                                  f"{MAX_VALUES:,} values; write the repeated part out once")
+                                  f"{MAX_VALUES:,} values; write the repeated part out once", True)
         if depth > MAX_DEPTH:
-            raise YamlSyntaxError(node.start_mark.line + 1,
-                                  f"nested more than {MAX_DEPTH} levels deep (aliases included)")
+            raise YamlSyntaxError(node.start_mark.line + 1, f"nested more than the limit of "
+                                  f"{MAX_DEPTH} levels (aliases included)", True)
         self.done[key] = (value, size, depth)
         return value, size, depth
 
@@ -129,31 +163,44 @@ def _convert(node: yaml.Node) -> Any:
 def _scalar(node: yaml.Node) -> Any:
     if node.tag in ("tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:binary"):
         return node.value  # keep dates and blobs as text: the KB has no use for them
+    if node.tag == _INT and len(node.value.lstrip("+-")) > MAX_DIGITS:
+        raise YamlSyntaxError(node.start_mark.line + 1, f"a number has {len(node.value):,} digits, "
+                              f"over the limit of {MAX_DIGITS}", True)
     try:
         return _constructor.construct_object(node, deep=True)
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, ValueError) as exc:
         raise YamlSyntaxError(node.start_mark.line + 1, str(exc).splitlines()[0]) from None
 
 
+def _line(event: yaml.Event) -> int:
+    return event.start_mark.line + 1 if event.start_mark is not None else 0
+
+
 def _refuse_deep_nesting(text: str) -> None:
-    """Stream the parser's events first: very deep nesting overflows the composer's stack."""
+    """Stream the parser's events first: very deep nesting overflows the composer's stack, and
+    a file of millions of values should be refused before a node tree is built for them."""
     depth = 0
+    values = 0
     for event in yaml.parse(text, Loader=_Loader):
         if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
             depth += 1
             if depth > MAX_DEPTH:
-                line = event.start_mark.line + 1 if event.start_mark is not None else 0
-                raise YamlSyntaxError(line,
-                                      f"nested more than {MAX_DEPTH} levels deep")
+                raise YamlSyntaxError(_line(event), f"nested more than the limit of {MAX_DEPTH} "
+                                      "levels", True)
         elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
             depth -= 1
+        elif isinstance(event, (yaml.ScalarEvent, yaml.AliasEvent)):
+            values += 1
+            if values > MAX_VALUES:
+                raise YamlSyntaxError(_line(event), f"more than the limit of "
+                                      f"{MAX_VALUES:,} values in one file; split it into several", True)
 
 
 def parse_text(text: str) -> Any:
     """Parse one YAML/JSON document into plain values with line information."""
     try:
         _refuse_deep_nesting(text)
-        node = yaml.compose(text, Loader=_Loader)
+        node = yaml.compose(text, Loader=_NumbersLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 0

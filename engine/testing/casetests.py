@@ -69,7 +69,23 @@ def check(result: Assessment, expect: m.Expectation) -> list[str]:
     for mid in expect.strengthen:
         if mid not in result.strengthen:
             failures.append(f"strengthen {mid}: expected, not advised")
+    given = [a.id for a in result.recommendations]
+    for rid in expect.recommends:
+        if rid not in given:
+            failures.append(f"recommendation {rid}: expected, not given")
+    for rid in expect.not_recommends:
+        if rid in given:
+            failures.append(f"recommendation {rid}: expected not to be given, given")
+    if expect.no_exercise and (exercise := exercise_given(result)):
+        failures.append(f"no exercise: expected none, given {', '.join(exercise)}")
     return failures
+
+
+def exercise_given(result: Assessment) -> list[str]:
+    """Exercise, stretch and strengthen items and muscles the patient is given."""
+    items = [a.id for a in result.recommendations if a.kind in m.EXERCISE_KINDS]
+    return items + [f"stretch {mid}" for mid in result.stretch] + \
+        [f"strengthen {mid}" for mid in result.strengthen]
 
 
 def run_case_test(reasoner: Reasoner, test: m.CaseTest) -> Outcome:

@@ -16,7 +16,7 @@ from engine.errors import Location
 from engine.inference.assessment import Assessment
 from engine.inference.reasoner import Reasoner
 from engine.kb import model as m
-from engine.testing.casetests import run_case_test
+from engine.testing.casetests import exercise_given, run_case_test
 
 STATUSES = ("pass", "fail", "todo", "xpass", "skip")
 
@@ -143,6 +143,16 @@ def compare(test: m.CaseTest, result: Assessment) -> list[Difference]:
             if mid not in got_list:
                 add(f"{key} {mid}", f"expect.{key}", f"{key} {mid}",
                     f"{key}: {', '.join(got_list) or 'nothing'}")
+    given = [a.id for a in result.recommendations]
+    for rid in exp.recommends:
+        if rid not in given:
+            add(f"recommends {rid}", "expect.recommends", "given", f"given: {', '.join(given)}")
+    for rid in exp.not_recommends:
+        if rid in given:
+            add(f"not_recommends {rid}", "expect.not_recommends", "not given", "given")
+    if exp.no_exercise and (exercise := exercise_given(result)):
+        add("no_exercise", "expect.no_exercise", "no exercise, stretch or strengthen",
+            ", ".join(exercise))
     return sorted(out, key=lambda d: d.location.line)
 
 
