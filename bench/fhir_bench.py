@@ -57,11 +57,11 @@ def cds_calls(calls: int, folder: Path) -> tuple[float, float]:
     from fastapi.testclient import TestClient
 
     from clinic.cds_fetch import PREFETCH_KEY
-    from clinic.cds_hooks import router
-    from engine.case import load_case
+    from clinic.cds_hooks import mount
+    from engine.cases.case import load_case
     from engine.fhir.writer import response_from_case
-    from engine.loader import load_kb
-    from engine.reasoner import Reasoner
+    from engine.kb.loader import load_kb
+    from engine.inference.reasoner import Reasoner
     from tests.cds_support import Database
 
     kb = load_kb()
@@ -78,7 +78,7 @@ def cds_calls(calls: int, folder: Path) -> tuple[float, float]:
 
     app.state.assessor = Assessor()
     app.state.db = Database(f"sqlite:///{folder / 'bench.sqlite3'}")
-    app.include_router(router)
+    mount(app, {})
     qr = response_from_case(load_case(str(CASE), kb), kb).model_dump(mode="json", exclude_none=True)
     body = {"hook": "patient-view", "hookInstance": "bench", "prefetch": {PREFETCH_KEY: qr},
             "context": {"userId": "Practitioner/1", "patientId": "1"}}
