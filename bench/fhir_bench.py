@@ -60,8 +60,8 @@ def cds_calls(calls: int, folder: Path) -> tuple[float, float]:
     from clinic.cds_hooks import mount
     from engine.cases.case import load_case
     from engine.fhir.writer import response_from_case
-    from engine.kb.loader import load_kb
     from engine.inference.reasoner import Reasoner
+    from engine.kb.loader import load_kb
     from tests.cds_support import Database
 
     kb = load_kb()
