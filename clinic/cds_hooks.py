@@ -164,17 +164,23 @@ def _assess(request: Request, body: dict[str, Any]) -> Response:
     return JSONResponse({"cards": [issued.card for issued in cards]})
 
 
-@router.post(f"{BASE}/{SERVICE_ID}")
-async def call_service(request: Request) -> Response:
+async def _checked_body(request: Request, schema: str) -> tuple[Any, Response | None]:
+    """The request's JSON once the client is trusted and the body fits the spec's schema; else
+    the refusal to send (the same three checks for every POST of the service)."""
     refused = _untrusted(request)
     if refused is not None:
-        return refused
+        return None, refused
     body, problem = await _json_body(request)
-    if problem:
-        return _error(400, problem)
-    problem = schema_problem("request", body)
-    if problem:
-        return _error(400, problem)
+    if not problem:
+        problem = schema_problem(schema, body)
+    return body, (_error(400, problem) if problem else None)
+
+
+@router.post(f"{BASE}/{SERVICE_ID}")
+async def call_service(request: Request) -> Response:
+    body, refused = await _checked_body(request, "request")
+    if refused is not None:
+        return refused
     if body["hook"] != HOOK:
         return _error(400, f"service '{SERVICE_ID}' answers hook '{HOOK}', not '{body['hook']}'")
     return await run_in_threadpool(_assess, request, body)
@@ -214,13 +220,7 @@ def _feedback(request: Request, entries: list[dict[str, Any]]) -> Response:
 
 @router.post(f"{BASE}/{SERVICE_ID}/feedback")
 async def feedback(request: Request) -> Response:
-    refused = _untrusted(request)
+    body, refused = await _checked_body(request, "feedback")
     if refused is not None:
         return refused
-    body, problem = await _json_body(request)
-    if problem:
-        return _error(400, problem)
-    problem = schema_problem("feedback", body)
-    if problem:
-        return _error(400, problem)
     return await run_in_threadpool(_feedback, request, list(body["feedback"]))
