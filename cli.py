@@ -29,7 +29,8 @@ from engine.errors import ImbalanceError, one_line  # noqa: E402
 
 COMMANDS: dict[str, tuple[str, str]] = {
     "assess": ("commands.assess:assess", "Assess one case: red flags, conditions, causes, advice."),
-    "report": ("commands.report:report", "Write the self-contained HTML explanation report."),
+    "report": ("commands.report:report", "Write the HTML (or PDF) report, the answer first."),
+    "handout": ("commands.handout:handout", "Write the patient's plain-language advice sheet."),
     "explain": ("commands.explain:explain", "How a conclusion was reached, or why it was not."),
     "interview": ("commands.interview:interview", "Ask questions at the terminal, then assess."),
     "batch": ("commands.batch:batch", "Assess many cases into a JSONL file."),

@@ -446,7 +446,7 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2, help="batch workers")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "RESULTS.md")
     parser.add_argument("--skip", nargs="*", default=[],
-                        choices=["cold", "per-case", "growth", "size", "batch", "interview"])
+                        choices=["cold", "per-case", "growth", "size", "batch", "interview", "fhir"])
     args = parser.parse_args()
     args.load = os.getloadavg()[0]
     quick = args.quick
@@ -466,6 +466,12 @@ def main() -> int:
         batch(res, shipped, 5_000 if quick else 100_000, args.jobs)
     if "interview" not in args.skip:
         interview(res, shipped)
+    if "fhir" not in args.skip:
+        from bench import fhir_bench
+
+        text, verdicts = fhir_bench.section(quick)
+        res.sections.append(text)
+        res.verdicts.extend(verdicts)
     if res.mismatches:
         res.notes.insert(0, f"**{res.mismatches} differential mismatches: experta and CLIPS disagree.**")
     plot(res, args.out.parent / "growth.png")

@@ -14,7 +14,10 @@ Routes (a FastAPI router the clinic app factory includes):
 
 Requests and answers are checked against JSON Schemas written from the specification
 (`clinic/cds_schemas/`); a bad request gets 400 with one line saying what is wrong, never a 500.
-The app must provide `state.assessor` (kb, lock, reasoner, assess) and `state.db` (session()).
+The app must provide `state.assessor` (kb, lock, reasoner, assess) and `state.db` (session()),
+and calls `mount(app)`, which also loads the trusted clients (`clinic.cds_auth`): every route but
+the report link then needs a signed JWT from one of them, and without that list the service
+answers only on a server bound to this machine.
 """
 
 from __future__ import annotations
@@ -31,8 +34,9 @@ from jsonschema import Draft202012Validator
 from starlette.concurrency import run_in_threadpool
 
 from clinic import cds_store
+from clinic.cds_auth import ENV, Refused, TrustedClients, load_trusted
 from clinic.cds_fetch import PREFETCH_KEY, TEMPLATE, Unavailable, find_response
-from engine.errors import ImbalanceError
+from engine.errors import ImbalanceError, InputError
 
 SERVICE_ID = "imbalance-msk"
 HOOK = "patient-view"
@@ -43,6 +47,34 @@ REPORT_CSP = ("default-src 'none'; script-src 'none'; style-src 'unsafe-inline';
               "form-action 'none'; frame-ancestors 'self'; base-uri 'none'")
 
 router = APIRouter()
+
+
+def mount(app: Any, env: dict[str, str] | None = None) -> None:
+    """Add the service to `app`; a trusted-clients file that cannot be read stops the start."""
+    try:
+        app.state.cds_clients = load_trusted(env)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise InputError(f"cannot read the trusted CDS clients file named by {ENV}: {exc}", key=ENV,
+                         suggestion="see docs/fhir.md for its format") from None
+    app.include_router(router)
+
+
+def _untrusted(request: Request) -> Response | None:
+    """401 unless the caller is a trusted client (or the server only listens on this machine)."""
+    clients: TrustedClients | None = getattr(request.app.state, "cds_clients", None)
+    if clients is None:
+        settings = getattr(request.app.state, "settings", None)
+        if settings is None or getattr(settings, "loopback", True):
+            return None
+        return JSONResponse({"error": f"this server listens beyond this machine: list the trusted CDS "
+                                      f"clients in the file named by {ENV}"}, 401,
+                            headers={"WWW-Authenticate": "Bearer"})
+    audience = (clients.audience_base or str(request.base_url).rstrip("/")) + request.url.path
+    try:
+        clients.verify(request.headers.get("authorization"), audience)
+    except Refused as exc:
+        return JSONResponse({"error": str(exc)}, 401, headers={"WWW-Authenticate": "Bearer"})
+    return None
 
 
 @cache
@@ -88,8 +120,8 @@ async def _json_body(request: Request) -> tuple[Any, str]:
 
 
 @router.get(BASE)
-def discovery() -> JSONResponse:
-    return JSONResponse(discovery_document())
+def discovery(request: Request) -> Response:
+    return _untrusted(request) or JSONResponse(discovery_document())
 
 
 def _patient_matches(response: dict[str, Any], patient_id: str) -> bool:
@@ -132,14 +164,23 @@ def _assess(request: Request, body: dict[str, Any]) -> Response:
     return JSONResponse({"cards": [issued.card for issued in cards]})
 
 
+async def _checked_body(request: Request, schema: str) -> tuple[Any, Response | None]:
+    """The request's JSON once the client is trusted and the body fits the spec's schema; else
+    the refusal to send (the same three checks for every POST of the service)."""
+    refused = _untrusted(request)
+    if refused is not None:
+        return None, refused
+    body, problem = await _json_body(request)
+    if not problem:
+        problem = schema_problem(schema, body)
+    return body, (_error(400, problem) if problem else None)
+
+
 @router.post(f"{BASE}/{SERVICE_ID}")
 async def call_service(request: Request) -> Response:
-    body, problem = await _json_body(request)
-    if problem:
-        return _error(400, problem)
-    problem = schema_problem("request", body)
-    if problem:
-        return _error(400, problem)
+    body, refused = await _checked_body(request, "request")
+    if refused is not None:
+        return refused
     if body["hook"] != HOOK:
         return _error(400, f"service '{SERVICE_ID}' answers hook '{HOOK}', not '{body['hook']}'")
     return await run_in_threadpool(_assess, request, body)
@@ -179,10 +220,7 @@ def _feedback(request: Request, entries: list[dict[str, Any]]) -> Response:
 
 @router.post(f"{BASE}/{SERVICE_ID}/feedback")
 async def feedback(request: Request) -> Response:
-    body, problem = await _json_body(request)
-    if problem:
-        return _error(400, problem)
-    problem = schema_problem("feedback", body)
-    if problem:
-        return _error(400, problem)
+    body, refused = await _checked_body(request, "feedback")
+    if refused is not None:
+        return refused
     return await run_in_threadpool(_feedback, request, list(body["feedback"]))

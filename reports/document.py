@@ -2,7 +2,7 @@
 
 Both formats read the same `ReportDocument`, so the markdown can never say something the HTML
 does not. Everything here comes from the assessment and its reasoning graph (through
-`engine.explain.explainer.Explainer`); the renderers only lay it out. Sources are numbered in reading
+`engine.explain.Explainer`); the renderers only lay it out. Sources are numbered in reading
 order, the way a clinician expects a references list to work.
 """
 
@@ -31,9 +31,11 @@ from engine.explain.explainer import (
 )
 from engine.explain.graph import CONCLUSION, FINDING, FIRING, case_graph, nodes_of, premises_of
 from engine.inference.assessment import Assessment, Reached
+from engine.inference.plan import PHASE_LABEL, phase_rank
 from engine.inference.reasoner import Reasoner
 from engine.kb import model as m
 from engine.kb.references import resolve_source
+from reports.summary import SIDE_WORD, Summary, build_summary
 from reports.wording import (
     DISCLAIMER,
     TRIAGE_TEXT,
@@ -141,6 +143,10 @@ class AdviceItem:
     referral: bool
     reasons: tuple[str, ...]
     refs: tuple[int, ...]
+    phase_rank: int = 0  # -1 act now, 0 general advice, then the phases in order
+    phase_label: str = "General advice"
+    side: str = ""
+    avoid: str = ""
 
 
 @dataclass(frozen=True)
@@ -274,6 +280,7 @@ class ReportDocument:
     fired_count: int
     disclaimer: str
     kb: m.KnowledgeBase
+    summary: Summary
     risk_group: str = ""  # the STarT Back line once all nine items are answered
 
 
@@ -365,6 +372,7 @@ def build_document(result: Assessment, reasoner: Reasoner, generated: str,
         fired_count=len(result.events),
         disclaimer=DISCLAIMER,
         kb=kb,
+        summary=build_summary(result),
     )
 
 
@@ -438,7 +446,10 @@ def _advice(result: Assessment, cite: _Citations) -> tuple[AdviceItem, ...]:
                                       for r in rules))
         rec = kb.recommendations.get(advice.id)
         refs = cite.cite(rec.sources) if rec is not None else ()
-        out.append(AdviceItem(advice.text, referral, reasons, refs))
+        rank = -1 if referral else phase_rank(advice.phase)
+        label = "Act now" if referral else PHASE_LABEL[advice.phase] if advice.phase else "General advice"
+        out.append(AdviceItem(advice.text, referral, reasons, refs, rank, label,
+                              SIDE_WORD.get(advice.side or "", ""), advice.avoid))
     return tuple(out)
 
 

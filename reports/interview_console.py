@@ -11,6 +11,7 @@ It sits in `reports/` because it is output (and input) for a person, above the e
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 import textwrap
 from collections.abc import Callable
@@ -362,8 +363,7 @@ class Conversation:
             if self.session.history:
                 say(f"These answers were not saved: add --save {where} to keep them.", wrap=False)
             if self.session.history or self.resumed:
-                say("Make the HTML report with:")
-                say(f"  imbalance report {where} -o report.html", wrap=False)
+                self.next_steps(where)
             return code
         text = self.session.case_text()
         try:
@@ -379,9 +379,22 @@ class Conversation:
             code = code or 2
         verb = "Updated" if self.target.update and as_asked else "Saved answers to"
         say(f"{verb} {written}.", wrap=False)
-        say("Make the HTML report with:")
-        say(f"  imbalance report {written} -o report.html", wrap=False)
+        self.next_steps(str(written))
         return code
+
+    def next_steps(self, case: str) -> None:
+        """The commands to run next, as the user can type them (`uv run imbalance` under uv)."""
+        say = self.console.say
+        say("Make the HTML report with:")
+        say(f"  {command_name()} report {case} -o report.html", wrap=False)
+        say("and the patient's advice sheet with:")
+        say(f"  {command_name()} handout {case} -o handout.html", wrap=False)
+
+
+def command_name() -> str:
+    """How the user runs this tool: `uv run` sets UV_RUN_RECURSION_DEPTH (and UV) for the
+    command it starts, so a hint then says `uv run imbalance`, which works where they are."""
+    return "uv run imbalance" if os.environ.get("UV_RUN_RECURSION_DEPTH") else "imbalance"
 
 
 def read_line(question: Question, line: str) -> TickReply:

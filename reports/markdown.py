@@ -63,13 +63,14 @@ def render_markdown(result: Assessment, reasoner: Reasoner | None = None,
 def render_document(doc: ReportDocument) -> str:
     out: list[str] = []
     add = out.append
+    s = doc.summary
     if doc.red_flags:
-        add(f"> **RED FLAG{'S' if len(doc.red_flags) > 1 else ''}: {doc.banner}.**")
-        for flag in doc.red_flags:
+        add(f"> **{md(s.headline)}.**")
+        for flag in s.red_flags:
             add(">")
             add(f"> **{flag.urgency.upper()}: {md(flag.label)}**  ")
             add(f"> Do now: {md(flag.action)}  ")
-            add(f"> Because: {md('; '.join(flag.evidence))}")
+            add(f"> Because: {md('; '.join(flag.because))}")
         add("")
     add(f"# {md(doc.title)}")
     add("")
@@ -87,9 +88,37 @@ def render_document(doc: ReportDocument) -> str:
         add("")
     add("*Supports clinical judgement; it does not diagnose.*")
     add("")
-
+    add("## Conditions to consider")
+    add("")
+    for c in s.conditions:
+        side = f", {c.side}" if c.side else ""
+        add(f"- **{md(c.label)}**{md(side)}: {c.certainty:.2f} ({c.word})")
+    if not s.conditions:
+        add("No condition is suggested by the findings given.")
+    add("")
+    add("## Plan")
+    add("")
+    for i, step in enumerate(s.plan, 1):
+        tags = "".join(f"*{md(tag)}* · " for tag in (step.side, step.phase) if tag)
+        if step.referral and step.flag:
+            text = f"**{md(step.flag)}: act on “Do now” above.**"
+        else:
+            text = f"**{md(step.text)}**" if step.referral else md(step.text)
+        add(f"{i}. {tags}{text}")
+    add("")
+    if s.avoid:
+        add(f"**Avoid for now:** {md('; '.join(s.avoid))}.")
+        add("")
+    add(f"**{md(s.review_head)}:** {md(s.review_why)}")
+    add("")
+    add("---")
+    add("")
+    meta = [f"{md(k)}: {md(v)}" for k, v in doc.patient]
     add("## Patient and findings")
     add("")
+    if meta:
+        add(" · ".join(meta))
+        add("")
     if doc.description:
         add(md(doc.description))
         add("")
@@ -114,7 +143,7 @@ def render_document(doc: ReportDocument) -> str:
             add(f"- **{md(u.label)}**{tag}: {md(u.question)} Needed for: {md('; '.join(u.needed_for))}.")
         add("")
 
-    add("## Conditions to consider")
+    add("## All conditions, with their evidence")
     add("")
     add("*Certainty (0 to 1) is the support the findings give each hypothesis, combined across "
         "rules. It is not a probability of disease; confirm by examination.*")
@@ -140,18 +169,26 @@ def render_document(doc: ReportDocument) -> str:
         add("No muscle work is indicated by the findings given.")
     add("")
 
-    add("## Recommendations")
+    add("## Recommendations by phase")
     add("")
     if doc.recommendations:
-        for i, advice in enumerate(doc.recommendations, 1):
+        phase: str | None = None
+        for advice in doc.recommendations:
+            if advice.phase_label != phase:
+                phase = advice.phase_label
+                add(f"**{md(phase)}**")
+                add("")
             text = f"**{md(advice.text)}**" if advice.referral else md(advice.text)
+            side = f"*{md(advice.side)}* · " if advice.side else ""
             why = ""
             if advice.reasons and not advice.referral:
                 why = f" *For: {md('; '.join(advice.reasons))}.*"
-            add(f"{i}. {text}{_refs(advice.refs)}{why}")
+            avoid = f" Avoid: {md(advice.avoid)}." if advice.avoid else ""
+            add(f"- {side}{text}{_refs(advice.refs)}{avoid}{why}")
+        add("")
     else:
         add("No specific recommendation.")
-    add("")
+        add("")
 
     add("## Reasoning graph")
     add("")

@@ -46,14 +46,26 @@ def check_target(path: str, force: bool, option: str = "-o") -> Path:
     return target
 
 
-def write_atomically(path: str, text: str, force: bool, option: str = "-o") -> None:
+def check_output(case: str, output: str, force: bool) -> None:
+    """Refuse, before any work, an output that is the case file itself or exists already
+    (without --force). A name ending in .pdf gets a PDF, any other the HTML."""
+    if output == "-":
+        return
+    if case != "-" and Path(output).resolve() == Path(case).resolve():
+        raise InputError(f"output '{output}' is the case file itself", key="-o",
+                         suggestion="write to a .html or .pdf file, e.g. -o report.html")
+    check_target(output, force)
+
+
+def write_atomically(path: str, text: str | bytes, force: bool, option: str = "-o") -> None:
     """Write `text` to `path` via a temporary file and `os.replace` (engine.cases.saving does the
     moving, shared with the interview's --save); every failure becomes a clear InputError."""
     target = check_target(path, force, option)
     try:
         if is_device(target):
-            with target.open("w", encoding="utf-8") as handle:
-                handle.write(text)
+            data = text.encode("utf-8") if isinstance(text, str) else text
+            with target.open("wb") as handle:  # a device or pipe is written into, never replaced
+                handle.write(data)
             return
         write_atomic(target, text, replace=force)
     except FileExistsError:  # appeared while we were writing

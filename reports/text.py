@@ -1,4 +1,5 @@
-"""Terminal output of an assessment: red flags first, in a banner with the action to take."""
+"""Terminal output of an assessment: the answer first (red flags with the action to take, the
+top conditions with side, the plan and the review), then the details."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ import click
 
 from engine.errors import one_line
 from engine.inference.assessment import Assessment, Reached
+from engine.inference.plan import PHASE_LABEL
+from reports.summary import SIDE_WORD, build_summary
 from reports.wording import (
     DISCLAIMER,
     TRIAGE_TEXT,
-    banner_headline,
     certainty_word,
     finding_phrase,
     safety_notices,
@@ -20,6 +22,7 @@ from reports.wording import (
 
 WIDTH = 88
 URGENCY_COLOUR = {"emergency": "red", "urgent": "yellow", "soon": "cyan", "routine": "green"}
+TONE_COLOUR = {"red": "red", "amber": "yellow", "green": "green"}
 
 
 def _wrap(text: str, indent: str = "    ") -> list[str]:
@@ -33,21 +36,19 @@ def _because(result: Assessment, item: Reached) -> str:
 
 
 def render_text(result: Assessment, color: bool | None = None) -> str:
-    """The clinician's view; `color=None` lets click decide (colour only on a terminal)."""
+    """The clinician's view, answer first; `color=None` lets click decide (colour only on a
+    terminal)."""
     out: list[str] = []
 
     def say(text: str = "", **style: object) -> None:
         out.append(click.style(text, **style) if style else text)  # type: ignore[arg-type]
 
-    patient = result.case.patient
-    who = one_line(", ".join(str(v) for v in (patient.get("id"), patient.get("age") and
-                                              f"{patient['age']} y", patient.get("sex")) if v))
+    summary = build_summary(result)
+    tone = TONE_COLOUR[summary.tone]
     if result.red_flags:
-        say("=" * WIDTH, fg="red", bold=True)
-        plural = "S" if len(result.red_flags) > 1 else ""
-        headline = banner_headline(result.triage)
-        say(f" RED FLAG{plural}: {headline}", fg="red", bold=True)
-        say("=" * WIDTH, fg="red", bold=True)
+        say("=" * WIDTH, fg=tone, bold=True)
+        say(f" {summary.headline}", fg=tone, bold=True)
+        say("=" * WIDTH, fg=tone, bold=True)
         for flag in result.red_flags:
             say(f" [{flag.urgency.upper()}] {flag.conclusion.label}",
                 fg=URGENCY_COLOUR[flag.urgency], bold=True)
@@ -55,21 +56,46 @@ def render_text(result: Assessment, color: bool | None = None) -> str:
                 say(line, bold=True)
             for line in _wrap(f"Because: {_because(result, flag)}"):
                 say(line)
-        say("=" * WIDTH, fg="red", bold=True)
+        say("=" * WIDTH, fg=tone, bold=True)
     say(f"Triage: {TRIAGE_TEXT[result.triage]}", fg=URGENCY_COLOUR[result.triage], bold=True)
     for note in safety_notices(result):
         for line in _wrap(note, "  ! "):
             say(line, fg="yellow", bold=True)
-    if who:
-        say(f"Patient: {who}")
+    if summary.patient:
+        say(f"Patient: {one_line(summary.patient)}")
     if result.risk_group:
         say(startback_line(result.risk_group))
     say()
     say("Conditions to consider", bold=True)
+    if not summary.conditions:
+        say("    none suggested by the findings given")
+    for top in summary.conditions:
+        side = f", {top.side}" if top.side else ""
+        say(f"  {top.certainty:4.2f}  {top.label}{side} ({top.word})")
+    say()
+    say("Plan", bold=True)
+    for i, step in enumerate(summary.plan, 1):
+        tags = "".join(f"[{tag}] " for tag in (step.side, step.phase) if tag)
+        text = f"{step.flag}: act on 'Do now' above." if step.referral and step.flag else step.text
+        lines = textwrap.wrap(tags + text, WIDTH - 5)
+        for j, line in enumerate(lines):
+            say(f"  {i}. {line}" if j == 0 else f"     {line}", bold=step.referral)
+    if summary.avoid:
+        for line in _wrap("Avoid for now: " + "; ".join(summary.avoid) + ".", "  "):
+            say(line)
+    say()
+    for line in textwrap.wrap(f"{summary.review_head}: {summary.review_why}", WIDTH):
+        say(line, bold=True)
+    say()
+    say("-" * WIDTH, dim=True)
+    say("Details", bold=True)
+    say()
+    say("Conditions to consider: why", bold=True)
     if not result.conditions:
         say("    none suggested by the findings given")
     for item in result.conditions:
-        say(f"  {item.certainty:4.2f}  {item.conclusion.label} ({certainty_word(item.certainty)})")
+        side = f", {item.side}" if item.side else ""
+        say(f"  {item.certainty:4.2f}  {item.conclusion.label}{side} ({certainty_word(item.certainty)})")
         for line in _wrap(f"because {_because(result, item)}", "        "):
             say(line)
     lowered = [result.kb.conclusions[cid].label for cid in dict.fromkeys(
@@ -96,11 +122,18 @@ def render_text(result: Assessment, color: bool | None = None) -> str:
     for line in _wrap(f"Strengthen: {strengthen}", "  "):
         say(line)
     say()
-    say("Recommendations", bold=True)
+    say("Recommendations by phase", bold=True)
     if not result.recommendations:
         say("    none")
+    group = None
     for advice in result.recommendations:
-        lines = textwrap.wrap(advice.text, WIDTH - 4)
+        heading = "Act now" if advice.referral else PHASE_LABEL[advice.phase] if advice.phase \
+            else "General advice"
+        if heading != group:
+            group = heading
+            say(f"  {heading}", underline=True)
+        side = f"[{SIDE_WORD[advice.side]}] " if advice.side else ""
+        lines = textwrap.wrap(side + advice.text, WIDTH - 4)
         first, rest = (lines[0], lines[1:]) if lines else ("", [])
         say(f"  - {first}", bold=advice.kind == "referral")
         for line in rest:

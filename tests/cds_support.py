@@ -20,7 +20,7 @@ from sqlalchemy import create_engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from clinic import cds_store
-from clinic.cds_hooks import router
+from clinic.cds_hooks import mount
 from engine.cases.case import Case
 from engine.inference.assessment import Assessment
 from engine.inference.reasoner import Reasoner
@@ -55,11 +55,11 @@ class Database:
             yield session
 
 
-def cds_app(db_path: Path) -> FastAPI:
+def cds_app(db_path: Path, env: dict[str, str] | None = None) -> FastAPI:
     app = FastAPI()
     app.state.assessor = Assessor()
     app.state.db = Database(f"sqlite:///{db_path}")
-    app.include_router(router)
+    mount(app, env or {})
     return app
 
 

@@ -119,12 +119,14 @@ def test_low_concern_flag_asks_for_review_not_referral(tmp_path: Path) -> None:
     """A SOON flag (IFOMPT watchful waiting) must not tell the clinician to refer."""
     case = "examples/cases/weak_flags_watchful_waiting.yaml"
     text = run_cli("assess", case).stdout
-    assert "RED FLAG: low level of concern; review with a doctor soon" in text
+    assert "Warning sign, low level of concern: review with a doctor soon" in text
     assert "refer" not in text.splitlines()[1].lower()
+    assert "RED FLAG" not in text  # red capitals only where the patient must be referred
     out = tmp_path / "r.html"
     assert run_cli("report", case, "-o", str(out)).returncode == 0
     html = out.read_text(encoding="utf-8")
-    assert "low level of concern; review with a doctor soon and safety-net" in html
+    assert "low level of concern: review with a doctor soon and safety-net" in html
+    assert 'class="banner tone-amber"' in html and 'class="banner tone-red"' not in html
     assert "refer before any exercise" not in html
     emergency = run_cli("assess", RED, "--format", "markdown").stdout
     assert "act now, before any exercise treatment" in emergency

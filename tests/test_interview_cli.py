@@ -18,7 +18,7 @@ from engine.inference.reasoner import Reasoner
 from engine.interview.session import Session
 from engine.kb.loader import load_kb
 from engine.kb.model import KnowledgeBase
-from reports.interview_console import Console, Conversation
+from reports.interview_console import Console, Conversation, command_name
 from tests.conftest import run_cli
 from tests.interview_support import CLINIC, isolated_layer, script_for
 
@@ -128,7 +128,7 @@ def test_benign_case_to_the_end_with_report_hint(mini: str, tmp_path: Path) -> N
            "a red flag or a condition." in proc.stdout
     assert "Triage: ROUTINE" in proc.stdout and "Iliotibial band syndrome" in proc.stdout
     assert f"Saved answers to {out}.\nMake the HTML report with:\n" \
-           f"  imbalance report {out} -o report.html\n" in proc.stdout
+           f"  {command_name()} report {out} -o report.html\n" in proc.stdout
     assert "RED FLAG" not in proc.stdout
     saved = out.read_text(encoding="utf-8")
     assert "patient:\n  id: \"P-1\"\n" in saved
@@ -277,7 +277,7 @@ def test_resume_asks_only_what_is_missing(mini: str, tmp_path: Path) -> None:
     assert questions_asked(proc.stdout) == ["Runner"]
     assert "Patient: P-9, 30 y" in proc.stdout
     assert f"These answers were not saved: add --save {case} to keep them." in proc.stdout
-    assert f"  imbalance report {case} -o report.html" in proc.stdout
+    assert f"  {command_name()} report {case} -o report.html" in proc.stdout
     assert "runner" not in case.read_text(encoding="utf-8")  # nothing written without --save
 
 
@@ -287,7 +287,7 @@ def test_resume_of_a_complete_case_asks_nothing(mini: str, tmp_path: Path) -> No
                     encoding="utf-8")
     proc = interview(mini, str(case))
     assert "Nothing left to ask" in proc.stdout and questions_asked(proc.stdout) == []
-    assert f"Make the HTML report with:\n  imbalance report {case} -o report.html" in proc.stdout
+    assert f"Make the HTML report with:\n  {command_name()} report {case} -o report.html" in proc.stdout
 
 
 def test_resume_and_save_to_the_same_file_updates_it(mini: str, tmp_path: Path) -> None:

@@ -22,6 +22,7 @@ import pytest
 
 from engine.cases.case import load_case
 from engine.kb.loader import load_kb
+from reports.interview_console import command_name
 from tests.conftest import ROOT, SCRIPT
 from tests.interview_support import tick_line, typed
 
@@ -196,7 +197,7 @@ def test_benign_case_in_a_terminal_with_back(terminal, tmp_path: Path) -> None:
     assert "Back to the previous question (" in screen
     assert "RED FLAG" not in screen
     assert "Triage: ROUTINE" in screen and "Iliotibial band syndrome" in screen
-    assert f"  imbalance report {out} -o report.html" in screen
+    assert f"  {command_name()} report {out} -o report.html" in screen
     assert "[exited 0]" in screen
     numbers = [int(line.split()[1]) for line in lines(screen) if line.startswith("Question ")]
     assert numbers[:4] == [1, 2, 3, 2]  # back re-asks question 2

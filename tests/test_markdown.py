@@ -27,7 +27,9 @@ def test_markdown_has_the_same_content_as_json(path: Path) -> None:
     data = result.to_dict()
     assert f"**Triage: {data['triage'].upper()}**" in out
     if data["red_flags"]:
-        assert out.startswith("> **RED FLAG")
+        # wording and urgency agree: "RED FLAG" only where the patient is referred
+        expected = "> **RED FLAG" if data["triage"] in ("emergency", "urgent") else "> **Warning sign"
+        assert out.startswith(expected)
         for flag in data["red_flags"]:
             assert out.index(md(flag["label"])) < out.index("# Muscle imbalance assessment")
     else:

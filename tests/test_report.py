@@ -84,7 +84,7 @@ def test_every_example_makes_a_self_contained_report(path: Path) -> None:
         assert html.index('id="red-flags"') < html.index("<h1")
         for flag in data["red_flags"]:
             assert flag["action"].split()[0] in html
-        advice = html[html.index('<ol class="advice">'):]
+        advice = html[html.index('<ul class="advice">'):]
         assert advice.split("<li", 2)[1].startswith(' class="referral"')  # referral comes first
     else:
         assert 'id="red-flags"' not in html

@@ -71,13 +71,15 @@ def _read(path: Path) -> str | None:
         return "\0unreadable"
 
 
-def write_atomic(path: Path, text: str, replace: bool) -> None:
+def write_atomic(path: Path, text: str | bytes, replace: bool) -> None:
     """Write a temporary file beside `path`, then move it into place in one step. Without
-    `replace`, an existing `path` is never touched (FileExistsError)."""
+    `replace`, an existing `path` is never touched (FileExistsError). Bytes (a PDF) are written
+    as they are."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
+        data = text.encode("utf-8") if isinstance(text, str) else text
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         mode = path.stat().st_mode & 0o777 if path.exists() else 0o666 & ~_umask()

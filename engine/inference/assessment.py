@@ -7,10 +7,12 @@ object, so the terminal, markdown and HTML never disagree.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from engine.cases.case import Case
 from engine.inference.compiler import Event
+from engine.inference.plan import Advice, build_plan, build_review, order_advice, side_of
 from engine.inference.safety import Withheld, apply_policy
 from engine.inference.startback import risk_group
 from engine.kb import model as m
@@ -25,6 +27,7 @@ class Reached:
     evidence: tuple[str, ...]
     rules: tuple[str, ...]
     urgency: str = ""
+    side: str | None = None
 
     @property
     def id(self) -> str:
@@ -33,16 +36,6 @@ class Reached:
     @property
     def action(self) -> str:
         return self.conclusion.action_for(self.urgency)
-
-
-@dataclass(frozen=True)
-class Advice:
-    """One recommendation as given; `kind` is the schema's (a red flag's referral is 'referral')."""
-
-    id: str
-    text: str
-    rules: tuple[str, ...]
-    kind: str = "education"
 
 
 @dataclass(frozen=True)
@@ -74,6 +67,22 @@ class Assessment:
         items are answered."""
         return risk_group(self.case.findings)
 
+    @cached_property
+    def plan(self) -> tuple[Advice, ...]:
+        """The few actions that matter most, from `recommendations` (so from whatever the
+        safety policy left in them)."""
+        return build_plan(self.recommendations)
+
+    @cached_property
+    def review(self) -> m.Review:
+        return build_review(self.kb, self.triage, self.conditions,
+                            bool(self.stretch or self.strengthen))
+
+    @property
+    def avoid(self) -> tuple[str, ...]:
+        """What to avoid meanwhile, from the advice given (each once)."""
+        return tuple(dict.fromkeys(a.avoid for a in self.recommendations if a.avoid))
+
     def reached(self, conclusion_id: str) -> Reached | None:
         for item in (*self.red_flags, *self.conditions, *self.causes):
             if item.id == conclusion_id:
@@ -83,7 +92,7 @@ class Assessment:
     def to_dict(self) -> dict[str, Any]:
         """The contract's JSON object (extra keys are allowed; contract keys never change)."""
 
-        def item(r: Reached, red: bool = False) -> dict[str, Any]:
+        def item(r: Reached, red: bool = False, sided: bool = False) -> dict[str, Any]:
             out: dict[str, Any] = {"id": r.id}
             if red:
                 out["urgency"] = r.urgency
@@ -91,25 +100,33 @@ class Assessment:
                        rules=list(r.rules), label=r.conclusion.label)
             if red:
                 out["action"] = r.action
+            if sided:
+                out["side"] = r.side
             return out
 
         return {
             "triage": self.triage,
             "red_flags": [item(r, red=True) for r in self.red_flags],
-            "conditions": [item(r) for r in self.conditions],
+            "conditions": [item(r, sided=True) for r in self.conditions],
             "causes": [item(r) for r in self.causes],
             "muscles": {"stretch": list(self.stretch), "strengthen": list(self.strengthen)},
-            "recommendations": [{"id": a.id, "text": a.text, "kind": a.kind}
-                                for a in self.recommendations],
+            "recommendations": [a.to_dict() for a in self.recommendations],
             "fired_rules": self.fired_rules,
             "patient_id": self.case.patient_id,
             "kb_version": self.kb.version,
+            "plan": [a.to_dict() for a in self.plan],
+            "review": {"after_weeks": _weeks(self.review.after_weeks), "why": self.review.why},
+            "avoid": list(self.avoid),
             "withheld": self.withheld.to_dict(),
             "disabled_red_flag_rules": [
                 {"rule": d.rule, "red_flag": d.red_flag, "reason": d.reason,
                  "where": str(d.location)} for d in self.disabled_red_flag_rules],
             "risk_group": self.risk_group,
         }
+
+
+def _weeks(value: float) -> int | float:
+    return int(value) if float(value).is_integer() else value
 
 
 def build_assessment(case: Case, kb: m.KnowledgeBase, events: list[Event],
@@ -123,9 +140,13 @@ def build_assessment(case: Case, kb: m.KnowledgeBase, events: list[Event],
     evidence_cache: dict[str, tuple[str, ...]] = {}
 
     def evidence_of(cid: str) -> tuple[str, ...]:
+        """The findings behind a red flag or condition, through the conclusions it used. A cause
+        names only the findings its own rules matched, and a condition it used by its id, so
+        "overuse" is not credited with every sign of the IT band syndrome (issue 14)."""
         if cid in evidence_cache:
             return evidence_cache[cid]
         evidence_cache[cid] = ()
+        own = kb.conclusions[cid].kind == "cause"
         seen: dict[str, None] = {}
         for event in by_conclusion.get(cid, ()):
             if event.rule.against:
@@ -133,7 +154,7 @@ def build_assessment(case: Case, kb: m.KnowledgeBase, events: list[Event],
             for fid, _ in event.matched:
                 seen.setdefault(fid, None)
             for used, _ in event.used:
-                for fid in evidence_of(used):
+                for fid in ((used,) if own else evidence_of(used)):
                     seen.setdefault(fid, None)
         evidence_cache[cid] = tuple(seen)
         return evidence_cache[cid]
@@ -144,8 +165,10 @@ def build_assessment(case: Case, kb: m.KnowledgeBase, events: list[Event],
             continue  # lowered to nothing (or below) by evidence against: not reached
         conclusion = kb.conclusions[cid]
         rules = tuple(dict.fromkeys(e.rule.id for e in by_conclusion[cid]))
-        reached[conclusion.kind].append(Reached(conclusion, cf, evidence_of(cid), rules,
-                                                urgency.get(cid, "")))
+        evidence = evidence_of(cid)
+        reached[conclusion.kind].append(Reached(conclusion, cf, evidence, rules,
+                                                urgency.get(cid, ""),
+                                                side_of(kb, case.facts, evidence)))
     red = sorted(reached["red_flag"], key=lambda r: (m.urgency_rank(r.urgency), -r.certainty, r.id))
     conditions = sorted(reached["condition"], key=lambda r: (-r.certainty, r.id))
     causes = sorted(reached["cause"], key=lambda r: (-r.certainty, r.id))
@@ -153,24 +176,43 @@ def build_assessment(case: Case, kb: m.KnowledgeBase, events: list[Event],
 
     stretch: dict[str, None] = {}
     strengthen: dict[str, None] = {}
-    advice: dict[str, list[str]] = {}
+    # each red flag's action is its referral; the schema reserves these ids (engine.references)
+    recommendations = [Advice(referral_id(flag.id), f"{flag.conclusion.label}: {flag.action}",
+                              flag.rules, weight=1.0, referral=True, evidence="high",
+                              kind="referral")
+                       for flag in red]
+    advice: dict[str, list[Event]] = {}
     for event in events:
         for mid in event.rule.stretch:
             stretch.setdefault(mid, None)
         for mid in event.rule.strengthen:
             strengthen.setdefault(mid, None)
         for rid in event.rule.recommend:
-            advice.setdefault(rid, []).append(event.rule.id)
-    # each red flag's action is its referral; the schema reserves these ids (engine.references)
-    recommendations = [Advice(referral_id(flag.id), f"{flag.conclusion.label}: {flag.action}",
-                              flag.rules, "referral") for flag in red]
-    for rid, given_by in advice.items():
+            advice.setdefault(rid, []).append(event)
+    for rid, fired in advice.items():
         rec = kb.recommendations[rid]
-        recommendations.append(Advice(rid, rec.text, tuple(dict.fromkeys(given_by)), rec.kind))
+        recommendations.append(Advice(
+            rid, rec.text, tuple(dict.fromkeys(e.rule.id for e in fired)), rec.phase,
+            _advice_side(kb, case, fired, evidence_of) if rec.sided else None, rec.avoid,
+            rec.evidence, max(e.premise_cf for e in fired), kind=rec.kind))
+    # the safety policy is the one gate: the plan is built from what it leaves
     given, kept_stretch, kept_strengthen, withheld = apply_policy(
         red, recommendations, tuple(stretch), tuple(strengthen))
     return Assessment(case, kb, triage, tuple(red), tuple(conditions), tuple(causes),
-                      kept_stretch, kept_strengthen, tuple(given), tuple(events), withheld)
+                      kept_stretch, kept_strengthen, order_advice(kb, list(given)),
+                      tuple(events), withheld)
+
+
+def _advice_side(kb: m.KnowledgeBase, case: Case, fired: list[Event],
+                 evidence_of: Any) -> str | None:
+    """The side an exercise is for: the sided findings its rules matched or the conclusions they
+    read were reached from."""
+    found: list[str] = []
+    for event in fired:
+        found.extend(fid for fid, _ in event.matched)
+        for used, _ in event.used:
+            found.extend(evidence_of(used))
+    return side_of(kb, case.facts, found)
 
 
 def referral_id(red_flag: str) -> str:

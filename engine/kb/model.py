@@ -19,6 +19,10 @@ TRIAGE_ORDER = ("emergency", "urgent", "soon", "routine")
 BANDS = ("red_flag", "condition", "cause", "advice")
 EVIDENCE_LEVELS = ("high", "moderate", "low", "expert_opinion")
 SIDES = ("left", "right", "bilateral")
+# Phases of a programme, in the order a patient goes through them (issue 14): settle the pain,
+# restore movement and strength, build load, return to sport. Advice without a phase (referral,
+# education, review) belongs to no phase and is listed first.
+PHASES = ("settle", "restore", "build", "return")
 OPERATORS = ("eq", "ne", "lt", "le", "gt", "ge", "in")
 # What a recommendation asks the patient to do. The safety policy (engine.safety) keys on these,
 # never on an id: with a referral-level red flag only REFERRAL_KINDS are given.
@@ -72,6 +76,14 @@ def _fmt(value: float | None) -> str:
 
 
 @dataclass(frozen=True)
+class Review:
+    """When to see the patient again and why (a condition's `review:` in the KB)."""
+
+    after_weeks: float
+    why: str
+
+
+@dataclass(frozen=True)
 class Conclusion:
     """A red flag, condition or cause a rule can conclude."""
 
@@ -83,6 +95,8 @@ class Conclusion:
     urgency: str = ""
     actions: tuple[tuple[str, str], ...] = ()
     lint_off: tuple[tuple[str, str], ...] = ()  # (check id, reason): lint checks switched off
+    review: Review | None = None  # conditions: when to see the patient again, and what to re-test
+    plain: str = ""  # conditions: what it is, in the patient's words (for the handout)
 
     def action_for(self, urgency: str) -> str:
         """What to do now at this urgency; falls back to the most urgent action written."""
@@ -140,6 +154,10 @@ class Recommendation:
     sources: tuple[str, ...] = ()
     evidence: str = ""
     lint_off: tuple[tuple[str, str], ...] = ()  # (check id, reason): lint checks switched off
+    phase: str = ""  # one of PHASES, or "" for advice outside a programme's phases
+    subsumes: tuple[str, ...] = ()  # recommendations this programme already contains
+    avoid: str = ""  # what to avoid meanwhile, in the patient's words
+    sided: bool = False  # done on the painful side: carries the side of what it treats
     kind: str = "education"  # one of RECOMMENDATION_KINDS; the loader requires it
 
 

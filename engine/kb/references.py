@@ -46,6 +46,10 @@ def check_references(kb: m.KnowledgeBase) -> list[Problem]:
         for ref in rec.sources:
             if resolve_source(kb, ref) is None:
                 problems.append(_unknown(rec.location, "source", ref, kb.sources, "sources"))
+        for ref in rec.subsumes:
+            if ref not in kb.recommendations or ref == rec.id:
+                problems.append(_unknown(rec.location, "recommendation", ref, kb.recommendations,
+                                         "subsumes"))
     for test in kb.tests:
         problems.extend(check_case_test(kb, test))
     problems.extend(check_checklists(kb))

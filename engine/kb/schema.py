@@ -240,7 +240,8 @@ CONCLUSION_KEYS = ("id", "label", "description", "urgency", "action", "lint")
 
 def read_conclusion(r: Reader, entry: LineDict, kind: str) -> m.Conclusion | None:
     what = f"{kind.replace('_', ' ')} '{entry.get('id', '?')}'"
-    allowed = CONCLUSION_KEYS if kind == "red_flag" else ("id", "label", "description", "lint")
+    allowed = CONCLUSION_KEYS if kind == "red_flag" else ("id", "label", "description", "lint",
+                                                          "review", "plain")
     required = ("id", "label", "urgency") if kind == "red_flag" else ("id", "label")
     r.keys(entry, allowed, required, what)
     if kind == "red_flag" and "action" not in entry:
@@ -267,11 +268,25 @@ def read_conclusion(r: Reader, entry: LineDict, kind: str) -> m.Conclusion | Non
             r.error(r.at(entry, "action"),
                     f"'action' of {what} must say what to do now, as text or per urgency", key="action",
                     code="missing_action")
+    review = read_review(r, entry, what) if kind != "red_flag" else None
     if not ident:
         return None
     return m.Conclusion(ident, kind, r.text(entry, "label", what, ident),
                         r.text(entry, "description", what, ""), r.at(entry), urgency, tuple(actions),
-                        r.lint_off(entry, what))
+                        r.lint_off(entry, what), review, r.text(entry, "plain", what, ""))
+
+
+def read_review(r: Reader, entry: LineDict, what: str) -> m.Review | None:
+    """`review: {after_weeks: 6, why: ...}`: when to see the patient again and what to re-test."""
+    if "review" not in entry:
+        return None
+    raw = r.mapping(entry["review"], r.at(entry, "review"), f"'review' of {what}")
+    if raw is None:
+        return None
+    r.keys(raw, ("after_weeks", "why"), ("after_weeks", "why"), f"review of {what}")
+    weeks = r.number(raw, "after_weeks", f"review of {what}", 1, 104)
+    why = r.text(raw, "why", f"review of {what}", "")
+    return m.Review(weeks, why) if weeks is not None and why else None
 
 
 def read_muscle(r: Reader, entry: LineDict) -> m.Muscle | None:
@@ -288,7 +303,8 @@ def read_recommendation(r: Reader, entry: LineDict) -> m.Recommendation | None:
     """`kind` is required: the safety policy decides what a patient with a referral-level red
     flag is told from it, so an untyped item could slip an exercise past a referral."""
     what = f"recommendation '{entry.get('id', '?')}'"
-    r.keys(entry, ("id", "kind", "text", "sources", "evidence", "lint"), ("id", "text"), what)
+    r.keys(entry, ("id", "kind", "text", "sources", "evidence", "lint", "phase", "subsumes", "avoid",
+                   "sided"), ("id", "text"), what)
     if "kind" not in entry:
         r.error(r.at(entry), f"{what} is missing 'kind'", "say what it asks the patient to do: "
                 f"'kind: exercise' (one of {', '.join(m.RECOMMENDATION_KINDS)})", "kind")
@@ -296,10 +312,16 @@ def read_recommendation(r: Reader, entry: LineDict) -> m.Recommendation | None:
     kind = r.choice(entry, "kind", m.RECOMMENDATION_KINDS, what, "exercise")
     if not ident:
         return None
+    sided = entry.get("sided", False)
+    if not isinstance(sided, bool):
+        r.error(r.at(entry, "sided"), f"'sided' of {what} must be true or false", key="sided")
+        sided = False
     return m.Recommendation(ident, r.text(entry, "text", what, ""), r.at(entry),
                             r.names(entry, "sources", what),
                             r.choice(entry, "evidence", m.EVIDENCE_LEVELS, what, ""),
-                            r.lint_off(entry, what), kind)
+                            r.lint_off(entry, what), r.choice(entry, "phase", m.PHASES, what, ""),
+                            r.names(entry, "subsumes", what), r.text(entry, "avoid", what, ""),
+                            sided, kind)
 
 
 def read_source(r: Reader, entry: LineDict) -> m.Source | None:

@@ -1,0 +1,132 @@
+"""FHIR and CDS Hooks costs (issue 19): what reading a QuestionnaireResponse adds to a cold
+`assess`, and how long a CDS Hooks call takes against the specification's ~500 ms.
+
+Setup: cold starts are whole processes of the installed console script, YAML case and the same
+case as a QuestionnaireResponse run in turn (A B A B ...), median wall time and the median of
+the pairwise ratios; the CDS call is in-process through Starlette's TestClient against the real
+router, SQLite database and engine (the network hop of a real EHR is not included).
+
+    uv run python bench/fhir_bench.py [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+SCRIPT = Path(sys.executable).parent / "imbalance"
+CASE = ROOT / "examples" / "cases" / "cauda_equina_emergency.yaml"
+CDS_TARGET_MS = 500.0  # CDS Hooks 2.0, "Providing FHIR Resources": services SHOULD answer in ~500 ms
+
+
+def _wall(args: list[str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(args, check=True, capture_output=True)
+    return time.perf_counter() - start
+
+
+def cold_start(runs: int, folder: Path) -> list[list[Any]]:
+    response = folder / "case.json"
+    response.write_text(subprocess.run([str(SCRIPT), "fhir", "response", str(CASE)], check=True,
+                                       capture_output=True, text=True).stdout, encoding="utf-8")
+    rows = []
+    for label, extra in (("assess --format json", ["--format", "json"]),
+                         ("assess --format fhir", ["--format", "fhir"])):
+        yaml_cmd = [str(SCRIPT), "assess", str(CASE), *extra]
+        qr_cmd = [str(SCRIPT), "assess", str(response), *extra]
+        _wall(yaml_cmd), _wall(qr_cmd)  # warm-up
+        pairs = [(_wall(yaml_cmd), _wall(qr_cmd)) for _ in range(runs)]
+        yaml_ms = statistics.median(a for a, _ in pairs) * 1000
+        qr_ms = statistics.median(b for _, b in pairs) * 1000
+        ratio = statistics.median(b / a for a, b in pairs)
+        rows.append([label, f"{yaml_ms:.0f}", f"{qr_ms:.0f}", f"{ratio:.2f}"])
+    return rows
+
+
+def cds_calls(calls: int, folder: Path) -> tuple[float, float]:
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    from clinic.cds_fetch import PREFETCH_KEY
+    from clinic.cds_hooks import mount
+    from engine.cases.case import load_case
+    from engine.fhir.writer import response_from_case
+    from engine.inference.reasoner import Reasoner
+    from engine.kb.loader import load_kb
+    from tests.cds_support import Database
+
+    kb = load_kb()
+    app = FastAPI()
+    reasoner = Reasoner(kb)
+
+    class Assessor:
+        def __init__(self) -> None:
+            self.kb, self.reasoner, self.lock = kb, reasoner, threading.RLock()
+
+        def assess(self, case: Any) -> Any:
+            with self.lock:
+                return self.reasoner.assess(case)
+
+    app.state.assessor = Assessor()
+    app.state.db = Database(f"sqlite:///{folder / 'bench.sqlite3'}")
+    mount(app, {})
+    qr = response_from_case(load_case(str(CASE), kb), kb).model_dump(mode="json", exclude_none=True)
+    body = {"hook": "patient-view", "hookInstance": "bench", "prefetch": {PREFETCH_KEY: qr},
+            "context": {"userId": "Practitioner/1", "patientId": "1"}}
+    client = TestClient(app)
+    for _ in range(5):
+        client.post("/cds-services/imbalance-msk", json=body)
+    samples = []
+    for _ in range(calls):
+        start = time.perf_counter()
+        answer = client.post("/cds-services/imbalance-msk", json=body)
+        samples.append(time.perf_counter() - start)
+        assert answer.status_code == 200
+    samples.sort()
+    return statistics.median(samples) * 1000, samples[int(0.95 * (len(samples) - 1))] * 1000
+
+
+def section(quick: bool) -> tuple[str, list[tuple[str, str, str, bool]]]:
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        rows = cold_start(3 if quick else 9, folder)
+        median, p95 = cds_calls(30 if quick else 300, folder)
+    lines = ["## FHIR input and the CDS Hooks service", "",
+             f"Cold start of `{CASE.relative_to(ROOT)}` as YAML and as the same case in a "
+             "QuestionnaireResponse (whole processes, alternating; median of the pairwise ratios). "
+             f"Load average {os.getloadavg()[0]:.2f} at the end.", "",
+             "| command | YAML case, ms | QuestionnaireResponse, ms | ratio |", "|---|---|---|---|"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    lines += ["", f"CDS Hooks call (`POST /cds-services/imbalance-msk`, prefetched response, in-process, "
+              f"{30 if quick else 300} calls): median {median:.1f} ms, p95 {p95:.1f} ms.", "",
+              "Why a response costs more at a cold start: reading one imports the fhir.resources "
+              "models (pydantic) to validate it; a YAML case never imports them. A server imports "
+              "them once, so the service pays nothing per call."]
+    verdicts = [("CDS Hooks call p95 (in-process)", f"<= {CDS_TARGET_MS:.0f} ms", f"{p95:.0f} ms",
+                 p95 <= CDS_TARGET_MS)]
+    return "\n".join(lines), verdicts
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args(argv)
+    text, verdicts = section(args.quick)
+    print(text)
+    for what, target, got, ok in verdicts:
+        print(f"- {what}: {got} (target {target}) {'ok' if ok else 'MISSED'}")
+    return 0 if all(ok for *_, ok in verdicts) else 1
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    sys.exit(main())

@@ -1,0 +1,118 @@
+"""Only trusted health-record systems may call the CDS Hooks service (CDS Hooks 2.0, "Trusting
+CDS Clients"): a JWT signed with the client's private key, checked against its listed public key."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
+from fastapi.testclient import TestClient
+
+from clinic.cds_auth import ENV
+from engine.errors import InputError
+from tests.cds_support import SPEC, cds_app, hook_request
+
+ISS = "https://ehr.clinic.test/"
+KID = "ehr-key-1"
+URL = "/cds-services/imbalance-msk"
+
+
+@pytest.fixture(scope="module")
+def key() -> ec.EllipticCurvePrivateKey:
+    return ec.generate_private_key(ec.SECP384R1())
+
+
+def trust_file(tmp_path: Path, key: ec.EllipticCurvePrivateKey) -> Path:
+    public = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(key.public_key()))
+    public.update(kid=KID, alg="ES384", use="sig")
+    path = tmp_path / "clients.json"
+    path.write_text(json.dumps({"clients": [{"iss": ISS, "jwks": {"keys": [public]}}]}), encoding="utf-8")
+    return path
+
+
+def token(key: Any, aud: str, alg: str = "ES384", **claims: Any) -> str:
+    now = int(time.time())
+    payload = {"iss": ISS, "aud": aud, "iat": now, "exp": now + 300, "jti": str(uuid.uuid4()), **claims}
+    return jwt.encode(payload, key, algorithm=alg, headers={"kid": KID})
+
+
+@pytest.fixture
+def client(tmp_path: Path, key: ec.EllipticCurvePrivateKey) -> TestClient:
+    app = cds_app(tmp_path / "db.sqlite3", {ENV: str(trust_file(tmp_path, key))})
+    return TestClient(app, base_url="https://cds.clinic.test")
+
+
+def bearer(value: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {value}"}
+
+
+def test_a_signed_call_from_a_trusted_client_is_answered(client: TestClient, key: Any) -> None:
+    aud = f"https://cds.clinic.test{URL}"
+    body = hook_request({"questionnaireResponse": None})
+    answer = client.post(URL, json=body, headers=bearer(token(key, aud)))
+    assert answer.status_code == 200 and answer.json() == {"cards": []}
+    listing = bearer(token(key, "https://cds.clinic.test/cds-services"))
+    discovery = client.get("/cds-services", headers=listing)
+    assert discovery.status_code == 200
+
+
+@pytest.mark.parametrize(("make", "expected"), [
+    (lambda key: None, "needs 'Authorization: Bearer <JWT>'"),
+    (lambda key: "not-a-jwt", "not a JWT"),
+    (lambda key: token(key, "https://cds.clinic.test/cds-services/other"), "Audience doesn't match"),
+    (lambda key: token(key, f"https://cds.clinic.test{URL}", exp=int(time.time()) - 3600), "expired"),
+    (lambda key: token(key, f"https://cds.clinic.test{URL}", iss="https://intruder.test/"), "not a trusted"),
+    (lambda key: token(ec.generate_private_key(ec.SECP384R1()), f"https://cds.clinic.test{URL}"),
+     "Signature verification failed"),
+    (lambda key: token("a-shared-secret-of-32-bytes-or-more!!", f"https://cds.clinic.test{URL}", alg="HS256"),
+     "'HS256' is not allowed"),
+])
+def test_untrusted_calls_get_401(client: TestClient, key: Any, make: Any, expected: str) -> None:
+    value = make(key)
+    headers = bearer(value) if value else {}
+    answer = client.post(URL, json=hook_request({"questionnaireResponse": None}), headers=headers)
+    assert answer.status_code == 401 and expected in answer.json()["error"]
+    assert answer.headers["www-authenticate"] == "Bearer"
+
+
+def test_a_replayed_token_is_refused(client: TestClient, key: Any) -> None:
+    value = token(key, f"https://cds.clinic.test{URL}")
+    body = hook_request({"questionnaireResponse": None})
+    assert client.post(URL, json=body, headers=bearer(value)).status_code == 200
+    again = client.post(URL, json=body, headers=bearer(value))
+    assert again.status_code == 401 and "replayed" in again.json()["error"]
+
+
+def test_the_specifications_example_token_is_refused(client: TestClient) -> None:
+    """The published example (an ES384 token for another audience, long expired, from an issuer
+    not on our list) must never be accepted."""
+    example = SPEC["jwt_example"]["token"]
+    answer = client.post(URL, json=hook_request(), headers=bearer(example))
+    assert answer.status_code == 401 and "not a trusted CDS client" in answer.json()["error"]
+
+
+def test_the_report_link_needs_no_jwt(client: TestClient) -> None:
+    assert client.get(f"{URL}/report/unknown").status_code == 404  # the token in the link decides
+
+
+def test_without_a_trust_list_only_a_loopback_server_answers(tmp_path: Path) -> None:
+    app = cds_app(tmp_path / "db.sqlite3", {})
+    app.state.settings = SimpleNamespace(loopback=False)
+    answer = TestClient(app).post(URL, json=hook_request({"questionnaireResponse": None}))
+    assert answer.status_code == 401 and ENV in answer.json()["error"]
+    app.state.settings = SimpleNamespace(loopback=True)
+    assert TestClient(app).post(URL, json=hook_request({"questionnaireResponse": None})).status_code == 200
+
+
+def test_an_unreadable_trust_list_stops_the_start(tmp_path: Path) -> None:
+    bad = tmp_path / "clients.json"
+    bad.write_text("{not json", encoding="utf-8")
+    with pytest.raises(InputError, match=ENV):
+        cds_app(tmp_path / "db.sqlite3", {ENV: str(bad)})
