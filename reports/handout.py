@@ -126,7 +126,7 @@ def build_handout(result: Assessment) -> Handout:
             about.append(plain)
     steps = []
     for advice in result.plan:
-        title, text = _title(advice.text)
+        title, text = _title(advice.plain or advice.text)
         steps.append(Step(title, text, SIDE_TEXT.get(advice.side or "", "")))
     avoid = tuple(_sentence(a) for a in plan_avoid(result))
     review = result.review

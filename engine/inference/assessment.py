@@ -194,7 +194,7 @@ def build_assessment(case: Case, kb: m.KnowledgeBase, events: list[Event],
         recommendations.append(Advice(
             rid, rec.text, tuple(dict.fromkeys(e.rule.id for e in fired)), rec.phase,
             _advice_side(kb, case, fired, evidence_of) if rec.sided else None, rec.avoid,
-            rec.evidence, max(e.premise_cf for e in fired), kind=rec.kind))
+            rec.evidence, max(e.premise_cf for e in fired), kind=rec.kind, plain=rec.plain))
     # the safety policy is the one gate: the plan is built from what it leaves
     given, kept_stretch, kept_strengthen, withheld = apply_policy(
         red, recommendations, tuple(stretch), tuple(strengthen))

@@ -74,6 +74,7 @@ class Advice:
     weight: float = 0.0
     referral: bool = False
     kind: str = "education"  # the schema's kind; the safety policy keys on it (engine.inference.safety)
+    plain: str = ""  # the patient's words for the handout (the recommendation's `plain`), if any
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "text": self.text, "kind": self.kind, "phase": self.phase or None,

@@ -159,6 +159,7 @@ class Recommendation:
     avoid: str = ""  # what to avoid meanwhile, in the patient's words
     sided: bool = False  # done on the painful side: carries the side of what it treats
     kind: str = "education"  # one of RECOMMENDATION_KINDS; the loader requires it
+    plain: str = ""  # the advice in the patient's words (the handout), when `text` is for the clinician
 
 
 @dataclass(frozen=True)

@@ -304,7 +304,7 @@ def read_recommendation(r: Reader, entry: LineDict) -> m.Recommendation | None:
     flag is told from it, so an untyped item could slip an exercise past a referral."""
     what = f"recommendation '{entry.get('id', '?')}'"
     r.keys(entry, ("id", "kind", "text", "sources", "evidence", "lint", "phase", "subsumes", "avoid",
-                   "sided"), ("id", "text"), what)
+                   "sided", "plain"), ("id", "text"), what)
     if "kind" not in entry:
         r.error(r.at(entry), f"{what} is missing 'kind'", "say what it asks the patient to do: "
                 f"'kind: exercise' (one of {', '.join(m.RECOMMENDATION_KINDS)})", "kind")
@@ -321,7 +321,7 @@ def read_recommendation(r: Reader, entry: LineDict) -> m.Recommendation | None:
                             r.choice(entry, "evidence", m.EVIDENCE_LEVELS, what, ""),
                             r.lint_off(entry, what), r.choice(entry, "phase", m.PHASES, what, ""),
                             r.names(entry, "subsumes", what), r.text(entry, "avoid", what, ""),
-                            sided, kind)
+                            sided, kind, r.text(entry, "plain", what, ""))
 
 
 def read_source(r: Reader, entry: LineDict) -> m.Source | None:
