@@ -85,8 +85,8 @@ def create_app(settings: Settings, assessor: Assessor | None = None) -> FastAPI:
                       message="There is no such page, or the record was deleted.")
 
     from clinic import cds_hooks
-    from clinic.routes import login, patients, results, visits
+    from clinic.routes import handout, login, patients, results, visits
 
-    for module in (login, patients, visits, results, cds_hooks):
+    for module in (login, patients, visits, results, handout, cds_hooks):
         app.include_router(module.router)
     return app
