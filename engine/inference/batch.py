@@ -36,7 +36,8 @@ CASE_SUFFIXES = (".yaml", ".yml", ".json")
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
 CHUNK = 48  # cases per task sent to a worker: large enough to amortise the hand-over
 IN_FLIGHT_PER_WORKER = 4  # chunks queued per worker; bounds memory whatever the input size
-T = TypeVar("T")
+S = TypeVar("S")  # what the pool is given, one at a time
+T = TypeVar("T")  # what it gives back for each
 
 
 @dataclass(frozen=True)
@@ -287,8 +288,8 @@ def _assess_chunk(chunk: list[Item]) -> list[Record]:
     return [assess_item(item) for item in chunk]
 
 
-def _chunks(items: Iterable[Item], size: int, gate: threading.Semaphore | None) -> Iterator[list[Item]]:
-    chunk: list[Item] = []
+def _chunks(items: Iterable[S], size: int, gate: threading.Semaphore | None) -> Iterator[list[S]]:
+    chunk: list[S] = []
     for item in items:
         chunk.append(item)
         if len(chunk) >= size:
@@ -326,8 +327,8 @@ def run_batch(items: Iterable[Item], kb_dirs: tuple[str, ...], jobs: int,
     yield from run_pool(items, _worker_init, (kb_dirs,), _assess_chunk, jobs, chunk_size)
 
 
-def run_pool(items: Iterable[Item], init: Callable[..., None], initargs: tuple[Any, ...],
-             work: Callable[[list[Item]], list[T]], jobs: int,
+def run_pool(items: Iterable[S], init: Callable[..., None], initargs: tuple[Any, ...],
+             work: Callable[[list[S]], list[T]], jobs: int,
              chunk_size: int = CHUNK) -> Iterator[T]:
     """`work` over chunks of `items` in `jobs` worker processes, results in input order.
 

@@ -310,6 +310,7 @@ class Rule:
     layer: str = ""
     accuracy: Accuracy | None = None
     against: bool = False  # evidence against: lowers `concludes` (engine.inference.premises.combine)
+    certainty_at: Location | None = None  # the `certainty:` line, for messages about it
 
     @property
     def signed_certainty(self) -> float:
