@@ -46,6 +46,7 @@ KB_COMMANDS: dict[str, tuple[str, str]] = {
     "test": ("commands.kb_test:test", "Run the knowledge base's case tests."),
     "show": ("commands.kb_show:show", "Show a rule, finding or conclusion and where it is used."),
     "graph": ("commands.kb_graph:graph", "Draw the whole knowledge base as an HTML graph."),
+    "diff": ("commands.kb_diff:diff", "What a change to the rules does to a caseload."),
 }
 
 

@@ -22,7 +22,10 @@ certainty, false as 0, unknown as -1), so `any` takes the strongest true part, `
 N-th strongest, and a finding counts as 1. Certainties combine as EMYCIN's (`a + b (1 - a)` for
 support, `a + b (1 + a)` for two against, `(a + b) / (1 - min(|a|, |b|))` for mixed signs; a rule
 with `against: true` contributes a negative factor) and are rounded to 6 decimals after each step,
-as the engine does.
+as the engine does, by the one rule both sides share (`engine.inference.premises.round_cf`:
+scale by 10**6, add or subtract 0.5, truncate toward zero, divide back; the same double
+operations in both, so certainties agree to the bit and the differential check can use a
+tolerance far below a rounding step).
 """
 
 from __future__ import annotations
@@ -38,6 +41,9 @@ from engine.inference.compiler import firing_order
 from engine.kb import model as m
 
 SIDES = ("left", "right", "bilateral")
+# Both sides round every certainty by the same rule to 6 decimals, so a certainty may differ
+# only by float noise far below that; a tie rounded the other way differs by 1e-6 and fails.
+CF_TOLERANCE = 1e-9
 URGENCY_RANK = {"emergency": 0, "urgent": 1, "soon": 2}
 
 PRELUDE = r"""
@@ -46,7 +52,9 @@ PRELUDE = r"""
 (deftemplate fired (slot rule (type SYMBOL)))
 (deftemplate mismatch (slot rule (type SYMBOL)) (slot premise))
 
-(deffunction round6 (?x) (/ (round (* ?x 1000000.0)) 1000000.0))
+(deffunction round6 (?x)
+  (bind ?s (* ?x 1000000.0))
+  (/ (if (>= ?s 0) then (integer (+ ?s 0.5)) else (integer (- ?s 0.5))) 1000000.0))
 
 (deffunction fval (?id)
   (bind ?found (find-fact ((?f finding)) (eq ?f:id ?id)))
@@ -119,14 +127,25 @@ PRELUDE = r"""
     (assert (finding (id (nth$ (- (* 2 ?i) 1) ?pairs)) (value (nth$ (* 2 ?i) ?pairs))))))
 
 (deffunction results ()
-  (bind ?out (create$))
+  ; One string, one record a line-free run of four words, read back with str.split: clipspy
+  ; converts each value of a returned multifield into a Python object (microseconds each),
+  ; and building a multifield with create$ in a loop copies it on every append. A string is
+  ; one conversion; str-cat copies the characters so far per record (a few hundred bytes).
+  (bind ?out "")
   (do-for-all-facts ((?c conclusion)) TRUE
-    (bind ?out (create$ ?out conclusion ?c:id ?c:cf ?c:urgency)))
+    (bind ?out (str-cat ?out "conclusion " ?c:id " " ?c:cf " " ?c:urgency " ")))
   (do-for-all-facts ((?f fired)) TRUE
-    (bind ?out (create$ ?out fired ?f:rule (fact-index ?f) nil)))
+    (bind ?out (str-cat ?out "fired " ?f:rule " " (fact-index ?f) " nil ")))
   (do-for-all-facts ((?x mismatch)) TRUE
-    (bind ?out (create$ ?out mismatch ?x:rule ?x:premise nil)))
+    (bind ?out (str-cat ?out "mismatch " ?x:rule " " ?x:premise " nil ")))
   ?out)
+
+(deffunction assess-case ($?pairs)
+  ; the whole case in one call from Python: reset, assert the findings, run, read the results
+  (reset)
+  (load-case ?pairs)
+  (run)
+  (results))
 """
 
 
@@ -281,35 +300,62 @@ class ClipsReasoner:
         # Facts go in through one deffunction call: clipspy's template.assert_fact leaves
         # garbage behind that makes every later call slower (about 0.3 us more per case run).
         self._load = self.env.find_function("load-case")
-        self._results = self.env.find_function("results")
+        self._assess = self.env.find_function("assess-case")
         self._symbols = {fid: clips.Symbol(fid) for fid in kb.findings}
 
-    def run(self, facts: Mapping[str, Any]) -> ClipsResult:
-        env = self.env
-        env.reset()
+    def _pairs(self, facts: Mapping[str, Any]) -> list[Any]:
         symbols = self._symbols
         pairs: list[Any] = []
         for fid, value in facts.items():
             pairs.append(symbols.get(fid) or clips.Symbol(fid))
             pairs.append(value)
-        self._load(*pairs)
-        env.run()
-        flat = self._results()
+        return pairs
+
+    def run(self, facts: Mapping[str, Any]) -> ClipsResult:
+        """Assess one case: one call into CLIPS (reset, assert, run, results as one string)."""
+        words = str(self._assess(*self._pairs(facts))).split()
         certainty: dict[str, float] = {}
         urgency: dict[str, str] = {}
         fired: list[tuple[int, str]] = []
         mismatches: list[tuple[str, float]] = []
-        for i in range(0, len(flat), 4):
-            kind, name, number, level = flat[i:i + 4]
+        for i in range(0, len(words), 4):
+            kind, name, number, level = words[i:i + 4]
             if kind == "conclusion":
-                certainty[str(name)] = float(number)
+                certainty[name] = float(number)
                 if level != "nil":
-                    urgency[str(name)] = str(level)
+                    urgency[name] = level
             elif kind == "fired":
-                fired.append((int(number), str(name)))
+                fired.append((int(number), name))
             else:
-                mismatches.append((str(name), float(number)))
+                mismatches.append((name, float(number)))
         return ClipsResult(certainty, urgency, tuple(r for _, r in sorted(fired)), tuple(mismatches))
+
+    def load(self, facts: Mapping[str, Any]) -> None:
+        """Reset and assert a case's findings without running (to time CLIPS's `run` alone)."""
+        self.env.reset()
+        self._load(*self._pairs(facts))
+
+    def run_only(self) -> None:
+        """CLIPS's inference alone on the case `load` asserted: no round trip for results."""
+        self.env.run()
+
+
+def disagreement(certainty: Mapping[str, float], urgency: Mapping[str, str], triage: str,
+                 fired: tuple[str, ...], theirs: ClipsResult) -> str:
+    """'' when an engine's results equal CLIPS's (certainties to `CF_TOLERANCE`), else what
+    differs first. Shared by the test suite and bench/run.py."""
+    if theirs.mismatches:
+        return f"CLIPS fired a rule whose premise it evaluates as not true: {theirs.mismatches}"
+    if set(certainty) != set(theirs.certainty):
+        return f"conclusions {sorted(certainty)} vs {sorted(theirs.certainty)}"
+    for cid, cf in certainty.items():
+        if abs(cf - theirs.certainty[cid]) > CF_TOLERANCE:
+            return f"certainty of {cid}: {cf!r} vs {theirs.certainty[cid]!r}"
+    if dict(urgency) != theirs.urgency or triage != theirs.triage:
+        return f"triage {triage} {dict(urgency)} vs {theirs.triage} {theirs.urgency}"
+    if fired != theirs.fired:
+        return f"firing order {fired} vs {theirs.fired}"
+    return ""
 
 
 def _constructs(source: str) -> list[str]:
@@ -340,4 +386,4 @@ def _constructs(source: str) -> list[str]:
     return out
 
 
-__all__ = ["ClipsReasoner", "ClipsResult", "leaf_expr", "translate"]
+__all__ = ["CF_TOLERANCE", "ClipsReasoner", "ClipsResult", "disagreement", "leaf_expr", "translate"]

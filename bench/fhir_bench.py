@@ -4,7 +4,8 @@
 Setup: cold starts are whole processes of the installed console script, YAML case and the same
 case as a QuestionnaireResponse run in turn (A B A B ...), median wall time and the median of
 the pairwise ratios; the CDS call is in-process through Starlette's TestClient against the real
-router, SQLite database and engine (the network hop of a real EHR is not included).
+clinic app (`create_app`, its migrated SQLite database, engine and CDS router; no trusted-client
+list, so no JWT check), without the network hop of a real EHR.
 
     uv run python bench/fhir_bench.py [--quick]
 """
@@ -17,7 +18,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -53,32 +53,18 @@ def cold_start(runs: int, folder: Path) -> list[list[Any]]:
 
 
 def cds_calls(calls: int, folder: Path) -> tuple[float, float]:
-    from fastapi import FastAPI
     from fastapi.testclient import TestClient
 
+    from clinic.app import create_app
+    from clinic.assessing import Assessor
     from clinic.cds_fetch import PREFETCH_KEY
-    from clinic.cds_hooks import mount
+    from clinic.settings import Settings
     from engine.cases.case import load_case
     from engine.fhir.writer import response_from_case
-    from engine.inference.reasoner import Reasoner
-    from engine.kb.loader import load_kb
-    from tests.cds_support import Database
 
-    kb = load_kb()
-    app = FastAPI()
-    reasoner = Reasoner(kb)
-
-    class Assessor:
-        def __init__(self) -> None:
-            self.kb, self.reasoner, self.lock = kb, reasoner, threading.RLock()
-
-        def assess(self, case: Any) -> Any:
-            with self.lock:
-                return self.reasoner.assess(case)
-
-    app.state.assessor = Assessor()
-    app.state.db = Database(f"sqlite:///{folder / 'bench.sqlite3'}")
-    mount(app, {})
+    assessor = Assessor()
+    kb = assessor.kb
+    app = create_app(Settings(f"sqlite:///{folder / 'bench.sqlite3'}"), assessor, env={})
     qr = response_from_case(load_case(str(CASE), kb), kb).model_dump(mode="json", exclude_none=True)
     body = {"hook": "patient-view", "hookInstance": "bench", "prefetch": {PREFETCH_KEY: qr},
             "context": {"userId": "Practitioner/1", "patientId": "1"}}

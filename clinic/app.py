@@ -3,13 +3,15 @@
 It migrates the database before answering anything, loads the knowledge base once, and puts
 the middleware in the order that matters: security headers outermost (so every answer, errors
 included, carries the CSP), then the signed session cookie. Routers are plain modules under
-`clinic/routes/`; other services (the CDS Hooks service) mount their own router here too.
+`clinic/routes/`. The CDS Hooks service is added through its own `mount`, the one way in, since
+mounting also loads the trusted clients named by IMBALANCE_CDS_CLIENTS: a server started without
+that step would answer only as if it listened on this machine.
 """
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -43,7 +45,10 @@ def session_secret(db: Database) -> str:
         return row.value
 
 
-def create_app(settings: Settings, assessor: Assessor | None = None) -> FastAPI:
+def create_app(settings: Settings, assessor: Assessor | None = None,
+               env: Mapping[str, str] | None = None) -> FastAPI:
+    """The clinic for `settings`; `env` stands for the process environment (tests pass their own),
+    read for IMBALANCE_CDS_CLIENTS. Raises InputError when that file cannot be read."""
     db = Database(settings.db_url)
     migrate(db.engine)
 
@@ -85,8 +90,9 @@ def create_app(settings: Settings, assessor: Assessor | None = None) -> FastAPI:
                       message="There is no such page, or the record was deleted.")
 
     from clinic import cds_hooks
-    from clinic.routes import login, patients, results, visits
+    from clinic.routes import handout, login, patients, results, visits
 
-    for module in (login, patients, visits, results, cds_hooks):
+    for module in (login, patients, visits, results, handout):
         app.include_router(module.router)
+    cds_hooks.mount(app, env)
     return app

@@ -3,8 +3,9 @@ and `imbalance report`, behind one lock.
 
 A compiled experta engine is reused between cases (compile once, reset per case) and is not
 safe to run from two threads at once, while the web server answers requests from a thread pool;
-so every use of the reasoner goes through `Assessor.lock`. The contract JSON and the report HTML
-are stored with the visit, which is why a visit's result page never runs the engine again.
+so every use of the reasoner goes through `Assessor.lock`. The contract JSON, the report HTML
+and the patient handout are stored with the visit, which is why a visit's result page never
+runs the engine again and an old visit's handout stays the sheet the patient was given.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ class Outcome:
     report_html: str
     triage: str
     kb_version: str
+    handout_html: str
 
 
 class Assessor:
@@ -49,12 +51,24 @@ class Assessor:
             return self.reasoner.assess(case)
 
     def outcome(self, case: Case) -> Outcome:
+        from reports.document import report_time
+        from reports.handout import render_handout
         from reports.html import report_html
 
         with self.lock:
             result = self.reasoner.assess(case)
             html = report_html(result, self.reasoner)
-        return Outcome(result_json(result), html, result.triage, self.kb.version)
+        return Outcome(result_json(result), html, result.triage, self.kb.version,
+                       render_handout(result, report_time()))
+
+    def handout(self, case: Case) -> str:
+        """The patient handout for `case` with the KB loaded now (`imbalance handout`'s sheet)."""
+        from reports.document import report_time
+        from reports.handout import render_handout
+
+        with self.lock:
+            result = self.reasoner.assess(case)
+        return render_handout(result, report_time())
 
 
 def result_json(result: Assessment) -> dict[str, Any]:

@@ -20,6 +20,7 @@ import json
 import os
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -89,6 +90,6 @@ class TrustedClients:
             self._seen[jti] = expires
 
 
-def load_trusted(env: dict[str, str] | None = None) -> TrustedClients | None:
-    path = (env if env is not None else dict(os.environ)).get(ENV)
+def load_trusted(env: Mapping[str, str] | None = None) -> TrustedClients | None:
+    path = (env if env is not None else os.environ).get(ENV)
     return TrustedClients.from_file(Path(path)) if path else None

@@ -1,7 +1,7 @@
 """The CDS Hooks 2.0 service `imbalance-msk`, so a health record can show our red flags and plan
 as cards when a clinician opens a patient (hook `patient-view`).
 
-Routes (a FastAPI router the clinic app factory includes):
+Routes (a FastAPI router the clinic app factory adds with `mount`):
 - `GET  /cds-services`: discovery, with a prefetch template for the patient's newest completed
   QuestionnaireResponse to our Questionnaire;
 - `POST /cds-services/imbalance-msk`: the service call; the response comes from prefetch, else
@@ -14,16 +14,17 @@ Routes (a FastAPI router the clinic app factory includes):
 
 Requests and answers are checked against JSON Schemas written from the specification
 (`clinic/cds_schemas/`); a bad request gets 400 with one line saying what is wrong, never a 500.
-The app must provide `state.assessor` (kb, lock, reasoner, assess) and `state.db` (session()),
-and calls `mount(app)`, which also loads the trusted clients (`clinic.cds_auth`): every route but
-the report link then needs a signed JWT from one of them, and without that list the service
-answers only on a server bound to this machine.
+`clinic.app.create_app` provides `state.assessor` (kb, lock, reasoner, assess) and `state.db`
+(session()) and calls `mount(app)`, which also loads the trusted clients (`clinic.cds_auth`):
+every route but the report link then needs a signed JWT from one of them, and without that list
+the service answers only on a server bound to this machine.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -49,7 +50,7 @@ REPORT_CSP = ("default-src 'none'; script-src 'none'; style-src 'unsafe-inline';
 router = APIRouter()
 
 
-def mount(app: Any, env: dict[str, str] | None = None) -> None:
+def mount(app: Any, env: Mapping[str, str] | None = None) -> None:
     """Add the service to `app`; a trusted-clients file that cannot be read stops the start."""
     try:
         app.state.cds_clients = load_trusted(env)

@@ -2,11 +2,10 @@
 
 A visit keeps the findings as recorded (JSON, the case file's `findings` block) and never
 changes them; each assessment of it keeps the contract JSON, the KB version it was made with,
-the HTML report as shown then, and who made it when. Re-assessing with a newer KB adds an
-assessment instead of overwriting one, so what a clinician saw is never lost. The audit log has
-no foreign key to patients on purpose: deleting a patient's data must not delete the record
-that it was read, exported and deleted.
-"""
+the HTML report and the patient handout as shown then, and who made it when. Re-assessing with
+a newer KB adds an assessment instead of overwriting one, so what a clinician saw and what the
+patient was given are never lost. The audit log has no foreign key to patients on purpose:
+deleting a patient's data must not delete the record that it was read, exported and deleted."""
 
 from __future__ import annotations
 
@@ -88,6 +87,8 @@ class Assessment(Base):
     triage: Mapped[str] = mapped_column(String(20))
     result: Mapped[dict[str, Any]] = mapped_column(JSON)
     report_html: Mapped[str] = mapped_column(Text, deferred=True)  # large: loaded only to be shown
+    # The patient's sheet as handed out; NULL for assessments made before migration 0004.
+    handout_html: Mapped[str | None] = mapped_column(Text, nullable=True, deferred=True)
     created_by: Mapped[str] = mapped_column(String(80))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 

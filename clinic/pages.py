@@ -73,11 +73,17 @@ def login_needed(request: Request) -> bool:
     return bool(state.users_exist)
 
 
+@lru_cache(maxsize=1)
+def local_user() -> str:
+    """Who runs the server (asked once: getpass looks through the environment and passwd)."""
+    return f"local:{getpass.getuser()}"
+
+
 def current_user(request: Request) -> str:
     """The logged-in user's name; the local user when no login is needed; else LoginRequired."""
     user = request.session.get("user")
     if not login_needed(request):
-        return f"local:{getpass.getuser()}"
+        return local_user()
     if not isinstance(user, str) or not user:
         raise LoginRequired()
     return user

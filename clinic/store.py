@@ -100,7 +100,8 @@ def add_visit(session: Session, patient: Patient, *, method: str, age: int | Non
 
 def add_assessment(session: Session, visit: Visit, outcome: Outcome, user: str) -> Assessment:
     assessment = Assessment(visit=visit, kb_version=outcome.kb_version, triage=outcome.triage,
-                            result=outcome.result, report_html=outcome.report_html, created_by=user)
+                            result=outcome.result, report_html=outcome.report_html,
+                            handout_html=outcome.handout_html, created_by=user)
     session.add(assessment)
     visit.review_due = visit.seen_on + dt.timedelta(weeks=review_weeks(outcome.result))
     return assessment

@@ -3,16 +3,23 @@
 Exit 0 when every test passes (known gaps marked `todo` do not count), 1 when one fails. With
 `--coverage`, also list the rules no test makes fire, and exit 1 when there are any: asking for
 coverage is asking for the check. A knowledge base that does not load is bad input: exit 2.
+
+`--junit FILE` also writes the results as JUnit XML for a CI server. `--mutate` then breaks
+the rules on purpose (engine.testing.mutation) and reports how many of those mutants the tests
+catch; below `--min-score` percent the exit code is 1.
 """
 
 from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 
 import click
 
 from commands.context import app
+from engine.errors import InputError
+from engine.testing.mutation import OPERATORS, MutationReport
 from engine.testing.suite import STATUSES, SuiteReport, TestResult, run_suite
 
 FORMATS = ("text", "json")
@@ -26,10 +33,27 @@ LABEL = {"pass": "PASS", "fail": "FAIL", "todo": "TODO", "xpass": "XPASS", "skip
 @click.option("-k", "--keyword", default="", metavar="TEXT",
               help="Run only the tests whose name contains TEXT.")
 @click.option("-v", "--verbose", is_flag=True, help="List passing tests too.")
+@click.option("--junit", "junit", metavar="FILE", default=None,
+              help="Also write the results as JUnit XML (replaces an earlier JUnit report).")
+@click.option("--mutate", is_flag=True,
+              help="Mutation testing: break each rule in small ways and report the mutants no "
+                   "test catches.")
+@click.option("--mutate-rule", "mutate_rule", default="", metavar="TEXT",
+              help="With --mutate: only the rules whose id contains TEXT.")
+@click.option("--operator", "operators", multiple=True, type=click.Choice(OPERATORS),
+              help="With --mutate: only these kinds of mutant (repeatable; default all).")
+@click.option("--min-score", "min_score", type=click.FloatRange(0, 100), default=90.0,
+              show_default=True, help="With --mutate: exit 1 below this share of mutants killed.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
+              help="With --mutate: worker processes (default: the number of cores).")
 @click.pass_context
-def test(ctx: click.Context, coverage: bool, fmt: str, keyword: str, verbose: bool) -> None:
+def test(ctx: click.Context, coverage: bool, fmt: str, keyword: str, verbose: bool,
+         junit: str | None, mutate: bool, mutate_rule: str, operators: tuple[str, ...],
+         min_score: float, jobs: int | None) -> None:
     """Run the knowledge base's case tests (expected triage, rules that must or must not fire,
     certainty bounds); report each failure at its file and line with expected versus actual."""
+    if junit is not None:
+        _check_junit_target(junit)
     state = app(ctx)
     kb = state.kb()
     started = time.perf_counter()
@@ -37,15 +61,74 @@ def test(ctx: click.Context, coverage: bool, fmt: str, keyword: str, verbose: bo
     seconds = time.perf_counter() - started
     untested = bool(report.coverage.untested)
     code = 1 if report.failed or (coverage and untested) else 0
+    if junit is not None:
+        from engine.testing.junit import junit_xml
+        from reports.output import write_atomically
+
+        write_atomically(junit, junit_xml(report, seconds), force=True, option="--junit")
+    mutation: MutationReport | None = None
+    mutation_seconds = 0.0
+    if mutate and not report.failed:
+        from engine.testing.mutation import all_mutants, run_mutation
+
+        begun = time.perf_counter()
+        mutants = all_mutants(kb, operators or OPERATORS, mutate_rule)
+        mutation = run_mutation(kb, mutants, jobs or 0)
+        mutation_seconds = time.perf_counter() - begun
+        if mutation.score * 100 < min_score - 1e-9:
+            code = 1
     if fmt == "json":
         data = {"ok": code == 0, **{status: report.count(status) for status in STATUSES},
                 "tests": [r.to_dict() for r in report.results]}
         if coverage:
             data["coverage"] = report.coverage.to_dict()
+        if mutation is not None:
+            data["mutation"] = {**mutation.to_dict(), "min_score": min_score / 100}
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))
     else:
-        click.echo("\n".join(render(report, verbose, coverage, seconds)))
+        lines = render(report, verbose, coverage, seconds)
+        if mutate and report.failed:
+            lines.append("kb test --mutate: fix the failing tests first; mutation testing needs "
+                         "a passing suite")
+        if mutation is not None:
+            lines += mutation_lines(mutation, min_score, mutation_seconds, verbose)
+        click.echo("\n".join(lines))
     ctx.exit(code)
+
+
+def _check_junit_target(path: str) -> None:
+    """A JUnit report is replaced on every run, but never a file that is something else."""
+    target = Path(path)
+    if target.is_dir():
+        raise InputError(f"--junit '{path}' is a folder", key="--junit",
+                         suggestion="give a file name such as kb-tests.xml")
+    if target.exists():
+        try:
+            head = target.read_bytes()[:400]
+        except OSError as exc:
+            raise InputError(f"cannot read --junit '{path}': {exc.strerror}", key="--junit") from None
+        if b"<testsuites" not in head:
+            raise InputError(f"--junit '{path}' exists and is not a JUnit report; it would be "
+                             "lost", key="--junit", suggestion="give a new file name")
+
+
+def mutation_lines(mutation: MutationReport, min_score: float, seconds: float,
+                   verbose: bool) -> list[str]:
+    lines = []
+    for verdict in mutation.verdicts:
+        if verdict.status == "survived":
+            mut = verdict.mutant
+            lines.append(f"SURVIVED {mut.location}: {mut.rule}: {mut.detail}")
+        elif verbose and verdict.status == "killed":
+            mut = verdict.mutant
+            lines.append(f"KILLED {mut.location}: {mut.rule}: {mut.detail} (by {verdict.killed_by})")
+    parts = [f"{op} {killed}/{total}" for op, (killed, total) in mutation.by_operator().items()]
+    verdict_word = "ok" if mutation.score * 100 >= min_score - 1e-9 else "below"
+    lines.append(f"kb test --mutate: {len(mutation.verdicts)} mutants, "
+                 f"{mutation.count('killed')} killed, {mutation.count('survived')} survived: "
+                 f"score {mutation.score * 100:.1f}% ({verdict_word} the {min_score:g}% target) "
+                 f"in {seconds:.1f} s; {', '.join(parts)}")
+    return lines
 
 
 def render(report: SuiteReport, verbose: bool, coverage: bool, seconds: float) -> list[str]:

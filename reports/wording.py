@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from engine.explain.explainer import show_value
+from engine.kb.model import certainty_band
 
 DISCLAIMER = ("Decision support only: this tool supports clinical judgement and does not "
               "diagnose. Confirm every conclusion by examination.")
@@ -32,13 +33,7 @@ def banner_headline(triage: str) -> str:
 
 def certainty_word(cf: float) -> str:
     """Plain words for a certainty, so a number is never read as a probability of disease."""
-    if cf >= 0.8:
-        return "strong support"
-    if cf >= 0.6:
-        return "good support"
-    if cf >= 0.35:
-        return "some support"
-    return "weak support"
+    return f"{certainty_band(cf)} support"
 
 
 def finding_phrase(kb: Any, fid: str, value: Any) -> str:

@@ -1,4 +1,5 @@
-"""A CDS Hooks app for the tests, a tiny local FHIR server to fetch from, and request builders.
+"""The clinic app for the CDS Hooks tests, a tiny local FHIR server to fetch from, and request
+builders.
 
 The FHIR stub is a real HTTP server on 127.0.0.1 (standard library, in a thread), so the
 service's httpx client is exercised end to end without leaving this machine.
@@ -16,51 +17,20 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
-from sqlalchemy import create_engine
-from sqlalchemy.orm import Session, sessionmaker
 
-from clinic import cds_store
-from clinic.cds_hooks import mount
-from engine.cases.case import Case
-from engine.inference.assessment import Assessment
-from engine.inference.reasoner import Reasoner
-from engine.kb.loader import load_kb
+from tests.clinic_support import shared_assessor
 
 SPEC = json.loads((Path(__file__).parent / "fixtures" / "cds_hooks" / "spec_examples.json")
                   .read_text(encoding="utf-8"))
 
 
-class Assessor:
-    """What the service needs from the clinic's assessor: the KB, one reasoner, one lock."""
+def cds_app(db_path: Path, env: dict[str, str] | None = None, host: str = "127.0.0.1") -> FastAPI:
+    """The real clinic app (`create_app`: migrations, the one `mount` path, trusted clients from
+    `env` as the server reads them from its environment) on an SQLite file."""
+    from clinic.app import create_app
+    from clinic.settings import Settings
 
-    def __init__(self) -> None:
-        self.kb = load_kb()
-        self.reasoner = Reasoner(self.kb)
-        self.lock = threading.RLock()
-
-    def assess(self, case: Case) -> Assessment:
-        with self.lock:
-            return self.reasoner.assess(case)
-
-
-class Database:
-    def __init__(self, url: str) -> None:
-        self.engine = create_engine(url)
-        cds_store.Base.metadata.create_all(self.engine)
-        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
-
-    @contextmanager
-    def session(self) -> Iterator[Session]:
-        with self.sessions() as session, session.begin():
-            yield session
-
-
-def cds_app(db_path: Path, env: dict[str, str] | None = None) -> FastAPI:
-    app = FastAPI()
-    app.state.assessor = Assessor()
-    app.state.db = Database(f"sqlite:///{db_path}")
-    mount(app, env or {})
-    return app
+    return create_app(Settings(f"sqlite:///{db_path}", host=host), shared_assessor(), env=env or {})
 
 
 @dataclass

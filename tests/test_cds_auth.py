@@ -7,7 +7,6 @@ import json
 import time
 import uuid
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import jwt
@@ -103,12 +102,27 @@ def test_the_report_link_needs_no_jwt(client: TestClient) -> None:
 
 
 def test_without_a_trust_list_only_a_loopback_server_answers(tmp_path: Path) -> None:
-    app = cds_app(tmp_path / "db.sqlite3", {})
-    app.state.settings = SimpleNamespace(loopback=False)
-    answer = TestClient(app).post(URL, json=hook_request({"questionnaireResponse": None}))
+    network = cds_app(tmp_path / "db.sqlite3", {}, host="0.0.0.0")
+    answer = TestClient(network).post(URL, json=hook_request({"questionnaireResponse": None}))
     assert answer.status_code == 401 and ENV in answer.json()["error"]
-    app.state.settings = SimpleNamespace(loopback=True)
-    assert TestClient(app).post(URL, json=hook_request({"questionnaireResponse": None})).status_code == 200
+    local = cds_app(tmp_path / "db.sqlite3", {}, host="127.0.0.1")
+    assert TestClient(local).post(URL, json=hook_request({"questionnaireResponse": None})).status_code == 200
+
+
+def test_the_app_factory_reads_the_trust_list_from_the_environment(
+        tmp_path: Path, key: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What `imbalance serve` builds: create_app with no env of its own reads os.environ."""
+    from clinic.app import create_app
+    from clinic.settings import Settings
+    from tests.clinic_support import shared_assessor
+
+    monkeypatch.setenv(ENV, str(trust_file(tmp_path, key)))
+    app = create_app(Settings(f"sqlite:///{tmp_path / 'db.sqlite3'}", host="0.0.0.0"), shared_assessor())
+    client = TestClient(app, base_url="https://cds.clinic.test")
+    body = hook_request({"questionnaireResponse": None})
+    assert client.post(URL, json=body).status_code == 401
+    signed = client.post(URL, json=body, headers=bearer(token(key, f"https://cds.clinic.test{URL}")))
+    assert signed.status_code == 200, signed.text
 
 
 def test_an_unreadable_trust_list_stops_the_start(tmp_path: Path) -> None:
@@ -116,3 +130,17 @@ def test_an_unreadable_trust_list_stops_the_start(tmp_path: Path) -> None:
     bad.write_text("{not json", encoding="utf-8")
     with pytest.raises(InputError, match=ENV):
         cds_app(tmp_path / "db.sqlite3", {ENV: str(bad)})
+
+
+def test_serve_with_an_unreadable_trust_list_exits_2_with_one_line(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from cli import main
+
+    missing = tmp_path / "no-such-clients.json"
+    result = CliRunner().invoke(main, ["serve", "--db", str(tmp_path / "db.sqlite3"), "--port", "18099"],
+                                env={ENV: str(missing)})
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and ENV in lines[0] and str(missing) in lines[0]
+    assert "Traceback" not in result.output

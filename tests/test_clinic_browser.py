@@ -1,5 +1,6 @@
 """The clinic in a real browser, keyboard only: new patient, intake form, consultation, report,
-second visit, compare, due for review; and axe-core finds no serious or critical problem.
+patient handout, second visit, compare, due for review; and axe-core finds no serious or
+critical problem.
 
 A real `imbalance serve` process on a temporary SQLite file, driven by Debian's Chromium through
 Playwright with JavaScript off (the clinic has none). Every action is a key press: Tab moves to
@@ -164,6 +165,11 @@ def test_the_whole_path_by_keyboard(browser: Any, server: str, tmp_path: Path) -
         assert page.locator("h1").count() and "imbalance" in page.content()
         keys.shot("report")
         page.goto(visit_url)
+        keys.follow("text=Patient handout")
+        assert page.locator("h1").inner_text() == "Your advice sheet"
+        assert page.locator("#plan ol.steps li").count() >= 1 and page.locator("#referral").count() == 0
+        keys.shot("handout")
+        page.goto(visit_url)
         keys.follow("text=Compare with another visit")
         keys.shot("compare")
         changed = page.locator("tr.changed")
@@ -198,6 +204,26 @@ def seed(server: str) -> tuple[int, int]:
     return pid, int(second.headers["location"].rsplit("/", 1)[1])
 
 
+def test_a_red_flag_visits_handout_opened_from_the_visit_page_has_no_exercise(
+        browser: Any, server: str, tmp_path: Path) -> None:
+    context = browser.new_context(viewport=VIEWPORT, java_script_enabled=False, locale="en-US")
+    page = context.new_page()
+    keys = Keyboard(page, tmp_path)
+    try:
+        pid, vid = seed(server)
+        page.goto(server + f"/patients/{pid}/visits/{vid}")
+        keys.shot("visit-red-flag")
+        keys.follow("text=Patient handout")
+        assert page.url.endswith(f"/patients/{pid}/visits/{vid}/handout")
+        referral = page.locator("#referral").inner_text()
+        assert "Go to the nearest emergency department now" in referral
+        assert page.locator("#plan").count() == 0 and page.locator("ol.steps li").count() == 0
+        assert page.locator("#safety-net li").count() >= 3
+        keys.shot("handout-red-flag")
+    finally:
+        context.close()
+
+
 def test_no_serious_accessibility_problems(browser: Any, server: str, tmp_path: Path) -> None:
     """axe-core on every kind of page, a red-flag visit included."""
     context = browser.new_context(viewport=VIEWPORT, java_script_enabled=True, bypass_csp=True)
@@ -207,7 +233,7 @@ def test_no_serious_accessibility_problems(browser: Any, server: str, tmp_path: 
     pid, vid = seed(server)
     pages = ["/patients", "/patients/new", f"/patients/{pid}", f"/patients/{pid}/visits/new",
              f"/patients/{pid}/consult", f"/patients/{pid}/visits/{vid}", f"/patients/{pid}/compare",
-             "/due", "/login", f"/patients/{pid}/delete"]
+             "/due", "/login", f"/patients/{pid}/delete", f"/patients/{pid}/visits/{vid}/handout"]
     try:
         for path in pages:
             page.goto(server + path)

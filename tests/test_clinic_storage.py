@@ -32,7 +32,7 @@ from clinic.models import Base
 from tests.clinic_support import BACKENDS, fresh_database, make_app
 from tests.conftest import SCRIPT
 
-HEAD = "0003"
+HEAD = "0004"
 
 
 @pytest.fixture(params=BACKENDS)
@@ -84,6 +84,38 @@ def test_migration_from_the_previous_schema_keeps_and_fills_data(db_url: str) ->
         page = client.get("/patients/1").text
         assert "Old Record" in page and "2026-01-01" in page
         assert "imbalance-kb 2026.1.0" in client.get("/patients/1/visits/1").text
+
+
+
+def test_migration_from_0003_keeps_assessments_and_adds_an_empty_handout(db_url: str) -> None:
+    database = Database(db_url)
+    migrate(database.engine, "0003")
+    now = dt.datetime(2026, 5, 6, 7, 8, 9)
+    with database.engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO patients (id, ref, name, birth_year, sex, notes, created_at, updated_at) "
+            "VALUES (1, 'P-3', 'Before Handouts', 1980, 'male', '', :t, :t)"), {"t": now})
+        connection.execute(text(
+            "INSERT INTO visits (id, patient_id, seen_on, method, age, findings, notes, created_by, "
+            "created_at, review_due) VALUES (1, 1, :d, 'form', 46, :f, '', 'dr.old', :t, :r)"),
+            {"d": dt.date(2026, 5, 6), "f": json.dumps({"low_back_pain": True}), "t": now,
+             "r": dt.date(2026, 6, 17)})
+        connection.execute(text(
+            "INSERT INTO assessments (id, visit_id, kb_version, triage, result, report_html, created_by, "
+            "created_at) VALUES (1, 1, 'imbalance-kb 2026.5.0', 'routine', :r, '<p>report then</p>', "
+            "'dr.old', :t)"), {"r": json.dumps({"triage": "routine", "red_flags": [], "conditions": [],
+                                                "causes": [], "recommendations": []}), "t": now})
+    database.dispose()
+    with TestClient(make_app(db_url)) as client:  # the app migrates on start
+        assert current_revision(client.app.state.db.engine) == HEAD
+        with client.app.state.db.engine.connect() as connection:
+            row = connection.execute(text(
+                "SELECT kb_version, report_html, handout_html FROM assessments WHERE id = 1")).one()
+        assert tuple(row) == ("imbalance-kb 2026.5.0", "<p>report then</p>", None)
+        assert client.get("/patients/1/visits/1/report").text == "<p>report then</p>"
+        sheet = client.get("/patients/1/visits/1/handout")  # another KB then: none can be made now
+        assert sheet.status_code == 404 and "No handout kept" in sheet.text
+        assert "Patient handout" in client.get("/patients/1/visits/1").text
 
 
 # --- kill -9 while writing ------------------------------------------------------------------------

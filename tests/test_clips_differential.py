@@ -1,7 +1,9 @@
 """experta and the CLIPS translation of the same KB must reach the same results on every case.
 
 The full check (10,000 random cases) runs in bench/run.py; here a smaller sample keeps the suite
-fast. Two KBs: the shipped one, and a clinical-shaped synthetic one that exercises every form of
+fast. Certainties must agree to 1e-9 (`CF_TOLERANCE`): both sides round by one rule, and a tie
+rounded the other way (1e-6) is caught, as `test_a_different_tie_rounding_is_caught` shows.
+Two KBs: the shipped one, and a clinical-shaped synthetic one that exercises every form of
 the rule language (any, not, at_least, concluded with thresholds) at a realistic size.
 """
 
@@ -15,7 +17,9 @@ import pytest
 
 pytest.importorskip("clips")
 
-from bench.clips_kb import ClipsReasoner, leaf_expr
+from bench.clips_kb import CF_TOLERANCE, PRELUDE, ClipsReasoner, leaf_expr
+from bench.clips_kb import disagreement as compare
+from bench.pyfix import Fixpoint
 from bench.synth import clinical_kb, random_facts
 from engine.cases.case import Case, load_case
 from engine.errors import Location
@@ -28,20 +32,8 @@ from tests.conftest import ROOT
 def disagreement(reasoner: Reasoner, clips: ClipsReasoner, facts: dict[str, Any]) -> str:
     result = reasoner.assess(Case("differential", {}, dict(facts)))
     engine = reasoner.run(facts)
-    theirs = clips.run(facts)
-    fired = tuple(e.rule.id for e in engine.events)
-    if theirs.mismatches:
-        return f"CLIPS fired a rule whose premise it evaluates as not true: {theirs.mismatches}"
-    if set(engine.certainty) != set(theirs.certainty):
-        return f"conclusions {sorted(engine.certainty)} vs {sorted(theirs.certainty)}"
-    for cid, cf in engine.certainty.items():
-        if abs(cf - theirs.certainty[cid]) > 1e-6 + 1e-12:
-            return f"certainty of {cid}: {cf} vs {theirs.certainty[cid]}"
-    if engine.urgency != theirs.urgency or result.triage != theirs.triage:
-        return f"triage {result.triage} {engine.urgency} vs {theirs.triage} {theirs.urgency}"
-    if fired != theirs.fired:
-        return f"firing order {fired} vs {theirs.fired}"
-    return ""
+    return compare(engine.certainty, engine.urgency, result.triage, tuple(engine.fired),
+                   clips.run(facts))
 
 
 def fixed_cases(kb: m.KnowledgeBase) -> list[dict[str, Any]]:
@@ -64,6 +56,38 @@ def test_shipped_kb_case_tests_examples_and_random_cases_agree(kb: m.KnowledgeBa
     cases = fixed_cases(kb) + [random_facts(kb, rng, rng.randint(0, 30)) for _ in range(300)]
     problems = [(facts, p) for facts in cases if (p := disagreement(reasoner, clips, facts))]
     assert not problems, problems[:3]
+    fixpoint = Fixpoint(kb)  # the plain-Python reference the benchmark times reaches the same
+    for facts in cases:
+        mine, ref = reasoner.run(facts), fixpoint.run(facts)
+        assert (tuple(mine.fired), mine.certainty, mine.urgency) == \
+            (ref.fired, ref.certainty, ref.urgency), facts
+
+
+def test_a_different_tie_rounding_is_caught(kb: m.KnowledgeBase, reasoner: Reasoner,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """CLIPS's own `round` (ties away from zero on the scaled double, as the engine does not
+    round through Python's `round(x, 6)`) differs from the shared rule only on ties; random
+    cases hit some, and the tolerance must flag them."""
+    import bench.clips_kb as clips_kb
+
+    rounding = PRELUDE[PRELUDE.index("(deffunction round6"):PRELUDE.index("(deffunction fval")]
+    monkeypatch.setattr(clips_kb, "PRELUDE", PRELUDE.replace(
+        rounding, "(deffunction round6 (?x) (/ (round (* ?x 1000000.0)) 1000000.0))\n\n"))
+    python_round = ClipsReasoner(kb)
+    monkeypatch.setattr("engine.inference.compiler.round_cf", lambda x: round(x, 6))
+    ours = Reasoner(kb)
+    rng = random.Random(2026)
+    for _ in range(3000):
+        facts = random_facts(kb, rng, rng.randint(3, 30))
+        found = disagreement(ours, python_round, facts)
+        if found:
+            assert "certainty of" in found
+            theirs = python_round.run(facts).certainty
+            mine = ours.run(facts).certainty
+            assert max(abs(mine[c] - theirs[c]) for c in mine) > CF_TOLERANCE
+            assert max(abs(mine[c] - theirs[c]) for c in mine) < 2e-6
+            return
+    pytest.fail("no tie in 3,000 random cases: the check could not show it catches one")
 
 
 def test_clinical_shaped_kb_agrees_on_random_cases(synthetic: m.KnowledgeBase) -> None:

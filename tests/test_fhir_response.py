@@ -90,6 +90,56 @@ def test_values_of_every_kind_are_read(kb: KnowledgeBase) -> None:
     assert case.patient == {"age": 52, "sex": "male"}
 
 
+def test_a_count_is_an_int_whether_sent_as_integer_or_as_a_whole_decimal(kb: KnowledgeBase) -> None:
+    for value in ({"valueInteger": 3}, {"valueDecimal": 3.0}, {"valueQuantity": {"value": 3}}):
+        case = case_from_data(qr(answer("laslett_positive_count", **value)), "r.json", kb)
+        count = case.findings["laslett_positive_count"]
+        assert count == 3 and type(count) is int, value
+
+
+def test_every_answer_written_has_the_type_of_its_questionnaire_item(kb: KnowledgeBase) -> None:
+    """What `fhir response` writes is what a FHIR validator checking it against our Questionnaire
+    expects: valueInteger for an integer item (a count), valueDecimal for a decimal one."""
+    from engine.fhir.questionnaire import build_questionnaire
+
+    expected = {"boolean": "valueBoolean", "integer": "valueInteger", "decimal": "valueDecimal",
+                "choice": "valueCoding"}
+    types: dict[str, str] = {}
+
+    def walk(items: list[dict[str, Any]]) -> None:
+        for item in items:
+            walk(item.get("item", []))
+            types[item["linkId"]] = item["type"]
+
+    walk(build_questionnaire(kb).model_dump(exclude_none=True)["item"])
+    numbers = [f for f in kb.findings.values() if f.type == "number"]
+    assert {types[f.id] for f in numbers if f.integer} == {"integer"}
+    assert {types[f.id] for f in numbers if not f.integer} == {"decimal"}
+    findings = {f.id: (int(f.minimum or 0) + 1 if f.type == "number" else
+                       "left" if f.type == "sided" else True if f.type == "boolean" else f.values[0])
+                for f in kb.findings.values() if f.category != "patient"}
+    wire = json.loads(response_from_case(case_from_data({"findings": findings}, "c.yaml", kb), kb)
+                      .model_dump_json(exclude_none=True))
+    answered: dict[str, str] = {}
+
+    def answers(items: list[dict[str, Any]]) -> None:
+        for item in items:
+            answers(item.get("item", []))
+            for reply in item.get("answer", []):
+                answered[item["linkId"]] = next(k for k in reply if k.startswith("value"))
+
+    answers(wire["item"])
+    assert set(answered) == set(findings)
+    wrong = {link: key for link, key in answered.items() if key != expected[types[link]]}
+    assert wrong == {}
+    assert wire and '"valueInteger": 1' in json.dumps([i for i in _flat(wire["item"])
+                                                        if i["linkId"] == "laslett_positive_count"])
+
+
+def _flat(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [x for item in items for x in (item, *_flat(item.get("item", [])))]
+
+
 def test_patient_from_a_contained_patient_when_no_age_or_sex_item(kb: KnowledgeBase) -> None:
     data = qr(answer("low_back_pain", valueBoolean=True), subject={"reference": "#pat"},
               authored="2026-03-01T10:00:00Z",
@@ -114,6 +164,11 @@ BAD = [
      "item[0].item[0] linkId 'fever': valueString does not fit this finding (give valueBoolean)"),
     (qr(answer("sitting_hours_per_day", valueDecimal=30)),
      "item[0] linkId 'sitting_hours_per_day': finding 'sitting_hours_per_day' is 30, out of range"),
+    (qr(answer("laslett_positive_count", valueDecimal=2.5)),
+     "item[0] linkId 'laslett_positive_count': valueDecimal 2.5 is not a whole number: the "
+     "Questionnaire item is type integer (a count) (give valueInteger, a whole number from 0 to 5"),
+    (qr(answer("laslett_positive_count", valueQuantity={"value": 1.5})),
+     "item[0] linkId 'laslett_positive_count': valueQuantity 1.5 is not a whole number"),
     (qr(answer("leg_pain_below_knee", valueCoding={"code": "up"})),
      "item[0] linkId 'leg_pain_below_knee': 'up' is not a side"),
     (qr(answer("fever", valueBoolean=True), answer("fever", valueBoolean=False)),

@@ -41,7 +41,7 @@ def visit_page(request: Request, pid: int, vid: int, user: str = Depends(current
                       result=compare.with_defaults(latest.result),
                       changes=changes, previous=visit.assessments[-2] if len(visit.assessments) > 1 else None,
                       findings=findings, others=others, kb_version=kb.version,
-                      plan=compare.plan_lines(latest.result), kb=kb, handout=False)
+                      plan=compare.plan_lines(latest.result), kb=kb)
 
 
 @router.get("/patients/{pid}/visits/{vid}/report")

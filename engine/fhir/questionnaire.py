@@ -7,7 +7,8 @@ any member belongs there), so the clinician meets the same groupings as in `imba
 
 Each question's linkId is the finding id; group linkIds carry a prefix (`section:`,
 `checklist:`) no finding id can have. Types: boolean; decimal with the unit and range as FHIR
-core extensions; choice with our side codes for sided findings (present, left, right,
+core extensions, or integer for a count (`integer: true`: 2.5 positive tests means nothing, so
+a forms tool must not offer a decimal); choice with our side codes for sided findings (present, left, right,
 bilateral, absent) and with the allowed values for enum findings. `enableWhen` comes from
 `engine.fhir.gates`. No item is required: an unanswered question is *unknown*, not *no*.
 """
@@ -81,7 +82,8 @@ def _question(finding: m.Finding, gate: m.Finding | None) -> dict[str, Any]:
     if finding.type == "boolean":
         item["type"] = "boolean"
     elif finding.type == "number":
-        item["type"] = "decimal"
+        item["type"] = "integer" if finding.integer else "decimal"
+        bound = "valueInteger" if finding.integer else "valueDecimal"
         extensions: list[dict[str, Any]] = []
         if finding.unit:
             coding = {"display": finding.unit}
@@ -89,9 +91,9 @@ def _question(finding: m.Finding, gate: m.Finding | None) -> dict[str, Any]:
                 coding.update(system=codes.UCUM, code=codes.UCUM_CODES[finding.unit])
             extensions.append({"url": codes.UNIT_EXTENSION, "valueCoding": coding})
         if finding.minimum is not None:
-            extensions.append({"url": codes.MIN_EXTENSION, "valueDecimal": finding.minimum})
+            extensions.append({"url": codes.MIN_EXTENSION, bound: _bound(finding, finding.minimum)})
         if finding.maximum is not None:
-            extensions.append({"url": codes.MAX_EXTENSION, "valueDecimal": finding.maximum})
+            extensions.append({"url": codes.MAX_EXTENSION, bound: _bound(finding, finding.maximum)})
         if extensions:
             item["extension"] = extensions
     elif finding.type == "sided":
@@ -109,6 +111,11 @@ def _question(finding: m.Finding, gate: m.Finding | None) -> dict[str, Any]:
         if gate.type == "sided":
             item["enableBehavior"] = "any"
     return item
+
+
+def _bound(finding: m.Finding, value: float) -> float | int:
+    """minValue/maxValue in the item's own type (FHIR: the extension's type follows the item's)."""
+    return int(value) if finding.integer else value
 
 
 def _enable_when(gate: m.Finding) -> list[dict[str, Any]]:

@@ -6,7 +6,8 @@ fhir.resources model (a malformed resource is refused before we read a value), t
 whose linkId is a finding id gives that finding's value:
 
 - boolean findings: `valueBoolean`;
-- numbers: `valueDecimal`, `valueInteger` or `valueQuantity.value`;
+- numbers: `valueDecimal`, `valueInteger` or `valueQuantity.value`; a whole decimal (3.0) is
+  read as the integer 3, and a count (`integer: true`, an integer item) refuses 2.5;
 - sided findings: `valueBoolean`, or `valueCoding.code` / `valueString` among present, left,
   right, bilateral, absent (also yes, no, both);
 - enum findings (sex): `valueCoding.code` or `valueString`.
@@ -150,6 +151,9 @@ class _Reader:
             return raw
         if finding.type == "number" and key in ("valueDecimal", "valueInteger", "valueQuantity"):
             number = raw.get("value") if key == "valueQuantity" else raw
+            if finding.integer and isinstance(number, float) and not number.is_integer():
+                raise self.fail(where, item, f"{key} {number} is not a whole number: the Questionnaire "
+                                "item is type integer (a count)", f"give valueInteger, {finding.accepts()}")
             if isinstance(number, float) and number.is_integer():
                 return int(number)
             return number

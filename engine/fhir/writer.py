@@ -22,8 +22,8 @@ from engine.kb import model as m
 def _answer(finding: m.Finding, value: Any) -> dict[str, Any]:
     if finding.type == "boolean":
         return {"valueBoolean": value}
-    if finding.type == "number":
-        return {"valueInteger": value} if isinstance(value, int) else {"valueDecimal": value}
+    if finding.type == "number":  # the answer type is the Questionnaire item's type
+        return {"valueInteger": int(value)} if finding.integer else {"valueDecimal": value}
     if finding.type == "sided":
         code = codes.side_code(value)
         return {"valueCoding": {"system": codes.SIDE_SYSTEM, "code": code,

@@ -23,10 +23,10 @@ import multiprocessing
 import os
 import sys
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 from engine.cases import strictjson
 from engine.cases.idstore import IdStore
@@ -36,6 +36,8 @@ CASE_SUFFIXES = (".yaml", ".yml", ".json")
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
 CHUNK = 48  # cases per task sent to a worker: large enough to amortise the hand-over
 IN_FLIGHT_PER_WORKER = 4  # chunks queued per worker; bounds memory whatever the input size
+S = TypeVar("S")  # what the pool is given, one at a time
+T = TypeVar("T")  # what it gives back for each
 
 
 @dataclass(frozen=True)
@@ -231,20 +233,22 @@ def _worker_init(kb_dirs: tuple[str, ...]) -> None:
     prepare(kb_dirs)
 
 
+def case_of_item(item: Item, kb: Any) -> Any:
+    """The checked `Case` of one item against `kb`; raises ImbalanceError for a bad case."""
+    from engine.cases.case import case_from_data, load_case
+
+    if item.path:
+        return load_case(item.path, kb)
+    return case_from_data(_case_object(item), item.name, kb)
+
+
 def assess_item(item: Item) -> Record:
     """Assess one case: a pure function of the item (once `prepare` has run in this process).
     Any problem with the case becomes an error record, never an exception."""
-    from engine.cases.case import case_from_data, load_case
-
     if item.error:
         return _error(item.id, item.error)
-    kb = _STATE["kb"]
     try:
-        if item.path:
-            case = load_case(item.path, kb)
-        else:
-            data = _case_object(item)
-            case = case_from_data(data, item.name, kb)
+        case = case_of_item(item, _STATE["kb"])
         result = _STATE["reasoner"].assess(case)
     except ImbalanceError as exc:
         return _error(item.id, exc.render())
@@ -284,8 +288,8 @@ def _assess_chunk(chunk: list[Item]) -> list[Record]:
     return [assess_item(item) for item in chunk]
 
 
-def _chunks(items: Iterable[Item], size: int, gate: threading.Semaphore | None) -> Iterator[list[Item]]:
-    chunk: list[Item] = []
+def _chunks(items: Iterable[S], size: int, gate: threading.Semaphore | None) -> Iterator[list[S]]:
+    chunk: list[S] = []
     for item in items:
         chunk.append(item)
         if len(chunk) >= size:
@@ -320,18 +324,30 @@ def run_batch(items: Iterable[Item], kb_dirs: tuple[str, ...], jobs: int,
         for item in items:
             yield assess_item(item)
         return
+    yield from run_pool(items, _worker_init, (kb_dirs,), _assess_chunk, jobs, chunk_size)
+
+
+def run_pool(items: Iterable[S], init: Callable[..., None], initargs: tuple[Any, ...],
+             work: Callable[[list[S]], list[T]], jobs: int,
+             chunk_size: int = CHUNK) -> Iterator[T]:
+    """`work` over chunks of `items` in `jobs` worker processes, results in input order.
+
+    The one worker pool of the project: `batch` assesses with it and `kb diff` compares two
+    knowledge bases with it. `init` runs once per worker (it should ignore SIGINT, which the
+    parent handles); `work` and `init` must be module-level functions so a spawned worker can
+    import them. At most `jobs * IN_FLIGHT_PER_WORKER` chunks are in flight."""
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
     gate = threading.Semaphore(jobs * IN_FLIGHT_PER_WORKER)
-    with context.Pool(jobs, initializer=_worker_init, initargs=(kb_dirs,)) as pool:
+    with context.Pool(jobs, initializer=init, initargs=initargs) as pool:
         try:
-            for records in pool.imap(_assess_chunk, _chunks(items, chunk_size, gate)):
+            for results in pool.imap(work, _chunks(items, chunk_size, gate)):
                 gate.release()
-                yield from records
+                yield from results
         finally:  # before the pool stops: never leave its feeder thread waiting on the gate
             for _ in range(jobs * IN_FLIGHT_PER_WORKER + 1):
                 gate.release()
 
 
 __all__ = ["Item", "Record", "assess_item", "check_input", "count_items", "default_jobs",
-           "prepare", "read_items", "run_batch"]
+           "prepare", "read_items", "run_batch", "run_pool"]

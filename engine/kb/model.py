@@ -32,6 +32,20 @@ REFERRAL_KINDS = ("referral", "safety_net")  # what a patient waiting for a refe
 EXERCISE_KINDS = ("exercise", "stretch", "strengthen")  # never given with a referral-level flag
 
 
+# Certainty in words, from weakest to strongest, with the lowest certainty of each band; the
+# reports say these words and `kb diff` compares by band, so both read the same thresholds.
+CERTAINTY_BANDS = (("weak", 0.0), ("some", 0.35), ("good", 0.6), ("strong", 0.8))
+
+
+def certainty_band(cf: float) -> str:
+    """'weak', 'some', 'good' or 'strong': the band a certainty falls in."""
+    name = CERTAINTY_BANDS[0][0]
+    for band, low in CERTAINTY_BANDS:
+        if cf >= low:
+            name = band
+    return name
+
+
 def urgency_rank(urgency: str) -> int:
     """Lower is more urgent; 'routine' ranks last."""
     return TRIAGE_ORDER.index(urgency)
@@ -300,6 +314,7 @@ class Rule:
     layer: str = ""
     accuracy: Accuracy | None = None
     against: bool = False  # evidence against: lowers `concludes` (engine.inference.premises.combine)
+    certainty_at: Location | None = None  # the `certainty:` line, for messages about it
 
     @property
     def signed_certainty(self) -> float:

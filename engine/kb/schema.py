@@ -406,6 +406,7 @@ def read_rule(r: Reader, entry: LineDict, order: int) -> m.Rule | None:
     concludes = kind = urgency = because = ""
     certainty = 1.0
     against = False
+    certainty_at: Location | None = None
     stretch: tuple[str, ...] = ()
     strengthen: tuple[str, ...] = ()
     recommend: tuple[str, ...] = ()
@@ -428,6 +429,8 @@ def read_rule(r: Reader, entry: LineDict, order: int) -> m.Rule | None:
                 r.error(r.at(then), f"{what} concludes '{concludes}' but gives no 'certainty'",
                         "add 'certainty: 0.6' (0..1)", "certainty")
             certainty = cf if cf is not None else 1.0
+            if "certainty" in then:
+                certainty_at = r.at(then, "certainty")
             against = _flag(r, then, "against", what)
             if against and kind == "red_flag":
                 r.error(r.at(then, "against"), f"{what} lowers a red flag; negative evidence never "
@@ -468,7 +471,7 @@ def read_rule(r: Reader, entry: LineDict, order: int) -> m.Rule | None:
         urgency=urgency, because=because, stretch=stretch, strengthen=strengthen,
         recommend=recommend, sources=r.names(entry, "sources", what),
         evidence=r.choice(entry, "evidence", m.EVIDENCE_LEVELS, what, ""),
-        lint_off=lint_off, accuracy=accuracy, against=against,
+        lint_off=lint_off, accuracy=accuracy, against=against, certainty_at=certainty_at,
     )
 
 

@@ -1,0 +1,202 @@
+"""Premises compiled to Python closures: one call per rule answers "does it hold, how strongly".
+
+`engine.inference.premises.Evaluator` walks the condition tree and returns `(truth, certainty)`
+pairs at every node; that is clear, and it is what explanations and the interview use, but it
+was most of the time of a case once the engine ran it on every activation. Here the same tree is
+turned, once per KB, into nested closures built from the parsed rule data (never source text,
+never eval/exec), each returning ONE float in the encoding CLIPS's translation also uses:
+
+    > 0   true, with that premise certainty
+    0.0   false
+    -1.0  unknown (a finding it needs is not known)
+
+The meaning is Kleene's three-valued logic exactly as `Evaluator.evaluate` defines it (the
+tests hold the two against each other on random cases): `all` takes the weakest true part,
+`any` the strongest, `at_least N` the N-th strongest, `not` flips true and false and keeps
+unknown, a finding test counts as 1.0, and a `concluded` leaf is its certainty when reached.
+Common shapes (a conjunction of finding tests, the most frequent rule in the KB) get one flat
+closure instead of a closure per leaf.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from engine.inference.premises import predicate
+from engine.kb import model as m
+
+UNKNOWN = -1.0
+FALSE = 0.0
+
+# premise(findings, certainty) -> float, in the encoding above
+Premise = Callable[[Mapping[str, Any], Mapping[str, float]], float]
+
+_MISSING = object()
+Tests = tuple[tuple[str, Callable[[Any], bool]], ...]  # (finding id, check of its value)
+
+
+def compile_premise(cond: m.Cond, kb: m.KnowledgeBase) -> Premise:
+    """The closure for one condition tree (see the module docstring for what it returns)."""
+    return _Builder(kb).build(cond)
+
+
+class _Builder:
+    def __init__(self, kb: m.KnowledgeBase) -> None:
+        self.kb = kb
+
+    def check(self, test: m.Test) -> Callable[[Any], bool]:
+        finding = self.kb.findings.get(test.finding)
+        return predicate(test, finding.type if finding else "boolean")
+
+    def build(self, cond: m.Cond) -> Premise:
+        if isinstance(cond, m.Test):
+            return _test(cond.finding, self.check(cond))
+        if isinstance(cond, m.Concluded):
+            return _concluded(cond.conclusion, float(cond.min_certainty))
+        if isinstance(cond, m.Not):
+            if isinstance(cond.item, m.Test):
+                return _not_test(cond.item.finding, self.check(cond.item))
+            return _not(self.build(cond.item))
+        if isinstance(cond, m.AtLeast):
+            return _at_least(cond.count, tuple(self.build(item) for item in cond.items))
+        # finding tests are checked inline, first (they are the cheap parts and decide most)
+        tests = tuple((i.finding, self.check(i)) for i in cond.items if isinstance(i, m.Test))
+        parts = tuple(self.build(i) for i in cond.items if not isinstance(i, m.Test))
+        if isinstance(cond, m.All):
+            return _all(tests, parts) if parts else _all_tests(tests)
+        return _any(tests, parts)
+
+
+def _test(fid: str, check: Callable[[Any], bool]) -> Premise:
+    missing = _MISSING
+
+    def premise(findings: Mapping[str, Any], _certainty: Mapping[str, float]) -> float:
+        value = findings.get(fid, missing)
+        if value is missing:
+            return UNKNOWN
+        return 1.0 if check(value) else FALSE
+
+    return premise
+
+
+def _not_test(fid: str, check: Callable[[Any], bool]) -> Premise:
+    missing = _MISSING
+
+    def premise(findings: Mapping[str, Any], _certainty: Mapping[str, float]) -> float:
+        value = findings.get(fid, missing)
+        if value is missing:
+            return UNKNOWN
+        return FALSE if check(value) else 1.0
+
+    return premise
+
+
+def _concluded(cid: str, low: float) -> Premise:
+    def premise(_findings: Mapping[str, Any], certainty: Mapping[str, float]) -> float:
+        cf = certainty.get(cid)
+        if cf is None or cf < low or cf <= 0:
+            return FALSE
+        return cf
+
+    return premise
+
+
+def _not(inner: Premise) -> Premise:
+    def premise(findings: Mapping[str, Any], certainty: Mapping[str, float]) -> float:
+        x = inner(findings, certainty)
+        if x < 0:
+            return UNKNOWN
+        return FALSE if x > 0 else 1.0
+
+    return premise
+
+
+def _all_tests(tests: Tests) -> Premise:
+    """`all` of finding tests only: false at the first known failure, else unknown or 1.0."""
+    missing = _MISSING
+
+    def premise(findings: Mapping[str, Any], _certainty: Mapping[str, float]) -> float:
+        unknown = False
+        for fid, check in tests:
+            value = findings.get(fid, missing)
+            if value is missing:
+                unknown = True
+            elif not check(value):
+                return FALSE
+        return UNKNOWN if unknown else 1.0
+
+    return premise
+
+
+def _all(tests: Tests, parts: tuple[Premise, ...]) -> Premise:
+    missing = _MISSING
+
+    def premise(findings: Mapping[str, Any], certainty: Mapping[str, float]) -> float:
+        unknown = False
+        for fid, check in tests:
+            value = findings.get(fid, missing)
+            if value is missing:
+                unknown = True
+            elif not check(value):
+                return FALSE
+        low = 1.0
+        for part in parts:
+            x = part(findings, certainty)
+            if x == 0:
+                return FALSE  # one false part makes the whole false, whatever is unknown
+            if x < 0:
+                unknown = True
+            elif x < low:
+                low = x
+        return UNKNOWN if unknown else low
+
+    return premise
+
+
+def _any(tests: Tests, parts: tuple[Premise, ...]) -> Premise:
+    missing = _MISSING
+
+    def premise(findings: Mapping[str, Any], certainty: Mapping[str, float]) -> float:
+        unknown = False
+        for fid, check in tests:
+            value = findings.get(fid, missing)
+            if value is missing:
+                unknown = True
+            elif check(value):
+                return 1.0  # nothing is stronger than a finding that holds
+        high = 0.0
+        for part in parts:
+            x = part(findings, certainty)
+            if x < 0:
+                unknown = True
+            elif x > high:
+                high = x
+                if high >= 1.0:
+                    return high
+        if high > 0:
+            return high
+        return UNKNOWN if unknown else FALSE
+
+    return premise
+
+
+def _at_least(count: int, parts: tuple[Premise, ...]) -> Premise:
+    def premise(findings: Mapping[str, Any], certainty: Mapping[str, float]) -> float:
+        true: list[float] = []
+        unknown = 0
+        for part in parts:
+            x = part(findings, certainty)
+            if x < 0:
+                unknown += 1
+            elif x > 0:
+                true.append(x)
+        if len(true) >= count:
+            true.sort(reverse=True)
+            return true[count - 1]
+        return FALSE if len(true) + unknown < count else UNKNOWN
+
+    return premise
+
+
+__all__ = ["FALSE", "UNKNOWN", "Premise", "compile_premise"]
