@@ -18,6 +18,12 @@ from engine.kb.model import KnowledgeBase
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = Path(sys.executable).parent / "imbalance"
 
+# The on-disk KB cache stays out of the user's cache folder and off by default: most tests load
+# a fresh temporary layer once, where writing an entry is pure cost. tests/test_kb_cache.py
+# turns it on (in a temporary folder) and checks it through functions and the console script.
+os.environ["IMBALANCE_NO_CACHE"] = "1"
+os.environ.pop("IMBALANCE_CACHE_DIR", None)
+
 
 @pytest.fixture(scope="session")
 def kb() -> KnowledgeBase:

@@ -96,10 +96,9 @@ def load_layers(folders: Sequence[str | Path]) -> Loaded:
     """Load `folders` in order, the first one as the base layer (normally the shipped `kb/`).
 
     Raises InputError only for a folder that does not exist (bad usage); every problem inside
-    the files is collected and returned.
+    the files is collected and returned. The result comes from the on-disk cache
+    (`engine.kb.cache`) while no file it was made from has changed.
     """
-    from engine.kb.references import check_references
-
     paths: list[Path] = []
     seen: dict[Path, str] = {}
     for raw in folders:
@@ -113,12 +112,24 @@ def load_layers(folders: Sequence[str | Path]) -> Loaded:
                              key="--kb", suggestion="give each folder once")
         seen[real] = str(raw)
         paths.append(folder)
+    listed = [(folder, kb_files(folder)) for folder in paths]
+    from engine.kb.cache import cached
+
+    kb, problems, switched_off, shown = cached(
+        paths, [path for _, files in listed for path in files], lambda: _load_listed(listed))
+    return Loaded(kb, problems, switched_off, shown)
+
+
+def _load_listed(listed: list[tuple[Path, list[Path]]]) -> tuple[
+        m.KnowledgeBase, tuple[Problem, ...], dict[str, m.Rule], tuple[str, ...]]:
+    """Read and check every listed file of every layer (what the cache keeps)."""
+    from engine.kb.references import check_references
+
     problems: list[Problem] = []
     acc = _Collected()
     order = 0
     shown_files: list[str] = []
-    for layer_index, folder in enumerate(paths):
-        files = kb_files(folder)
+    for layer_index, (folder, files) in enumerate(listed):
         layer = m.Layer(display_path(folder), folder.name, "")
         acc.meta_at = None
         if not files and layer_index > 0:
@@ -141,7 +152,7 @@ def load_layers(folders: Sequence[str | Path]) -> Loaded:
                          acc.sources, tuple(rules), tuple(acc.tests), disabled_rules,
                          tuple(acc.layers), checklists=acc.checklists)
     problems.extend(check_references(kb))
-    return Loaded(kb, tuple(problems), switched_off, tuple(shown_files))
+    return kb, tuple(problems), switched_off, tuple(shown_files)
 
 
 def _load_file(path: Path, layer: int, acc: _Collected, problems: list[Problem],

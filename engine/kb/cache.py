@@ -1,0 +1,174 @@
+"""A validated on-disk cache of the loaded knowledge base, so a command starts without parsing.
+
+Parsing and validating the ~40 YAML files of the shipped KB was about 40% of the time of a cold
+`imbalance assess`. The result of a load (the `KnowledgeBase`, every problem found, the rules a
+layer switched off) is pure data, so it is written once to the user's cache folder
+(platformdirs; `IMBALANCE_CACHE_DIR` overrides it, `IMBALANCE_NO_CACHE=1` turns it off) and read
+back while nothing it came from has changed.
+
+Never stale: an entry is used only when its stamp equals the stamp of this load, which names
+every file of every layer (path, size, mtime in nanoseconds, and a BLAKE2 digest of its bytes,
+so even an edit that keeps size and mtime is seen), the working directory (locations are shown
+relative to it), the tool's version and the size and mtime of the modules that read KB files
+(a changed schema makes a different KB from the same files). Safe to delete: a missing,
+unreadable, corrupt or foreign entry is a miss, and the load simply runs.
+
+Data only, never code: the entry is `marshal` of plain values (str, int, float, bool, None,
+tuple, list, dict). Model objects are written as (tag, class name, fields) and rebuilt only from
+the dataclasses listed in `_CLASSES`; marshal is not pickle and cannot carry code objects into
+this reader (it refuses them), so loading an entry cannot run anything. Written with a temporary
+file and `os.replace`, so a reader never sees half an entry.
+
+Hand-written because the pieces are ours: which inputs make a KB (the stamp) and which classes
+a KB is made of; the cache folder itself comes from platformdirs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import marshal
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from engine import errors
+from engine.kb import model as m
+
+FORMAT = 1  # bump when the encoding below changes
+_CLASSES: dict[str, type] = {
+    cls.__name__: cls
+    for module in (m, errors)
+    for cls in vars(module).values()
+    if isinstance(cls, type) and dataclasses.is_dataclass(cls) and cls.__module__ == module.__name__
+}
+_HERE = Path(__file__).resolve().parent
+_CODE_FILES = tuple(sorted(_HERE.glob("*.py")))  # the modules that read KB files into the model
+
+
+def cache_dir() -> Path | None:
+    """Where entries live, or None when caching is off."""
+    if os.environ.get("IMBALANCE_NO_CACHE", "") not in ("", "0"):
+        return None
+    chosen = os.environ.get("IMBALANCE_CACHE_DIR")
+    if chosen:
+        return Path(chosen)
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("imbalance", appauthor=False))
+
+
+def stamp(files: Sequence[Path], folders: Sequence[Path]) -> tuple[Any, ...]:
+    """Everything the loaded KB depends on (see the module docstring)."""
+    from engine import __version__
+
+    parts: list[Any] = [FORMAT, __version__, sys.version_info[:2], os.getcwd(),
+                        tuple(str(f) for f in folders)]
+    for path in _CODE_FILES:
+        info = path.stat()
+        parts.append((path.name, info.st_size, info.st_mtime_ns))
+    for path in files:
+        info = path.stat()
+        digest = hashlib.blake2b(path.read_bytes(), digest_size=16).hexdigest()
+        parts.append((str(path), info.st_size, info.st_mtime_ns, digest))
+    return tuple(parts)
+
+
+def _entry_path(folder: Path, folders: Sequence[Path]) -> Path:
+    """One entry per set of layers and working directory; a later load overwrites it."""
+    name = hashlib.blake2b(repr((os.getcwd(), [str(Path(f).resolve()) for f in folders]))
+                           .encode(), digest_size=12).hexdigest()
+    return folder / f"kb-{name}.marshal"
+
+
+def cached(folders: Sequence[Path], files: Sequence[Path], load: Callable[[], Any]) -> Any:
+    """`load()`'s result from the cache when the stamp matches, else `load()` (and store it)."""
+    folder = cache_dir()
+    if folder is None:
+        return load()
+    try:
+        current = stamp(files, folders)
+    except OSError:
+        return load()  # a file vanished while listing: let the load report it
+    entry = _entry_path(folder, folders)
+    try:
+        stored_stamp, data = marshal.loads(entry.read_bytes())
+        if stored_stamp == current:
+            return decode(data)
+    except (OSError, EOFError, ValueError, TypeError, KeyError):
+        pass  # no entry, unreadable or not ours: a miss
+    result = load()
+    try:
+        data = encode(result)
+    except TypeError:  # pragma: no cover - a model class the encoder does not know yet
+        return result
+    _store(entry, current, data)
+    return result
+
+
+def _store(entry: Path, current: tuple[Any, ...], data: Any) -> None:
+    import tempfile  # only when writing: a cache hit should not pay for the import
+
+    try:
+        entry.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=entry.parent, prefix=".kb-", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(marshal.dumps((current, data)))
+            os.replace(tmp, entry)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except OSError:
+        pass  # a read-only or full cache folder only costs the next start a parse
+
+
+# --- plain data <-> model objects ---------------------------------------------------------------
+# Every container becomes a tuple whose first item says what it was: ("t", items) a tuple,
+# ("l", items) a list, ("d", {key: value}) a dict, ("o", class name, {field: value}) a dataclass.
+
+
+def encode(value: Any) -> Any:
+    if value is None or isinstance(value, (str, bool, int, float)):
+        return value
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        name = type(value).__name__
+        if _CLASSES.get(name) is not type(value):
+            raise TypeError(f"{name} is not a knowledge-base class")
+        return ("o", name, {f.name: encode(getattr(value, f.name))
+                            for f in dataclasses.fields(value)})
+    if isinstance(value, tuple):
+        return ("t", tuple(encode(v) for v in value))
+    if isinstance(value, list):
+        return ("l", [encode(v) for v in value])
+    if isinstance(value, dict):
+        if not all(isinstance(k, str) for k in value):
+            raise TypeError("only dicts keyed by text are cached")
+        return ("d", {k: encode(v) for k, v in value.items()})
+    raise TypeError(f"cannot cache a {type(value).__name__}")
+
+
+def decode(value: Any) -> Any:
+    """The inverse of `encode` (written for speed: it rebuilds every object of the KB)."""
+    if value.__class__ is not tuple:
+        return value
+    tag = value[0]
+    if tag == "o":
+        cls = _CLASSES[value[1]]
+        obj: Any = object.__new__(cls)
+        # the frozen dataclass's own fields, as its __init__ would set them (none computes any)
+        obj.__dict__.update({k: v if v.__class__ is not tuple else decode(v)
+                             for k, v in value[2].items()})
+        return obj
+    if tag == "t":
+        return tuple([v if v.__class__ is not tuple else decode(v) for v in value[1]])
+    if tag == "l":
+        return [v if v.__class__ is not tuple else decode(v) for v in value[1]]
+    if tag == "d":
+        return {k: v if v.__class__ is not tuple else decode(v) for k, v in value[1].items()}
+    raise ValueError(f"unknown tag {tag!r}")
+
+
+__all__ = ["cache_dir", "cached", "decode", "encode", "stamp"]

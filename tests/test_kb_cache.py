@@ -1,0 +1,166 @@
+"""The on-disk cache of the loaded KB: the same KB as a fresh load, never stale, safe to delete,
+data only (engine/kb/cache.py)."""
+
+from __future__ import annotations
+
+import json
+import marshal
+import os
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import engine
+from cli import main
+from engine.kb import cache
+from engine.kb.loader import load_layers, shipped_kb_dir
+from tests.conftest import ROOT, SCRIPT
+
+RULE = """
+rules:
+  - id: t_cache_rule
+    title: A rule for the cache tests
+    band: condition
+    when: [{runner: true}]
+    then: {condition: it_band_syndrome, certainty: 0.25, because: test}
+    sources: [seed_000]
+    evidence: low
+"""
+
+
+@pytest.fixture
+def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "cache"
+    monkeypatch.delenv("IMBALANCE_NO_CACHE", raising=False)
+    monkeypatch.setenv("IMBALANCE_CACHE_DIR", str(folder))
+    return folder
+
+
+def entries(folder: Path) -> list[Path]:
+    return sorted(folder.glob("kb-*.marshal"))
+
+
+def load(layer: Path | None = None) -> object:
+    return load_layers((shipped_kb_dir(), *((layer,) if layer else ())))
+
+
+def test_a_cached_load_is_the_fresh_load(cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    first = load()
+    assert len(entries(cache_dir)) == 1
+    again = load()
+    monkeypatch.setenv("IMBALANCE_NO_CACHE", "1")
+    fresh = load()
+    assert again == fresh == first
+    assert again.kb.rules == fresh.kb.rules and again.problems == fresh.problems  # type: ignore[attr-defined]
+
+
+def test_an_edit_that_keeps_size_and_mtime_is_seen(cache_dir: Path, tmp_path: Path) -> None:
+    layer = tmp_path / "layer"
+    layer.mkdir()
+    rules = layer / "rules.yaml"
+    rules.write_text(RULE, encoding="utf-8")
+    info = rules.stat()
+    before = load(layer).kb.rule("t_cache_rule")  # type: ignore[attr-defined]
+    assert before.certainty == 0.25
+    rules.write_text(RULE.replace("0.25", "0.75"), encoding="utf-8")  # same size
+    os.utime(rules, ns=(info.st_atime_ns, info.st_mtime_ns))  # same mtime
+    assert rules.stat().st_size == info.st_size and rules.stat().st_mtime_ns == info.st_mtime_ns
+    assert load(layer).kb.rule("t_cache_rule").certainty == 0.75  # type: ignore[attr-defined]
+
+
+def test_a_new_file_and_a_removed_file_are_seen(cache_dir: Path, tmp_path: Path) -> None:
+    layer = tmp_path / "layer"
+    layer.mkdir()
+    (layer / "a.yaml").write_text(RULE, encoding="utf-8")
+    assert load(layer).kb.rule("t_cache_rule")  # type: ignore[attr-defined]
+    (layer / "b.yaml").write_text(RULE.replace("t_cache_rule", "t_cache_other"), encoding="utf-8")
+    assert load(layer).kb.rule("t_cache_other")  # type: ignore[attr-defined]
+    (layer / "a.yaml").unlink()
+    assert load(layer).kb.rule("t_cache_rule") is None  # type: ignore[attr-defined]
+
+
+def test_problems_come_back_from_the_cache_too(cache_dir: Path, tmp_path: Path) -> None:
+    layer = tmp_path / "layer"
+    layer.mkdir()
+    (layer / "bad.yaml").write_text(RULE.replace("runner", "runnr"), encoding="utf-8")
+    first = [p.render() for p in load(layer).problems]  # type: ignore[attr-defined]
+    assert any("runnr" in p for p in first)
+    assert [p.render() for p in load(layer).problems] == first  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("damage", [b"", b"not marshal at all", marshal.dumps(("x", ("o", "Rule", {})))])
+def test_a_damaged_or_foreign_entry_is_a_miss(cache_dir: Path, damage: bytes) -> None:
+    good = load()
+    (entry,) = entries(cache_dir)
+    entry.write_bytes(damage)
+    assert load() == good
+    stored_stamp, _ = marshal.loads(entry.read_bytes())  # written anew, whole
+    assert stored_stamp[0] == cache.FORMAT
+
+
+def test_an_entry_naming_a_class_outside_the_model_is_refused() -> None:
+    with pytest.raises(KeyError):
+        cache.decode(("o", "Popen", {"args": "rm -rf /"}))
+    with pytest.raises(TypeError):
+        cache.encode(Path("."))  # not a KB class: never written
+
+
+def test_the_entry_is_plain_data(cache_dir: Path) -> None:
+    load()
+    (entry,) = entries(cache_dir)
+    _, data = marshal.loads(entry.read_bytes())
+
+    def kinds(value: object) -> set[type]:
+        out = {type(value)}
+        if isinstance(value, (tuple, list)):
+            for item in value:
+                out |= kinds(item)
+        elif isinstance(value, dict):
+            for k, v in value.items():
+                out |= kinds(k) | kinds(v)
+        return out
+
+    assert kinds(data) <= {str, int, float, bool, type(None), tuple, list, dict}
+
+
+def test_deleting_the_cache_folder_is_safe(cache_dir: Path) -> None:
+    good = load()
+    for entry in entries(cache_dir):
+        entry.unlink()
+    cache_dir.rmdir()
+    assert load() == good
+    assert entries(cache_dir)
+
+
+def test_the_tool_version_is_pyprojects() -> None:
+    text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    version = re.search(r'(?m)^version = "([^"]+)"', text)
+    assert version and engine.__version__ == version.group(1)
+
+
+def test_the_console_script_gives_the_same_answer_cold_and_cached(tmp_path: Path) -> None:
+    import subprocess
+
+    case = ROOT / "examples" / "cases" / "runner_it_band.yaml"
+    env = {**os.environ, "IMBALANCE_CACHE_DIR": str(tmp_path / "c")}
+    env.pop("IMBALANCE_NO_CACHE", None)
+    runs = [subprocess.run([str(SCRIPT), "assess", str(case), "--format", "json"], env=env,
+                           capture_output=True, text=True, check=True, cwd=ROOT) for _ in range(2)]
+    assert entries(tmp_path / "c")
+    off = subprocess.run([str(SCRIPT), "assess", str(case), "--format", "json"],
+                         env={**env, "IMBALANCE_NO_CACHE": "1"}, capture_output=True, text=True,
+                         check=True, cwd=ROOT)
+    assert json.loads(runs[0].stdout) == json.loads(runs[1].stdout) == json.loads(off.stdout)
+
+
+def test_a_layer_error_is_reported_the_same_from_the_cache(cache_dir: Path, tmp_path: Path) -> None:
+    layer = tmp_path / "layer"
+    layer.mkdir()
+    (layer / "bad.yaml").write_text(RULE.replace("runner", "runnr"), encoding="utf-8")
+    case = ROOT / "examples" / "cases" / "runner_it_band.yaml"
+    results = [CliRunner().invoke(main, ["--kb", str(layer), "assess", str(case)]) for _ in range(2)]
+    assert [r.exit_code for r in results] == [2, 2]
+    assert results[0].output == results[1].output
+    assert re.search(r"bad\.yaml:\d+", results[0].output) and "runnr" in results[0].output
