@@ -47,6 +47,7 @@ KB_COMMANDS: dict[str, tuple[str, str]] = {
     "show": ("commands.kb_show:show", "Show a rule, finding or conclusion and where it is used."),
     "graph": ("commands.kb_graph:graph", "Draw the whole knowledge base as an HTML graph."),
     "diff": ("commands.kb_diff:diff", "What a change to the rules does to a caseload."),
+    "new": ("commands.kb_new:new", "Scaffold a new rule, condition or finding."),
 }
 
 
@@ -116,10 +117,12 @@ def _quiet_broken_pipe() -> None:
                       message="%(prog)s %(version)s")
 @click.option("--kb", "kb_dirs", multiple=True, metavar="DIR",
               help="Add a folder of rule files on top of the shipped kb/ (repeatable).")
+@click.option("--no-config", "no_config", is_flag=True,
+              help="Ignore imbalance.toml and IMBALANCE_KB (their default --kb layers).")
 @click.option("--no-color", "no_color", is_flag=True,
               help="Plain text even on a terminal (also when NO_COLOR is set).")
 @click.pass_context
-def main(ctx: click.Context, kb_dirs: tuple[str, ...], no_color: bool) -> None:
+def main(ctx: click.Context, kb_dirs: tuple[str, ...], no_config: bool, no_color: bool) -> None:
     """Reason about muscle imbalance of the legs, hips, pelvis and spine.
 
     Describe a patient in a case file (YAML or JSON) and get red flags first, then the likely
@@ -134,7 +137,7 @@ def main(ctx: click.Context, kb_dirs: tuple[str, ...], no_color: bool) -> None:
 
     if no_color or os.environ.get("NO_COLOR"):  # https://no-color.org: set and not empty
         ctx.color = False  # click.echo in every sub-command strips styles from here on
-    ctx.obj = AppContext(kb_dirs)
+    ctx.obj = AppContext(kb_dirs, use_config=not no_config)
 
 
 @click.group(cls=LazyGroup, lazy=KB_COMMANDS)

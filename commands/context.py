@@ -1,12 +1,19 @@
-"""Shared state for one CLI invocation: the KB folders, loaded and compiled at most once."""
+"""Shared state for one CLI invocation: the KB folders, loaded and compiled at most once.
+
+The folders are the project config's default layers (`imbalance.toml` or `IMBALANCE_KB`,
+`engine.kb.config`) and then each `--kb`; the config is read on first use, so `--help` works
+even beside a broken `imbalance.toml`.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import click
 
+from engine.kb.config import ProjectConfig, load_config, merge_layers
 from engine.kb.model import KnowledgeBase
 
 if TYPE_CHECKING:  # experta is imported only by the commands that run the engine
@@ -15,8 +22,18 @@ if TYPE_CHECKING:  # experta is imported only by the commands that run the engin
 
 @dataclass
 class AppContext:
-    kb_dirs: tuple[str, ...] = ()
+    explicit_dirs: tuple[str, ...] = ()
+    use_config: bool = True
     _kb: KnowledgeBase | None = field(default=None, repr=False)
+
+    @cached_property
+    def config(self) -> ProjectConfig:
+        return load_config() if self.use_config else ProjectConfig()
+
+    @cached_property
+    def kb_dirs(self) -> tuple[str, ...]:
+        """Every layer on top of the shipped kb/: the config's, then --kb's."""
+        return merge_layers(self.config.layers, self.explicit_dirs)
 
     def kb(self) -> KnowledgeBase:
         if self._kb is None:

@@ -28,8 +28,12 @@ FORMATS = ("text", "json")
               help="Also list the issues switched off with 'lint:', with their reasons.")
 @click.option("--list-checks", is_flag=True, help="List every check with its id, severity and "
               "description, then exit.")
+@click.option("--review-days", "review_days", type=click.IntRange(min=1), default=None,
+              metavar="N", help="A rule reviewed more than N days ago is overdue (default: "
+              "imbalance.toml's [lint] review_interval_days, else 730).")
 @click.pass_context
-def lint(ctx: click.Context, fmt: str, verbose: bool, list_checks: bool) -> None:
+def lint(ctx: click.Context, fmt: str, verbose: bool, list_checks: bool,
+         review_days: int | None) -> None:
     """Check the rule files; exit 1 when problems are found.
 
     Switch a check off for one rule (or finding, conclusion, muscle, recommendation, source)
@@ -38,8 +42,9 @@ def lint(ctx: click.Context, fmt: str, verbose: bool, list_checks: bool) -> None
     if list_checks:
         _print_checks(fmt)
         return
-    loaded = load_layers((shipped_kb_dir(), *app(ctx).kb_dirs))
-    report = run_lint(loaded)
+    state = app(ctx)
+    loaded = load_layers((shipped_kb_dir(), *state.kb_dirs))
+    report = run_lint(loaded, review_days=review_days or state.config.review_days)
     if fmt == "json":
         click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
     else:

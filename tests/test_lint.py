@@ -25,7 +25,8 @@ EXPECTED_CHECKS = {
     "never_fires", "dead_branch", "unreachable_conclusion", "band_order", "red_flag_band",
     "red_flag_action", "band_mismatch", "no_source", "no_evidence", "evidence_level",
     "unused_finding", "unused_muscle", "unused_recommendation", "unused_source", "subsumed",
-    "stretch_and_strengthen", "disabled_red_flag_rule", "withheld_advice",
+    "stretch_and_strengthen", "disabled_red_flag_rule", "withheld_advice", "overdue_review",
+    "deprecated_in_use",
     # about the switches themselves
     "bad_suppression", "unused_suppression",
 }

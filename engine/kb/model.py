@@ -18,6 +18,9 @@ URGENCIES = ("emergency", "urgent", "soon")
 TRIAGE_ORDER = ("emergency", "urgent", "soon", "routine")
 BANDS = ("red_flag", "condition", "cause", "advice")
 EVIDENCE_LEVELS = ("high", "moderate", "low", "expert_opinion")
+# A rule's place in its life (as Sigma rules have): new and still being tried, in use, or kept
+# only until its replacement is trusted. Lint warns when a deprecated rule is still relied on.
+RULE_STATUSES = ("experimental", "stable", "deprecated")
 SIDES = ("left", "right", "bilateral")
 # Phases of a programme, in the order a patient goes through them (issue 14): settle the pain,
 # restore movement and strength, build load, return to sport. Advice without a phase (referral,
@@ -315,6 +318,19 @@ class Rule:
     accuracy: Accuracy | None = None
     against: bool = False  # evidence against: lowers `concludes` (engine.inference.premises.combine)
     certainty_at: Location | None = None  # the `certainty:` line, for messages about it
+    lines: tuple[tuple[str, int], ...] = ()  # ("sources", 12), ("then.strengthen", 9), ...
+    status: str = ""  # one of RULE_STATUSES; "" is read as stable
+    reviewed_by: str = ""
+    reviewed_on: str = ""  # ISO date, YYYY-MM-DD
+
+    def where(self, key: str) -> Location:
+        """The line of `key` ('then.strengthen'), of its nearest enclosing key, or the rule's."""
+        table = dict(self.lines)
+        while key:
+            if key in table:
+                return Location(self.location.path, table[key])
+            key = key.rpartition(".")[0]
+        return self.location
 
     @property
     def signed_certainty(self) -> float:

@@ -128,10 +128,11 @@ def _check_rule(kb: m.KnowledgeBase, rule: m.Rule) -> list[Problem]:
         target = kb.conclusions.get(rule.concludes)
         if target is None:
             pool = [c.id for c in kb.conclusions.values() if c.kind == rule.kind]
-            out.append(_unknown(rule.location, rule.kind.replace("_", " "), rule.concludes, pool,
-                                rule.kind))
+            out.append(_unknown(rule.where(f"then.{rule.kind}"), rule.kind.replace("_", " "),
+                                rule.concludes, pool, rule.kind))
         elif target.kind != rule.kind:
-            out.append(Problem(rule.location, f"'{rule.concludes}' is a {target.kind.replace('_', ' ')}"
+            out.append(Problem(rule.where(f"then.{rule.kind}"),
+                               f"'{rule.concludes}' is a {target.kind.replace('_', ' ')}"
                                f", not a {rule.kind.replace('_', ' ')}",
                                f"write '{target.kind}: {rule.concludes}'", key=rule.kind,
                                code="kind_mismatch"))
@@ -143,11 +144,11 @@ def _check_rule(kb: m.KnowledgeBase, rule: m.Rule) -> list[Problem]:
     for key, names, known, what in advice_pools:
         for name in names:
             if name not in known:
-                out.append(_unknown(rule.location, what, name, known, key))
+                out.append(_unknown(rule.where(f"then.{key}"), what, name, known, key))
     for ref in rule.sources:
         if resolve_source(kb, ref) is None:
             pool = list(kb.sources) + [s.file for s in kb.sources.values() if s.file]
-            out.append(_unknown(rule.location, "source", ref, pool, "sources"))
+            out.append(_unknown(rule.where("sources"), "source", ref, pool, "sources"))
     if rule.accuracy is not None and resolve_source(kb, rule.accuracy.source) is None:
         pool = list(kb.sources) + [s.file for s in kb.sources.values() if s.file]
         out.append(_unknown(rule.accuracy.location, "source", rule.accuracy.source, pool,

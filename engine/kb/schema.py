@@ -7,6 +7,7 @@ keeps going, so an author sees all mistakes in a file at once. Cross-references 
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from typing import Any
 
@@ -382,7 +383,8 @@ def read_checklist(r: Reader, entry: LineDict) -> m.Checklist | None:
 
 # --- rules and their conditions -------------------------------------------------------------
 
-RULE_KEYS = ("id", "title", "band", "when", "then", "sources", "evidence", "lint")
+RULE_KEYS = ("id", "title", "band", "when", "then", "sources", "evidence", "lint", "status",
+             "reviewed_by", "reviewed_on")
 THEN_KEYS = ("red_flag", "condition", "cause", "certainty", "urgency", "because", "stretch",
              "strengthen", "recommend", "accuracy", "against")
 # accuracy: {source: id, lr_positive: 12.8, ...}: the published figure behind a certainty.
@@ -472,7 +474,37 @@ def read_rule(r: Reader, entry: LineDict, order: int) -> m.Rule | None:
         recommend=recommend, sources=r.names(entry, "sources", what),
         evidence=r.choice(entry, "evidence", m.EVIDENCE_LEVELS, what, ""),
         lint_off=lint_off, accuracy=accuracy, against=against, certainty_at=certainty_at,
+        lines=_rule_lines(entry), status=r.choice(entry, "status", m.RULE_STATUSES, what, ""),
+        reviewed_by=r.text(entry, "reviewed_by", what, ""), reviewed_on=_date(r, entry, what),
     )
+
+
+def _rule_lines(entry: LineDict) -> tuple[tuple[str, int], ...]:
+    """Where each key of a rule (and of its `then`) stands, so a problem points at its line."""
+    out = [(key, entry.line_of(key)) for key in entry]
+    then = entry.get("then")
+    if isinstance(then, LineDict):
+        out.extend((f"then.{key}", then.line_of(key)) for key in then)
+    return tuple(out)
+
+
+def _date(r: Reader, entry: LineDict, what: str) -> str:
+    """`reviewed_on: 2026-03-01`: an ISO date, not in the future by more than a day."""
+    if "reviewed_on" not in entry:
+        return ""
+    raw = str(entry["reviewed_on"]).strip()
+    try:
+        when = dt.date.fromisoformat(raw)
+    except ValueError:
+        r.error(r.at(entry, "reviewed_on"), f"'reviewed_on' of {what} is {raw!r}; write the date "
+                "as YYYY-MM-DD", f"for example 'reviewed_on: {dt.date.today().isoformat()}'",
+                "reviewed_on")
+        return ""
+    if when > dt.date.today() + dt.timedelta(days=1):
+        r.error(r.at(entry, "reviewed_on"), f"'reviewed_on' of {what} is {raw}, in the future",
+                "write the date the rule was last reviewed", "reviewed_on")
+        return ""
+    return when.isoformat()
 
 
 def read_accuracy(r: Reader, then: LineDict, what: str) -> m.Accuracy | None:

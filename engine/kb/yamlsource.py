@@ -206,12 +206,76 @@ def parse_text(text: str) -> Any:
         line = mark.line + 1 if mark else 0
         reason = exc.problem or exc.context or "malformed YAML"
         # an error found at the end of the stream is reported on the last line, not past it
-        raise YamlSyntaxError(min(line, max(1, len(text.splitlines()))), reason) from None
+        line = min(line, max(1, len(text.splitlines())))
+        line, reason = explain(text, line, reason)
+        raise YamlSyntaxError(line, reason) from None
     except yaml.YAMLError as exc:
         raise YamlSyntaxError(0, str(exc).splitlines()[0] if str(exc) else "malformed YAML") from None
     if node is None:
         return None
     return _convert(node)
+
+
+def explain(text: str, line: int, reason: str) -> tuple[int, str]:
+    """(line, message) for a parser error, in an author's words rather than the parser's.
+
+    The parser notices a bad indent a line late and names its own state ("did not find expected
+    '-' indicator", "mapping values are not allowed here"); an author needs to hear which line is
+    out of step with which. Anything we do not recognise keeps the parser's words."""
+    lines = text.splitlines()
+    if "\\t" in reason or "tab" in reason.lower():
+        tabbed = next((i for i, t in enumerate(lines, 1) if "\t" in t[:len(t) - len(t.lstrip())]),
+                      line)
+        return tabbed, "a tab in the indentation; indent with spaces only"
+    if re.search(r"expected ',' or '[\]}]'", reason):
+        opened = next((n for n in range(min(line, len(lines)), 0, -1)
+                       if lines[n - 1].count("[") > lines[n - 1].count("]")
+                       or lines[n - 1].count("{") > lines[n - 1].count("}")), line)
+        return opened, ("a bracket is not closed: a '[' or '{' above needs its ']' or '}' (or a ',' "
+                      "between items); put text that starts with '[' in quotes")
+    indent_words = ("did not find expected '-'", "did not find expected key",
+                    "mapping values are not allowed", "expected <block end>",
+                    "could not find expected ':'")
+    if not any(word in reason for word in indent_words) or not 0 < line <= len(lines):
+        return line, reason
+    for number in (line, line - 1):  # the parser may stop on the line after the culprit
+        culprit = _out_of_step(lines, number)
+        if culprit:
+            return number, culprit
+    if "could not find expected ':'" in reason:
+        return line, ("a line without 'key: value': a missing ':' after a key, or text that goes "
+                      "on over several lines without quotes")
+    if "mapping values are not allowed" in reason:
+        return line, ("a ': ' inside a value; put text containing ': ' in quotes, or check the "
+                      "indentation of this key")
+    return line, f"the indentation does not fit the lines around it ({reason})"
+
+
+def _out_of_step(lines: list[str], number: int) -> str:
+    """How line `number` (1-based) is indented against the lines before it, when it fits none."""
+    current = lines[number - 1] if 0 < number <= len(lines) else ""
+    if not current.strip() or current.lstrip().startswith("#"):
+        return ""
+    col = len(current) - len(current.lstrip(" "))
+    before = [t for t in lines[:number - 1] if t.strip() and not t.lstrip().startswith("#")]
+    if not before:
+        return ""
+    levels = set()
+    for text in before:
+        stripped = text.lstrip(" ")
+        level = len(text) - len(stripped)
+        levels.add(level)
+        if stripped.startswith("- "):
+            levels.add(level + 2)  # the keys of a list item line up after its dash
+    prev = before[-1]
+    prev_col = len(prev) - len(prev.lstrip(" "))
+    if (prev.rstrip().endswith(":") and col > prev_col) or col in levels:
+        return ""  # a block under the key above, or in step with an outer key
+    key = current.strip().split(":")[0]
+    prev_key = prev.lstrip(" -").split(":")[0].strip()
+    prev_keys_at = prev_col + (2 if prev.lstrip().startswith("- ") else 0)
+    return (f"'{key}' is indented {col} spaces, which matches no key above it; the keys of one "
+            f"entry line up, like '{prev_key}' above at {prev_keys_at} spaces")
 
 
 def line_of(container: Any, key: Any) -> int:

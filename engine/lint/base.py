@@ -10,6 +10,7 @@ cannot be switched off); they are registered here so every id an author can see 
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -21,6 +22,7 @@ from engine.kb import model as m
 from engine.kb.loader import Loaded
 
 SEVERITIES = ("error", "warning")
+REVIEW_DAYS = 730  # two years, the longest interval NICE allows a guideline between checks
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,8 @@ class LintContext:
 
     loaded: Loaded
     raised: list[Issue] = field(default_factory=list)  # filled in before after_others checks run
+    review_days: int = REVIEW_DAYS  # a rule reviewed longer ago than this is overdue
+    today: dt.date = field(default_factory=dt.date.today)
 
     @property
     def kb(self) -> m.KnowledgeBase:

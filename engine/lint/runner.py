@@ -7,6 +7,7 @@ look unused).
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -101,8 +102,10 @@ def _order(problem: Problem) -> tuple[str, int, str, str]:
     return problem.location.path, problem.location.line, problem.code, problem.message
 
 
-def lint(loaded: Loaded, only: Iterable[str] | None = None) -> LintReport:
-    """Every problem in the loaded KB; `only` limits the lint-stage checks run (for tests)."""
+def lint(loaded: Loaded, only: Iterable[str] | None = None, review_days: int | None = None,
+         today: dt.date | None = None) -> LintReport:
+    """Every problem in the loaded KB; `only` limits the lint-stage checks run (for tests);
+    `review_days` is how old a rule's review may be (the project config can set it)."""
     kb = loaded.kb
     counts = (("rule", len(kb.rules)), ("finding", len(kb.findings)),
               ("conclusion", len(kb.conclusions)), ("test", len(kb.tests)))
@@ -111,6 +114,10 @@ def lint(loaded: Loaded, only: Iterable[str] | None = None) -> LintReport:
                           len(loaded.files), counts)
     wanted = set(CHECKS) if only is None else set(only)
     ctx = LintContext(loaded)
+    if review_days is not None:
+        ctx.review_days = review_days
+    if today is not None:
+        ctx.today = today
     selected = [cls for cid, cls in CHECKS.items() if cls.stage == "lint" and cid in wanted]
     issues: list[Issue] = []
     for cls in (c for c in selected if not c.after_others):
