@@ -116,7 +116,8 @@ def _plain(value: Any) -> Any:
     if is_dataclass(value) and not isinstance(value, type):
         return (type(value).__name__,
                 tuple(_plain(getattr(value, f.name)) for f in fields(value)
-                      if f.name not in ("location", "order", "layer", "lint_off")))
+                      if f.name not in ("location", "order", "layer", "lint_off", "lines",
+                                     "status", "reviewed_by", "reviewed_on")))
     if isinstance(value, tuple):
         return tuple(_plain(v) for v in value)
     return value
