@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.kb import model as m
-from reports.wording import show_value
+from engine.wording import answer_text
 
 SAME_CERTAINTY = 0.005
 
@@ -58,9 +58,7 @@ def _value(kb: m.KnowledgeBase, fid: str, findings: dict[str, Any]) -> str:
     if fid not in findings:
         return "not asked"
     value = findings[fid]
-    finding = kb.findings.get(fid)
-    unit = f" {finding.unit}" if finding is not None and finding.unit and not isinstance(value, bool) else ""
-    return f"{show_value(value)}{unit}"
+    return answer_text(kb.findings.get(fid), value)
 
 
 def _conclusions(result: dict[str, Any], key: str) -> dict[str, tuple[str, float, str]]:

@@ -22,7 +22,7 @@ from clinic.auth import user_count
 from clinic.compare import with_defaults
 from clinic.db import Database
 from clinic.security import CSRF_FIELD, csrf_token, csrf_valid
-from reports.wording import DISCLAIMER, TRIAGE_TEXT
+from engine.wording import DISCLAIMER, TRIAGE_TEXT
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.inference.assessment import Assessment, Reached
-from reports.wording import DISCLAIMER, TRIAGE_TEXT, banner_headline, certainty_word, finding_phrase
+from engine.wording import DISCLAIMER, TRIAGE_TEXT, banner_headline, certainty_word, finding_phrase
 
 SUMMARY_MAX = 140  # CDS Hooks 2.0 "Card Attributes": a <140-character summary; contract: at most 140
 INDICATOR = {"emergency": "critical", "urgent": "warning", "soon": "warning", "routine": "info"}

@@ -25,9 +25,6 @@ from engine.explain.explainer import (
     Premise,
     Support,
     WhatIf,
-    answer_text,
-    lower_first,
-    show_value,
 )
 from engine.explain.graph import CONCLUSION, FINDING, FIRING, case_graph, nodes_of, premises_of
 from engine.inference.assessment import Assessment, Reached
@@ -35,16 +32,19 @@ from engine.inference.plan import PHASE_LABEL, phase_rank
 from engine.inference.reasoner import Reasoner
 from engine.kb import model as m
 from engine.kb.references import resolve_source
-from reports.summary import SIDE_WORD, Summary, build_summary
-from reports.wording import (
+from engine.wording import (
     DISCLAIMER,
     TRIAGE_TEXT,
+    answer_text,
     banner_headline,
     certainty_word,
     finding_phrase,
+    lower_first,
     safety_notices,
+    show_value,
     startback_line,
 )
+from reports.summary import SIDE_WORD, Summary, build_summary
 
 TITLE = "Muscle imbalance assessment"
 KIND_WORD = {"red_flag": "red flag", "condition": "condition", "cause": "cause"}

@@ -11,11 +11,10 @@ from typing import Any
 
 import networkx as nx
 
-from engine.explain.explainer import answer_text
 from engine.explain.graph import CONCLUSION, FINDING, FIRING, RULE
 from engine.kb import model as m
+from engine.wording import answer_text, certainty_word
 from reports.svg import render_svg
-from reports.wording import certainty_word
 
 GROUP = {"red_flag": 0, "condition": 1, "cause": 2}
 ADVICE_GROUP = 3

@@ -24,7 +24,7 @@ from fhir.resources.R4B.bundle import Bundle
 
 from engine.fhir.writer import response_from_case
 from engine.inference.assessment import Assessment, Reached
-from reports.wording import (
+from engine.wording import (
     DISCLAIMER,
     TRIAGE_TEXT,
     certainty_word,

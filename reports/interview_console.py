@@ -24,9 +24,9 @@ from engine.interview.planner import SCREEN, Planner, Question, Why
 from engine.interview.session import Raised, Session, answer_words, interpret
 from engine.interview.ticks import TickReply, Ticks, read_ticks, tick_words
 from engine.kb import model as m
+from engine.wording import finding_phrase, show_value
 from reports.interview_text import checklist_why_lines, recorded_line, why_lines
 from reports.text import render_text
-from reports.wording import finding_phrase, show_value
 
 WIDTH = 88
 RULE_LINE = "=" * WIDTH

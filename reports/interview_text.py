@@ -12,11 +12,10 @@ from engine.inference.premises import Evaluator
 from engine.interview.planner import SCREEN, Dependent, Question, Survey, Why
 from engine.interview.ticks import Ticks
 from engine.kb import model as m
-from reports.wording import show_value
+from engine.wording import cond_phrase, show_value
 
 WIDTH = 88
 SHOWN_RULES = 6  # a WHY names this many rules, then says how many more
-OP_WORDS = {"lt": "<", "le": "≤", "gt": ">", "ge": "≥"}
 
 
 def why_lines(why: Why, kb: m.KnowledgeBase, facts: dict[str, Any]) -> list[str]:
@@ -109,39 +108,11 @@ def effect(dep: Dependent, kb: m.KnowledgeBase) -> str:
 
 def describe(kb: m.KnowledgeBase, cond: m.Cond, facts: dict[str, Any], evaluator: Evaluator) -> str:
     """A condition in words with what is known: ✓ holds, ✗ does not, ? not known yet."""
-    if isinstance(cond, m.Test):
-        truth = evaluator.test_truth(cond, facts)
-        mark = "?" if truth is None else ("✓" if truth else "✗")
-        return f"{test_words(kb, cond)} {mark}"
-    if isinstance(cond, m.Concluded):
-        target = kb.conclusions.get(cond.conclusion)
-        floor = f" (certainty ≥ {cond.min_certainty:g})" if cond.min_certainty else ""
-        return f"{target.label if target else cond.conclusion} suggested{floor}"
-    if isinstance(cond, m.Not):
-        return f"not ({describe(kb, cond.item, facts, evaluator)})"
-    parts = [describe(kb, item, facts, evaluator) for item in cond.items]
-    if isinstance(cond, m.All):
-        return " and ".join(parts)
-    head = "any of" if isinstance(cond, m.AnyOf) else f"at least {cond.count} of"
-    return f"{head} ({'; '.join(parts)})"
+    def mark(test: m.Test) -> str:
+        truth = evaluator.test_truth(test, facts)
+        return "?" if truth is None else ("✓" if truth else "✗")
 
-
-def test_words(kb: m.KnowledgeBase, test: m.Test) -> str:
-    """'Fever', 'no fever', 'Leg pain radiating below the knee: bilateral', 'Age > 50 years'."""
-    finding = kb.findings.get(test.finding)
-    label = finding.label if finding else test.finding
-    unit = f" {finding.unit}" if finding and finding.unit else ""
-    if test.op == "eq":
-        if test.value is True:
-            return label
-        if test.value is False:
-            return f"no {label[0].lower()}{label[1:]}"
-        return f"{label}: {show_value(test.value)}"
-    if test.op == "in":
-        return f"{label}: {' or '.join(show_value(v) for v in test.value)}"
-    if test.op == "ne":
-        return f"{label} not {show_value(test.value)}"
-    return f"{label} {OP_WORDS[test.op]} {show_value(test.value)}{unit}"
+    return cond_phrase(kb, cond, mark)
 
 
 def _wrap(text: str, indent: str = "      ") -> list[str]:

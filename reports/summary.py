@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from engine.inference.assessment import Assessment
 from engine.inference.plan import PHASE_LABEL
-from reports.wording import TRIAGE_TEXT, banner_headline, certainty_word, finding_phrase
+from engine.wording import TRIAGE_TEXT, banner_headline, certainty_word, finding_phrase
 
 TOP_CONDITIONS = 3
 SIDE_WORD = {"left": "left", "right": "right", "bilateral": "both sides"}

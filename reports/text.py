@@ -10,8 +10,7 @@ import click
 from engine.errors import one_line
 from engine.inference.assessment import Assessment, Reached
 from engine.inference.plan import PHASE_LABEL
-from reports.summary import SIDE_WORD, build_summary
-from reports.wording import (
+from engine.wording import (
     DISCLAIMER,
     TRIAGE_TEXT,
     certainty_word,
@@ -19,6 +18,7 @@ from reports.wording import (
     safety_notices,
     startback_line,
 )
+from reports.summary import SIDE_WORD, build_summary
 
 WIDTH = 88
 URGENCY_COLOUR = {"emergency": "red", "urgent": "yellow", "soon": "cyan", "routine": "green"}

@@ -13,12 +13,11 @@ from engine.explain.explainer import (
     SATISFIED,
     UNKNOWN,
     Explainer,
-    answer_text,
-    describe,
 )
 from engine.inference.reasoner import Reasoner
 from engine.kb.loader import load_kb
 from engine.kb.model import KnowledgeBase
+from engine.wording import answer_text, cond_phrase
 from reports.explanation import explanation_dict, render_explanation
 from tests.conftest import ROOT, run_cli
 from tests.report_fixtures import FULL, PARTIAL, RED, case_yaml, write_layer
@@ -191,7 +190,7 @@ def test_what_if_on_a_red_flag_case_leaves_the_assessment_untouched(layer_reason
 def test_describe_reads_like_a_sentence(layer_kb) -> None:
     rule = layer_kb.rule("t_chain_rule")
     assert rule is not None
-    assert describe(layer_kb, rule.when) == ("all of: Test condition concluded; "
+    assert cond_phrase(layer_kb, rule.when) == ("all of: Test condition suggested; "
                                              "Test hours at least 8 hours per day")
     assert answer_text(layer_kb.findings["t_hours"], 1) == "1 hour per day"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from engine.authoring.rule_analysis import ceilings
 from engine.kb.model import KnowledgeBase
-from reports.wording import certainty_word
+from engine.wording import certainty_word
 
 # conditions with no validated diagnostic test in the clinical notes: every rule rests on
 # symptoms, unvalidated signs, risk factors or postural patterns

@@ -85,7 +85,7 @@ def test_condition_outline_for_not_and_clusters() -> None:
     assert cond is not None
     assert condition_lines(cond, LOADED.kb) == [
         "not: fever = true", "at least 2 of:", "  back_pain = true", "  leg_pain = true (any side)",
-        "  concluded: sciatica with certainty >= 0.4"]
+        "  concluded: sciatica (min_certainty 0.4)"]
 
 
 def test_cli_show_rule_and_unknown_id() -> None:

@@ -18,6 +18,7 @@ from tests.conftest import ROOT
 FLOORS = [
     "engine.errors",
     "engine.kb",
+    "engine.wording",
     "engine.cases",
     "engine.inference",
     "engine.explain",

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from engine.explain.explainer import answer_text
 from engine.kb import model as m
-from reports.wording import finding_phrase, show_value
+from engine.wording import answer_text, finding_phrase, show_value
 
 
 def test_a_whole_number_reads_without_a_decimal_point(kb: m.KnowledgeBase) -> None:
@@ -17,3 +16,32 @@ def test_a_whole_number_reads_without_a_decimal_point(kb: m.KnowledgeBase) -> No
 
 def test_yes_and_no(kb: m.KnowledgeBase) -> None:
     assert (show_value(True), show_value(False), show_value("left")) == ("yes", "no", "left")
+
+
+def test_one_of_a_unit_is_singular(kb: m.KnowledgeBase) -> None:
+    weeks = next(f for f in kb.findings.values() if f.type == "number" and f.unit == "weeks")
+    assert answer_text(weeks, 1) == "1 week"
+    assert answer_text(weeks, 1.0) == "1 week"
+    assert answer_text(weeks, 2) == "2 weeks"
+    assert finding_phrase(kb, weeks.id, 1).endswith(": 1 week")
+
+
+def test_no_other_module_phrases_values() -> None:
+    """The one-wording rule, checked: nobody else defines these phrasing helpers."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    names = {"show_value", "answer_text", "finding_phrase", "test_phrase", "cond_phrase",
+             "OP_WORDS", "COMPARE_WORDS", "describe_test", "test_words"}
+    owners: dict[str, list[str]] = {}
+    for path in [*root.glob("engine/**/*.py"), *root.glob("reports/**/*.py"),
+                 *root.glob("clinic/**/*.py"), *root.glob("commands/**/*.py")]:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in tree.body:
+            targets = [node.name] if isinstance(node, (ast.FunctionDef, ast.ClassDef)) else [
+                t.id for t in getattr(node, "targets", []) if isinstance(t, ast.Name)]
+            for name in targets:
+                if name in names:
+                    owners.setdefault(name, []).append(str(path.relative_to(root)))
+    assert {name: where for name, where in owners.items() if where != ["engine/wording.py"]} == {}

@@ -12,7 +12,7 @@ from clinic.pages import current_user, db, form_with_csrf, render
 from clinic.routes.patients import load_patient
 from clinic.routes.visits import assessor_of, patient_block
 from clinic.security import REPORT_CSP
-from reports.wording import finding_phrase
+from engine.wording import finding_phrase
 
 router = APIRouter()
 

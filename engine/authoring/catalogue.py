@@ -11,11 +11,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.authoring.rule_analysis import OP_WORDS, ceilings
+from engine.authoring.rule_analysis import ceilings
 from engine.errors import InputError, Location
 from engine.kb import model as m
 from engine.kb.references import resolve_source
 from engine.kb.suggest import did_you_mean
+from engine.wording import author_concluded, author_test
 
 KIND_WORDS = {"red_flag": "red flag", "condition": "condition", "cause": "cause"}
 MAX_DEPTH = 6
@@ -303,10 +304,9 @@ def condition_lines(cond: m.Cond, kb: m.KnowledgeBase, depth: int = 0) -> list[s
     """A condition as an indented outline, one premise per line."""
     pad = "  " * depth
     if isinstance(cond, m.Test):
-        return [pad + test_words(cond, kb)]
+        return [pad + author_test(cond, kb.findings.get(cond.finding))]
     if isinstance(cond, m.Concluded):
-        low = f" with certainty >= {cond.min_certainty:g}" if cond.min_certainty else ""
-        return [f"{pad}concluded: {cond.conclusion}{low}"]
+        return [pad + author_concluded(cond)]
     if isinstance(cond, m.Not):
         inner = condition_lines(cond.item, kb, depth + 1)
         if len(inner) == 1:
@@ -318,20 +318,3 @@ def condition_lines(cond: m.Cond, kb: m.KnowledgeBase, depth: int = 0) -> list[s
     if isinstance(cond, m.AtLeast):
         head = f"at least {cond.count} of:"
     return [pad + head, *(line for item in cond.items for line in condition_lines(item, kb, depth + 1))]
-
-
-def test_words(test: m.Test, kb: m.KnowledgeBase) -> str:
-    finding = kb.findings.get(test.finding)
-    value = test.value
-    shown = ("[" + ", ".join(_word(v) for v in value) + "]") if isinstance(value, tuple) else _word(value)
-    unit = f" {finding.unit}" if finding is not None and finding.unit and test.op != "in" else ""
-    note = " (any side)" if finding is not None and finding.type == "sided" and value is True else ""
-    return f"{test.finding} {OP_WORDS[test.op]} {shown}{unit}{note}"
-
-
-def _word(value: Any) -> str:
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)

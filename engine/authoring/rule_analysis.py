@@ -21,8 +21,7 @@ from typing import Any
 from engine.inference.premises import combine, predicate
 from engine.kb import model as m
 from engine.kb.limits import MAX_ALTERNATIVES, alternatives
-
-OP_WORDS = {"eq": "=", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">=", "in": "in"}
+from engine.wording import author_concluded, author_test
 
 Var = tuple[str, str]  # ("finding", id) or ("concluded", id)
 
@@ -48,23 +47,8 @@ class Literal:
     def describe(self) -> str:
         """How an author wrote it, in short: `fever = true`, `age > 60`, `not concluded: x`."""
         leaf = self.leaf
-        if isinstance(leaf, m.Test):
-            text = f"{leaf.finding} {OP_WORDS[leaf.op]} {_show(leaf.value)}"
-        else:
-            text = f"concluded: {leaf.conclusion}"
-            if leaf.min_certainty:
-                text += f" (min_certainty {_show(leaf.min_certainty)})"
+        text = author_test(leaf) if isinstance(leaf, m.Test) else author_concluded(leaf)
         return text if self.positive else f"not {text}"
-
-
-def _show(value: Any) -> str:
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, tuple):
-        return "[" + ", ".join(_show(v) for v in value) + "]"
-    return str(value)
 
 
 # --- normal form -----------------------------------------------------------------

@@ -32,6 +32,7 @@ from engine.inference.premises import Evaluator, Truth, predicate
 from engine.inference.reasoner import Reasoner
 from engine.kb import model as m
 from engine.kb.values import check_value
+from engine.wording import COMPARE_WORDS, answer_text, cond_phrase
 
 SATISFIED = "satisfied"
 UNKNOWN = "unknown"
@@ -39,81 +40,6 @@ CONTRADICTED = "contradicted"
 STATUS_OF: dict[Truth, str] = {True: SATISFIED, None: UNKNOWN, False: CONTRADICTED}
 
 WEAK_BELOW = 0.35  # a conclusion reached with less support than this also gets a WHY NOT
-
-
-# --- describing conditions in words ------------------------------------------------------------
-
-COMPARE_WORDS = {"lt": "under", "le": "at most", "gt": "over", "ge": "at least"}
-
-
-def show_value(value: Any) -> str:
-    """Values as a clinician reads them: yes / no / left / 12."""
-    if value is True:
-        return "yes"
-    if value is False:
-        return "no"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-def answer_text(finding: m.Finding | None, value: Any) -> str:
-    """A finding's value with its unit: 'yes', 'right', '30 percent', '1 week'."""
-    text = show_value(value)
-    if finding is None or finding.type != "number" or not finding.unit:
-        return text
-    unit = finding.unit
-    if value == 1:  # '1 week', '1 hour per day'
-        first, _, rest = unit.partition(" ")
-        if first.endswith("s") and len(first) > 2:
-            unit = (first[:-1] + " " + rest).strip()
-    return f"{text} {unit}"
-
-
-def lower_first(text: str) -> str:
-    """'Fever' -> 'fever' inside a sentence, but 'SLR' stays 'SLR'."""
-    return text[:1].lower() + text[1:] if text[1:2].islower() or len(text) == 1 else text
-
-
-def describe_test(kb: m.KnowledgeBase, test: m.Test) -> str:
-    """'Saddle anaesthesia', 'no fever', 'Age over 50 years', 'Sex: female or male'."""
-    finding = kb.findings.get(test.finding)
-    label = finding.label if finding else test.finding
-    unit = f" {finding.unit}" if finding is not None and finding.unit else ""
-    value = test.value
-    if test.op in ("eq", "ne"):
-        positive = test.op == "eq"
-        if isinstance(value, bool):
-            return label if value == positive else f"no {lower_first(label)}"
-        return f"{label}{'' if positive else ' not'}: {show_value(value)}{unit}"
-    if test.op == "in":
-        items = value if isinstance(value, (list, tuple)) else [value]
-        return f"{label}: {' or '.join(show_value(v) for v in items)}{unit}"
-    return f"{label} {COMPARE_WORDS[test.op]} {show_value(value)}{unit}"
-
-
-def describe(kb: m.KnowledgeBase, cond: m.Cond) -> str:
-    """A condition tree in words, one clause per premise."""
-    if isinstance(cond, m.Test):
-        return describe_test(kb, cond)
-    if isinstance(cond, m.Concluded):
-        conclusion = kb.conclusions.get(cond.conclusion)
-        label = conclusion.label if conclusion else cond.conclusion
-        floor = f" (certainty at least {cond.min_certainty:g})" if cond.min_certainty else ""
-        return f"{label} concluded{floor}"
-    if isinstance(cond, m.Not):
-        inner = cond.item
-        if isinstance(inner, m.Test) and inner.op == "eq" and isinstance(inner.value, bool):
-            return describe_test(kb, m.Test(inner.finding, "eq", not inner.value, inner.location))
-        if isinstance(inner, m.Concluded):
-            return f"not {describe(kb, inner)}"
-        return f"not ({describe(kb, inner)})"
-    parts = "; ".join(describe(kb, item) for item in cond.items)
-    if isinstance(cond, m.AnyOf):
-        return f"any of: {parts}"
-    if isinstance(cond, m.AtLeast):
-        return f"at least {cond.count} of: {parts}"
-    return f"all of: {parts}"
 
 
 def premises(rule: m.Rule) -> tuple[m.Cond, ...]:
@@ -295,7 +221,7 @@ class Explainer:
                 unknown = tuple(dict.fromkeys(t.finding for t in tests if t.finding not in self.facts))
                 given = tuple(dict.fromkeys((t.finding, self.facts[t.finding])
                                             for t in tests if t.finding in self.facts))
-                marked.append(Premise(describe(self.kb, cond), STATUS_OF[self._truth(cond)], unknown,
+                marked.append(Premise(cond_phrase(self.kb, cond), STATUS_OF[self._truth(cond)], unknown,
                                       given))
             found = self._misses[rule.id] = NearMiss(rule, tuple(marked))
         return found
@@ -482,11 +408,9 @@ def _satisfying_value(test: m.Test, finding: m.Finding, negated: bool) -> Any:
 
 def _answer_words(test: m.Test, finding: m.Finding, value: Any, negated: bool) -> str:
     """How to say the answer: 'yes', 'no', 'left', 'over 10 percent'."""
-    if finding.type in ("number",) and test.op in COMPARE_WORDS and not negated:
-        unit = f" {finding.unit}" if finding.unit else ""
-        return f"{COMPARE_WORDS[test.op]} {show_value(test.value)}{unit}"
-    unit = f" {finding.unit}" if finding.unit and finding.type == "number" else ""
-    return f"{show_value(value)}{unit}"
+    if finding.type == "number" and test.op in COMPARE_WORDS and not negated:
+        return f"{COMPARE_WORDS[test.op]} {answer_text(finding, test.value)}"
+    return answer_text(finding, value)
 
 
 def explainer_for(result: Assessment, reasoner: Reasoner) -> Explainer:
@@ -506,10 +430,6 @@ __all__ = [
     "Support",
     "WhatIf",
     "WhyNot",
-    "answer_text",
-    "describe",
-    "describe_test",
     "explainer_for",
     "premises",
-    "show_value",
 ]

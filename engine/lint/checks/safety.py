@@ -1,6 +1,6 @@
 """Safety warnings about layers: a clinic may switch off a shipped red-flag rule (with a reason,
 which the loader requires), but never quietly. Lint warns, and every output of `assess`, `report`
-and `batch` announces it (engine.assessment, reports.wording.safety_notices). The warning has no
+and `batch` announces it (engine.assessment, engine.wording.safety_notices). The warning has no
 subject, so `lint:` on an entry cannot silence it."""
 
 from __future__ import annotations
