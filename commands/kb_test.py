@@ -157,8 +157,6 @@ def _result_lines(result: TestResult) -> list[str]:
         lines += [f"  {diff.location}: {diff.key}",
                   f"    - expected: {diff.expected}",
                   f"    + actual:   {diff.actual}"]
-    if not result.differences:  # pragma: no cover - compare() mirrors check(); keep the verdict
-        lines += [f"  {failure}" for failure in result.failures]
     if result.assessment is not None:
         reached = [f"{r.id} {r.certainty:.2f}" for r in (*result.assessment.red_flags,
                                                          *result.assessment.conditions,

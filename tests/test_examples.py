@@ -9,39 +9,26 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from engine.cases.case import Case, load_case
+from engine.errors import CaseError
 from engine.inference.reasoner import Reasoner
-from engine.kb.model import TRIAGE_ORDER, Expectation, KnowledgeBase
-from engine.testing.casetests import check
+from engine.kb.model import Expectation, KnowledgeBase
+from engine.testing.casetests import check, expectation_of
 from tests.conftest import ROOT, run_cli
 
 EXAMPLES = sorted((ROOT / "examples" / "cases").glob("*.yaml"))
-EXPECT_KEYS = ("triage", "top", "present", "absent")
 RED_FLAG_EXAMPLES = ("cauda_equina_emergency", "cord_compression_myelopathy", "road_traffic_accident",
                      "back_pain_after_transplant")
 
 
-def expectation(raw: dict[str, Any], where: str) -> Expectation:
-    """The example's `expect:` block as the case-test Expectation; unknown keys are mistakes."""
-    unknown = sorted(set(raw) - set(EXPECT_KEYS))
-    assert not unknown, f"{where}: unknown expect keys {unknown}; use {', '.join(EXPECT_KEYS)}"
-    assert raw.get("triage") in TRIAGE_ORDER, f"{where}: expect.triage must be one of {TRIAGE_ORDER}"
-    present = raw.get("present") or {}
-    if isinstance(present, list):
-        present = {cid: None for cid in present}
-    bounds = tuple((cid, float((b or {}).get("min", 0.0)), float((b or {}).get("max", 1.0)))
-                   for cid, b in present.items())
-    return Expectation(triage=raw["triage"], top=raw.get("top") or "", present=bounds,
-                       absent=tuple(raw.get("absent") or ()))
-
-
 def _load(path: Path, kb: KnowledgeBase) -> tuple[Case, Expectation]:
     case = load_case(str(path), kb)
-    return case, expectation(case.expect, path.name)
+    expect = expectation_of(case)  # the same reader and comparer as `kb test`
+    assert expect.triage, f"{path.name}: an example states its expected triage"
+    return case, expect
 
 
 def test_there_are_enough_examples() -> None:
@@ -123,3 +110,14 @@ def test_low_concern_example_text_puts_the_safety_net_before_exercise() -> None:
     assert "[SOON] Possible spinal malignancy" in text
     assert text.index("Until the doctor's review") < text.index("Bird-dog")
     assert "Non-specific low back pain" in text
+
+
+def test_a_mistake_in_an_expect_block_names_its_line(tmp_path: Path, kb: KnowledgeBase) -> None:
+    """Examples are judged by the KB case tests' own reader: a typo is caught, at its line."""
+    path = tmp_path / "case.yaml"
+    path.write_text("findings:\n  fever: false\nexpect:\n  triage: routine\n  presnt: [sciatica]\n",
+                    encoding="utf-8")
+    with pytest.raises(CaseError) as caught:
+        expectation_of(load_case(str(path), kb))
+    assert ":5:" in str(caught.value) and "presnt" in str(caught.value)
+    assert "present" in str(caught.value)  # the did-you-mean

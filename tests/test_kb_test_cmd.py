@@ -95,7 +95,7 @@ def test_failures_carry_the_line_of_each_expectation(write_files: Write) -> None
         (27, "present weakness", "certainty 0.30 to 0.40", "certainty 0.240"),
     ]
     assert report.results[3].failures == (
-        "weakness: expected certainty in [0.30, 0.40], got 0.240",)
+        "present weakness: expected certainty 0.30 to 0.40, got certainty 0.240",)
 
 
 def test_cli_reports_failures_todo_and_xpass(write_files: Write) -> None:

@@ -132,7 +132,7 @@ def case_from_data(data: Any, name: str, kb: m.KnowledgeBase) -> Case:
     findings = _findings(data.get("findings"), name, data, kb)
     description = data.get("description") or ""
     expect = data.get("expect") if isinstance(data.get("expect"), dict) else {}
-    return Case(name, patient, findings, str(description), dict(expect or {}))
+    return Case(name, patient, findings, str(description), expect or {})  # keeps its lines
 
 
 def _fhir_case(data: dict[str, Any], name: str, kb: m.KnowledgeBase) -> Case:

@@ -659,11 +659,23 @@ def read_case_test(r: Reader, entry: LineDict) -> m.CaseTest | None:
         findings = {}
     if r.mapping(patient, r.at(entry, "patient"), f"'patient' of {what}") is None:
         patient = {}
+    expect = read_expectation(r, entry, what)
+    name = r.text(entry, "name", what, "")
+    if not name:
+        return None
+    return m.CaseTest(name, tuple(findings.items()), tuple(patient.items()), expect, r.at(entry),
+                      r.text(entry, "todo", what, ""), _key_lines(entry))
+
+
+def read_expectation(r: Reader, entry: LineDict, what: str,
+                     allowed: tuple[str, ...] = EXPECT_KEYS) -> m.Expectation:
+    """The `expect:` block of a case test or an example case: one reader for both, so an
+    expectation means the same wherever it is written (`allowed` narrows the keys)."""
     raw = entry.get("expect")
     exp = r.mapping(raw, r.at(entry, "expect"), f"'expect' of {what}") if raw is not None else None
     expect = m.Expectation()
     if exp is not None:
-        r.keys(exp, EXPECT_KEYS, (), f"'expect' of {what}")
+        r.keys(exp, allowed, (), f"'expect' of {what}")
         present: list[tuple[str, float, float]] = []
         raw_present = exp.get("present", {})
         if isinstance(raw_present, list):
@@ -689,11 +701,7 @@ def read_case_test(r: Reader, entry: LineDict) -> m.CaseTest | None:
             strengthen=r.names(exp, "strengthen", what), recommends=r.names(exp, "recommends", what),
             not_recommends=r.names(exp, "not_recommends", what),
             no_exercise=_flag(r, exp, "no_exercise", what))
-    name = r.text(entry, "name", what, "")
-    if not name:
-        return None
-    return m.CaseTest(name, tuple(findings.items()), tuple(patient.items()), expect, r.at(entry),
-                      r.text(entry, "todo", what, ""), _key_lines(entry))
+    return expect
 
 
 def _flag(r: Reader, entry: LineDict, key: str, what: str) -> bool:

@@ -12,23 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from engine.errors import Location
 from engine.inference.assessment import Assessment
 from engine.inference.reasoner import Reasoner
 from engine.kb import model as m
-from engine.testing.casetests import exercise_given, run_case_test
+from engine.testing.casetests import Difference, run_case_test
 
 STATUSES = ("pass", "fail", "todo", "xpass", "skip")
-
-
-@dataclass(frozen=True)
-class Difference:
-    """One expectation that did not hold: where it is written, what was expected, what happened."""
-
-    location: Location
-    key: str
-    expected: str
-    actual: str
 
 
 @dataclass(frozen=True)
@@ -96,68 +85,8 @@ def run_one(reasoner: Reasoner, test: m.CaseTest, switched_off: dict[str, m.Disa
                           f"switches off: {off.reason}")
     outcome = run_case_test(reasoner, test)
     result = outcome.assessment
-    differences = tuple(compare(test, result)) if outcome.failures else ()
-    return TestResult(test, outcome.status, outcome.failures, differences, tuple(result.fired_rules),
+    return TestResult(test, outcome.status, outcome.failures, outcome.differences, tuple(result.fired_rules),
                       test.todo, result)
-
-
-def compare(test: m.CaseTest, result: Assessment) -> list[Difference]:
-    """Expected versus actual for each expectation that does not hold, at its own line.
-
-    Mirrors `engine.testing.casetests.check` item by item; `check` stays the verdict.
-    """
-    exp = test.expect
-    fired = result.fired_rules
-    out: list[Difference] = []
-
-    def add(key: str, where: str, expected: str, actual: str) -> None:
-        out.append(Difference(test.where(where), key, expected, actual))
-
-    if exp.triage and result.triage != exp.triage:
-        add("triage", "expect.triage", exp.triage, result.triage)
-    for rid in exp.fires:
-        if rid not in fired:
-            add(f"fires {rid}", "expect.fires", "fires", _did_not_fire(rid, fired))
-    for rid in exp.not_fires:
-        if rid in fired:
-            add(f"not_fires {rid}", "expect.not_fires", "does not fire", "fired")
-    for cid, low, high in exp.present:
-        got = result.reached(cid)
-        bounds = f"certainty {low:.2f} to {high:.2f}"
-        if got is None:
-            add(f"present {cid}", f"expect.present.{cid}", bounds, "not reached")
-        elif not low - 1e-9 <= got.certainty <= high + 1e-9:
-            add(f"present {cid}", f"expect.present.{cid}", bounds, f"certainty {got.certainty:.3f}")
-    for cid in exp.absent:
-        got = result.reached(cid)
-        if got is not None:
-            add(f"absent {cid}", "expect.absent", "not reached", f"reached, certainty {got.certainty:.3f}")
-    if exp.top:
-        ranked = result.conditions or result.causes
-        top = ranked[0].id if ranked else "nothing"
-        if top != exp.top:
-            add("top", "expect.top", exp.top, top)
-    for key, wanted, got_list in (("stretch", exp.stretch, result.stretch),
-                                  ("strengthen", exp.strengthen, result.strengthen)):
-        for mid in wanted:
-            if mid not in got_list:
-                add(f"{key} {mid}", f"expect.{key}", f"{key} {mid}",
-                    f"{key}: {', '.join(got_list) or 'nothing'}")
-    given = [a.id for a in result.recommendations]
-    for rid in exp.recommends:
-        if rid not in given:
-            add(f"recommends {rid}", "expect.recommends", "given", f"given: {', '.join(given)}")
-    for rid in exp.not_recommends:
-        if rid in given:
-            add(f"not_recommends {rid}", "expect.not_recommends", "not given", "given")
-    if exp.no_exercise and (exercise := exercise_given(result)):
-        add("no_exercise", "expect.no_exercise", "no exercise, stretch or strengthen",
-            ", ".join(exercise))
-    return sorted(out, key=lambda d: d.location.line)
-
-
-def _did_not_fire(rid: str, fired: list[str]) -> str:
-    return f"did not fire (fired: {', '.join(fired) or 'nothing'})"
 
 
 def coverage_of(kb: m.KnowledgeBase, results: list[TestResult]) -> Coverage:
