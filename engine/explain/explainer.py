@@ -28,7 +28,7 @@ from engine.explain.graph import (
     supporting_firings,
 )
 from engine.inference.assessment import Assessment
-from engine.inference.premises import Evaluator, Truth, predicate
+from engine.inference.premises import Evaluator, Truth, ceiling, concluded_truth, predicate
 from engine.inference.reasoner import Reasoner
 from engine.kb import model as m
 from engine.kb.values import check_value
@@ -177,7 +177,7 @@ class Explainer:
         self.certainty: dict[str, float] = {
             ref_of(n): d["certainty"] for n, d in self.graph.nodes(data=True) if d["kind"] == CONCLUSION}
         self.fired = {event.rule.id for event in result.events}
-        self._reach: dict[str, Truth] = {}
+        self._reach: dict[tuple[str, float], Truth] = {}
         self._misses: dict[str, NearMiss] = {}
 
     # HOW
@@ -346,17 +346,19 @@ class Explainer:
         return False if n_true + n_unknown < cond.count else None
 
     def _reachable(self, leaf: m.Concluded) -> Truth:
-        """True when reached strongly enough; unknown when an unfired rule for it is still open."""
+        """`engine.inference.premises.concluded_truth`, the interview's answer too: reached
+        strongly enough, or still reachable that strongly by the rules that have not fired."""
         cf = self.certainty.get(leaf.conclusion, 0.0)
-        if cf > 0 and cf >= leaf.min_certainty:
+        if concluded_truth(leaf, cf, cf):
             return True
-        if leaf.conclusion in self._reach:
-            return self._reach[leaf.conclusion]
-        self._reach[leaf.conclusion] = False  # guards against cycles while we look
-        open_rule = any(self._truth(rule.when) is not False
-                        for rule in self.kb.rules_concluding(leaf.conclusion) if rule.id not in self.fired)
-        self._reach[leaf.conclusion] = None if open_rule else False
-        return self._reach[leaf.conclusion]
+        key = (leaf.conclusion, leaf.min_certainty)
+        if key in self._reach:
+            return self._reach[key]
+        self._reach[key] = concluded_truth(leaf, cf, cf)  # guards against cycles while we look
+        open_rules = [rule for rule in self.kb.rules_concluding(leaf.conclusion)
+                      if rule.id not in self.fired and self._truth(rule.when) is not False]
+        self._reach[key] = concluded_truth(leaf, cf, ceiling(cf, open_rules))
+        return self._reach[key]
 
 
 def _what_if_order(w: WhatIf) -> tuple[int, int, float, str, str]:

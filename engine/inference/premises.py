@@ -7,7 +7,7 @@ unknown, never false: only `all/any/not/at_least` combine truth, in Kleene's thr
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from engine.kb import model as m
@@ -173,3 +173,27 @@ def combine(cf1: float, cf2: float) -> float:
         return cf1 + cf2 * (1.0 + cf1)
     denominator = 1.0 - min(abs(cf1), abs(cf2))
     return 0.0 if denominator <= 0 else (cf1 + cf2) / denominator
+
+
+# --- can a `concluded:` premise still come true? ---------------------------------------------------
+
+
+def ceiling(current: float, open_rules: Iterable[m.Rule]) -> float:
+    """The most certainty a conclusion can still reach: what it has now, combined with every
+    rule for it that is still open firing at full strength (evidence against only lowers)."""
+    best = current
+    for rule in open_rules:
+        if not rule.against:
+            best = combine(best, rule.certainty)
+    return best
+
+
+def concluded_truth(leaf: m.Concluded, current: float, reachable: float) -> Truth:
+    """A `concluded:` premise in an open world, the one answer WHY NOT and the interview give:
+    true once reached strongly enough (`min_certainty`), unknown while the open rules could
+    still take it there (`reachable` is `ceiling(...)`), false when nothing can."""
+    if current > 0 and current >= leaf.min_certainty:
+        return True
+    if reachable > 0 and reachable >= leaf.min_certainty:
+        return None
+    return False

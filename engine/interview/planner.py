@@ -28,7 +28,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from engine.inference.compiler import firing_order
-from engine.inference.premises import Evaluator, Truth, combine, predicate
+from engine.inference.premises import Evaluator, Truth, ceiling, concluded_truth, predicate
 from engine.kb import model as m
 
 INF = float("inf")
@@ -124,10 +124,8 @@ class _OpenWorld(Evaluator):
             truth, cf = super().evaluate(cond, findings, concluded)
             if truth is True:
                 return truth, cf
-            ceiling = self.survey.ceiling(cond.conclusion)
-            if ceiling > 0 and ceiling >= cond.min_certainty:
-                return None, 0.0
-            return False, 0.0
+            current = concluded.get(cond.conclusion, 0.0)
+            return concluded_truth(cond, current, self.survey.ceiling(cond.conclusion)), 0.0
         return super().evaluate(cond, findings, concluded)
 
 
@@ -273,12 +271,10 @@ class Survey:
         """The most certainty `conclusion` can still reach: what it has, plus every rule that
         concludes it and can still fire, firing at full strength."""
         if conclusion not in self._ceilings:
-            self._ceilings[conclusion] = 0.0
-            best = self.certainty.get(conclusion, 0.0)
-            for rule in self.planner.producers.get(conclusion, ()):
-                if not rule.against and self.can_fire(self.view(rule)):
-                    best = combine(best, rule.certainty)
-            self._ceilings[conclusion] = best
+            self._ceilings[conclusion] = 0.0  # guards against cycles while we look
+            open_rules = [rule for rule in self.planner.producers.get(conclusion, ())
+                          if self.can_fire(self.view(rule))]
+            self._ceilings[conclusion] = ceiling(self.certainty.get(conclusion, 0.0), open_rules)
         return self._ceilings[conclusion]
 
     @staticmethod
