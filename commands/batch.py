@@ -11,6 +11,7 @@ from __future__ import annotations
 import sys
 import time
 from collections import Counter
+from contextlib import ExitStack
 from types import ModuleType
 from typing import IO, Any
 
@@ -64,9 +65,12 @@ class Progress:
               help="Worker processes (default: the number of cores).")
 @click.option("--resume", is_flag=True, help="Keep OUT and skip the case ids already in it.")
 @click.option("--force", is_flag=True, help="Overwrite OUT if it exists.")
+@click.option("--dask", "dask", metavar="ADDRESS", default=None,
+              help="Assess on a Dask cluster: a scheduler address (tcp://host:8786), or 'local' "
+                   "to start one on this machine with -j workers. Needs imbalance-kb[dask].")
 @click.pass_context
 def batch(ctx: click.Context, source: str, out: str, jobs: int | None, resume: bool,
-          force: bool) -> None:
+          force: bool, dask: str | None) -> None:
     """Assess every case in INPUT (a folder of case files, a .jsonl file with one case object
     per line and an optional "id", or - for JSONL on standard input) into OUT, one JSON line per
     case, in input order.
@@ -74,7 +78,8 @@ def batch(ctx: click.Context, source: str, out: str, jobs: int | None, resume: b
     Results are written as each case finishes, so an interrupted batch keeps its work; run it
     again with --resume to finish. A bad case becomes an error line and the batch goes on;
     the exit code is 1 when any case failed. One batch at a time may write OUT (OUT.lock names
-    the one that does).
+    the one that does). With --dask the same per-case work runs on a Dask cluster and OUT is
+    the same file (docs/dask.md).
     """
     from engine.cases import batch_output as output
     from engine.cases.idstore import IdStore
@@ -90,26 +95,42 @@ def batch(ctx: click.Context, source: str, out: str, jobs: int | None, resume: b
             jobs = jobs or work.default_jobs()
             work.prepare(state.kb_dirs)  # a broken --kb layer stops here, OUT untouched
             total = max(work.count_items(source) - len(done), 0)
-            handle = output.open_target(target, force, keep)
-            try:
-                _run(work, source, kind, target, handle, done, jobs, state.kb_dirs, total)
-            finally:
-                if handle is not sys.stdout:
-                    handle.close()
+            with ExitStack() as stack:
+                client = None
+                if dask:  # connected before OUT is opened: an unreachable cluster changes nothing
+                    from engine.inference.cluster import cluster_client
+
+                    client = stack.enter_context(cluster_client(dask, jobs))
+                handle = output.open_target(target, force, keep)
+                try:
+                    _run(work, source, kind, target, handle, done, jobs, state.kb_dirs, total,
+                         (dask, client) if dask else None)
+                finally:
+                    if handle is not sys.stdout:
+                        handle.close()
     finally:
         output.unlock(target)
 
 
 def _run(work: ModuleType, source: str, kind: str, target: Any, handle: IO[str], done: Any,
-         jobs: int, kb_dirs: tuple[str, ...], total: int) -> None:
+         jobs: int, kb_dirs: tuple[str, ...], total: int, dask: tuple[str, Any] | None) -> None:
     stderr = sys.stderr
     progress = Progress(total, stderr, enabled=stderr.isatty())
     triage: Counter[str] = Counter()
     errors = 0
     started = time.perf_counter()
     items = work.read_items(source, done if len(done) else None, target.identity)
+    if dask:
+        from engine.inference.cluster import run_on_dask
+
+        address, client = dask
+        records = run_on_dask(items, kb_dirs, client)
+        where = f"on Dask ({'a local cluster of ' + str(jobs) if address == 'local' else address})"
+    else:
+        records = work.run_batch(items, kb_dirs, jobs)
+        where = f"{jobs} worker{'s' if jobs != 1 else ''}"
     try:
-        for record in work.run_batch(items, kb_dirs, jobs):
+        for record in records:
             handle.write(record.line + "\n")
             if record.error:
                 errors += 1
@@ -128,8 +149,7 @@ def _run(work: ModuleType, source: str, kind: str, target: Any, handle: IO[str],
     rate = cases / elapsed if elapsed > 0 else 0.0
     shown = "standard input" if source == "-" else f"{kind} {source}"
     click.echo(one_line(f"{cases:,} cases{skipped} from {shown}: {counts}; errors {errors}; "
-                        f"{elapsed:.1f} s, {rate:,.0f} cases/s, {jobs} worker"
-                        f"{'s' if jobs != 1 else ''}"), err=True)
+                        f"{elapsed:.1f} s, {rate:,.0f} cases/s, {where}"), err=True)
     if errors:
         click.echo(one_line(f"{errors} case{'s' if errors != 1 else ''} failed; see the "
                             f"\"error\" lines in {target.shown}"), err=True)

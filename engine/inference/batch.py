@@ -50,6 +50,7 @@ class Item:
     text: str = ""
     error: str = ""
     line: int = 0  # the JSONL line number (0 for a case file)
+    document: bool = False  # `text` is a whole case file's content (YAML, JSON or FHIR)
 
 
 @dataclass(frozen=True)
@@ -235,10 +236,12 @@ def _worker_init(kb_dirs: tuple[str, ...]) -> None:
 
 def case_of_item(item: Item, kb: Any) -> Any:
     """The checked `Case` of one item against `kb`; raises ImbalanceError for a bad case."""
-    from engine.cases.case import case_from_data, load_case
+    from engine.cases.case import case_from_data, load_case, parse_case
 
     if item.path:
         return load_case(item.path, kb)
+    if item.document:
+        return parse_case(item.text, item.name, kb)
     return case_from_data(_case_object(item), item.name, kb)
 
 
