@@ -132,6 +132,13 @@ def cond_phrase(kb: m.KnowledgeBase, cond: m.Cond, mark: Mark | None = None) -> 
     return f"all of: {parts}"
 
 
+def imagined_answer(test: m.Test, finding: m.Finding, value: Any, negated: bool) -> str:
+    """How to say the answer: 'yes', 'no', 'left', 'over 10 percent'."""
+    if finding.type == "number" and test.op in COMPARE_WORDS and not negated:
+        return f"{COMPARE_WORDS[test.op]} {answer_text(finding, test.value)}"
+    return answer_text(finding, value)
+
+
 # --- conclusions, triage and safety, as every output says them ---------------------------------
 
 DISCLAIMER = ("Decision support only: this tool supports clinical judgement and does not "

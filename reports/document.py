@@ -17,21 +17,13 @@ import networkx as nx
 
 from engine.errors import InputError
 from engine.explain.explainer import (
-    CONTRADICTED,
-    SATISFIED,
-    UNKNOWN,
     Explainer,
-    NearMiss,
-    Premise,
-    Support,
-    WhatIf,
 )
 from engine.explain.graph import CONCLUSION, FINDING, FIRING, case_graph, nodes_of, premises_of
 from engine.inference.assessment import Assessment, Reached
 from engine.inference.plan import PHASE_LABEL, phase_rank
 from engine.inference.reasoner import Reasoner
 from engine.kb import model as m
-from engine.kb.references import resolve_source
 from engine.wording import (
     DISCLAIMER,
     TRIAGE_TEXT,
@@ -39,16 +31,24 @@ from engine.wording import (
     banner_headline,
     certainty_word,
     finding_phrase,
-    lower_first,
     safety_notices,
     show_value,
     startback_line,
 )
+from reports.reasoning import (
+    Citations,
+    HowItem,
+    Reference,
+    RuleRef,
+    WhatIfItem,
+    WhyNotItem,
+    how_item,
+    what_if_item,
+    why_not_item,
+)
 from reports.summary import SIDE_WORD, Summary, build_summary
 
 TITLE = "Muscle imbalance assessment"
-KIND_WORD = {"red_flag": "red flag", "condition": "condition", "cause": "cause"}
-STATUS_WORD = {SATISFIED: "satisfied", UNKNOWN: "unknown", CONTRADICTED: "contradicted"}
 CATEGORY_WORD = {"symptom": "Symptoms", "history": "History", "examination": "Examination",
                  "activity": "Activities", "patient": "Patient"}
 PATIENT_WORD = {"id": "Patient ID", "name": "Name", "age": "Age", "sex": "Sex", "notes": "Notes"}
@@ -70,24 +70,6 @@ def report_time(now: datetime | None = None) -> str:
 
 
 # --- the document --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Reference:
-    number: int
-    id: str
-    citation: str
-    level: str
-
-
-@dataclass(frozen=True)
-class RuleRef:
-    """A rule as cited in the report: id, title and its reference numbers."""
-
-    id: str
-    title: str
-    refs: tuple[int, ...]
-    evidence: str
 
 
 @dataclass(frozen=True)
@@ -150,85 +132,6 @@ class AdviceItem:
 
 
 @dataclass(frozen=True)
-class HowStep:
-    rule: RuleRef
-    because: str
-    findings: tuple[str, ...]
-    used: tuple[tuple[HowItem, float], ...]
-    rule_certainty: float
-    premise_cf: float
-    contribution: float
-    certainty_after: float
-
-
-@dataclass(frozen=True)
-class HowItem:
-    id: str
-    label: str
-    kind: str
-    certainty: float
-    word: str
-    urgency: str
-    steps: tuple[HowStep, ...]
-
-
-@dataclass(frozen=True)
-class PremiseRow:
-    text: str
-    status: str
-    status_word: str
-    note: str
-
-
-@dataclass(frozen=True)
-class MissRow:
-    rule: RuleRef
-    summary: str
-    premises: tuple[PremiseRow, ...]
-
-
-@dataclass(frozen=True)
-class WhyNotItem:
-    id: str
-    label: str
-    kind: str
-    certainty: float
-    summary: str
-    misses: tuple[MissRow, ...]
-
-
-@dataclass(frozen=True)
-class GainRow:
-    """A red flag or condition an answer would add: kind, label and a short detail."""
-
-    kind: str
-    label: str
-    detail: str
-
-
-@dataclass(frozen=True)
-class WhatIfItem:
-    finding: str
-    question: str
-    answer: str
-    triage_before: str
-    triage_after: str
-    gains: tuple[GainRow, ...]
-    red: bool
-
-    @property
-    def raises_triage(self) -> bool:
-        return m.urgency_rank(self.triage_after) < m.urgency_rank(self.triage_before)
-
-    @property
-    def changes(self) -> tuple[str, ...]:
-        """The changes in words: 'triage routine → urgent', 'adds red flag X (urgent)'."""
-        out = [f"triage {self.triage_before} → {self.triage_after}"] if self.raises_triage else []
-        out += [f"adds {KIND_WORD[g.kind]} {g.label} ({g.detail})" for g in self.gains]
-        return tuple(out)
-
-
-@dataclass(frozen=True)
 class FiringRow:
     """One firing of the reasoning graph in words: premises -> rule -> conclusion."""
 
@@ -287,38 +190,13 @@ class ReportDocument:
 # --- building it ---------------------------------------------------------------------------------
 
 
-class _Citations:
-    """Numbers sources in the order the reader meets them."""
-
-    def __init__(self, kb: m.KnowledgeBase) -> None:
-        self.kb = kb
-        self.numbers: dict[str, int] = {}
-        self.entries: list[Reference] = []
-
-    def cite(self, refs: tuple[str, ...]) -> tuple[int, ...]:
-        out: list[int] = []
-        for ref in refs:
-            source = resolve_source(self.kb, ref)
-            key = source.id if source else ref
-            if key not in self.numbers:
-                self.numbers[key] = len(self.entries) + 1
-                self.entries.append(Reference(self.numbers[key], key, source.citation if source else ref,
-                                              source.level if source else ""))
-            if self.numbers[key] not in out:
-                out.append(self.numbers[key])
-        return tuple(out)
-
-    def rule(self, rule: m.Rule) -> RuleRef:
-        return RuleRef(rule.id, rule.title, self.cite(rule.sources), rule.evidence)
-
-
 def build_document(result: Assessment, reasoner: Reasoner, generated: str,
                    graph: nx.DiGraph | None = None) -> ReportDocument:
     """Assemble every section of the report from one assessment and its reasoning graph."""
     kb = result.kb
     graph = graph if graph is not None else case_graph(result)
     explainer = Explainer(result, reasoner, graph)
-    cite = _Citations(kb)
+    cite = Citations(kb)
     facts = result.case.facts
 
     def item(reached: Reached) -> ConclusionItem:
@@ -334,9 +212,10 @@ def build_document(result: Assessment, reasoner: Reasoner, generated: str,
     causes = tuple(item(r) for r in result.causes)
     recommendations = _advice(result, cite)
     firings = _firings(graph, kb, cite)
-    hows = tuple(_how(support, cite) for reached in (*result.red_flags, *result.conditions, *result.causes)
+    reached_all = (*result.red_flags, *result.conditions, *result.causes)
+    hows = tuple(how_item(support, cite) for reached in reached_all
                  if (support := explainer.how(reached.id)) is not None)
-    why_nots = tuple(_why_not(why.conclusion, why.certainty, why.near_misses, kb, cite)
+    why_nots = tuple(why_not_item(why.conclusion, why.certainty, why.near_misses, kb, cite)
                      for why in explainer.strongest_near_misses())
     patient = result.case.patient
     return ReportDocument(
@@ -363,7 +242,7 @@ def build_document(result: Assessment, reasoner: Reasoner, generated: str,
         firings=firings,
         hows=hows,
         why_nots=why_nots,
-        what_ifs=tuple(_what_if(w) for w in explainer.what_if()),
+        what_ifs=tuple(what_if_item(w) for w in explainer.what_if()),
         references=tuple(cite.entries),
         kb_version=kb.version,
         disabled=tuple((d.rule, d.reason) for d in kb.disabled),
@@ -377,7 +256,7 @@ def build_document(result: Assessment, reasoner: Reasoner, generated: str,
 
 
 def _lowered(result: Assessment, graph: nx.DiGraph,
-             cite: _Citations) -> tuple[tuple[str, tuple[RuleRef, ...]], ...]:
+             cite: Citations) -> tuple[tuple[str, tuple[RuleRef, ...]], ...]:
     """Conclusions that evidence against took to 0 or below, with the rules that lowered them:
     the report says why they are missing rather than leaving them out silently."""
     kb = result.kb
@@ -436,7 +315,7 @@ def _muscles(result: Assessment) -> tuple[MuscleRow, ...]:
     return tuple(rows)
 
 
-def _advice(result: Assessment, cite: _Citations) -> tuple[AdviceItem, ...]:
+def _advice(result: Assessment, cite: Citations) -> tuple[AdviceItem, ...]:
     kb = result.kb
     out = []
     for advice in result.recommendations:
@@ -453,7 +332,7 @@ def _advice(result: Assessment, cite: _Citations) -> tuple[AdviceItem, ...]:
     return tuple(out)
 
 
-def _firings(graph: nx.DiGraph, kb: m.KnowledgeBase, cite: _Citations) -> tuple[FiringRow, ...]:
+def _firings(graph: nx.DiGraph, kb: m.KnowledgeBase, cite: Citations) -> tuple[FiringRow, ...]:
     rows = []
     for node in nodes_of(graph, FIRING):
         data = graph.nodes[node]
@@ -470,66 +349,3 @@ def _firings(graph: nx.DiGraph, kb: m.KnowledgeBase, cite: _Citations) -> tuple[
     return tuple(rows)
 
 
-def _how(support: Support, cite: _Citations) -> HowItem:
-    steps = []
-    for step in support.steps:
-        steps.append(HowStep(
-            rule=cite.rule(step.rule), because=step.rule.because,
-            findings=tuple(finding_phrase(cite.kb, fid, value) for fid, value in step.findings),
-            used=tuple((_how(inner, cite), cf) for inner, cf in step.used),
-            rule_certainty=step.rule.certainty, premise_cf=step.premise_cf,
-            contribution=step.contribution, certainty_after=step.certainty_after))
-    conclusion = support.conclusion
-    return HowItem(conclusion.id, conclusion.label, conclusion.kind, support.certainty,
-                   certainty_word(support.certainty), support.urgency, tuple(steps))
-
-
-def _why_not(conclusion: m.Conclusion, certainty: float, misses: tuple[NearMiss, ...],
-             kb: m.KnowledgeBase, cite: _Citations, limit: int = 2) -> WhyNotItem:
-    rows = []
-    # the nearest rule, then any other rule that is still open and already partly met
-    shown = [*misses[:1], *(m for m in misses[1:] if not m.blocked and m.count(SATISFIED))][:limit]
-    for miss in shown:
-        premises = []
-        for premise in miss.premises:
-            note = premise_note(kb, premise)
-            premises.append(PremiseRow(premise.text, premise.status, STATUS_WORD[premise.status], note))
-        rows.append(MissRow(cite.rule(miss.rule), miss_summary(miss), tuple(premises)))
-    summary = (f"reached only weakly ({certainty:.2f}, {certainty_word(certainty)})" if certainty > 0
-               else "not reached")
-    return WhyNotItem(conclusion.id, conclusion.label, conclusion.kind, certainty, summary, tuple(rows))
-
-
-def miss_summary(miss: NearMiss) -> str:
-    """'2 of 3 premises satisfied, 1 unknown'."""
-    total = len(miss.premises)
-    parts = [f"{miss.count(SATISFIED)} of {total} premise{'s' if total != 1 else ''} satisfied"]
-    if miss.count(UNKNOWN):
-        parts.append(f"{miss.count(UNKNOWN)} unknown")
-    if miss.count(CONTRADICTED):
-        parts.append(f"{miss.count(CONTRADICTED)} contradicted")
-    return ", ".join(parts)
-
-
-def premise_note(kb: m.KnowledgeBase, premise: Premise) -> str:
-    """What the case said about a premise: 'answer: yes', 'not asked', or per finding."""
-    read = [fid for fid, _ in premise.given] + list(premise.unknown)
-    if len(read) == 1:
-        if premise.unknown:
-            return "not asked"
-        return f"answer: {answer_text(kb.findings.get(read[0]), premise.given[0][1])}"
-    parts = [f"{kb.findings[fid].label if fid in kb.findings else fid}: "
-             f"{answer_text(kb.findings.get(fid), value)}" for fid, value in premise.given]
-    if premise.unknown:
-        parts.append("not asked: " + ", ".join(kb.findings[f].label if f in kb.findings else f
-                                                 for f in premise.unknown))
-    return "; ".join(parts)
-
-
-def _what_if(w: WhatIf) -> WhatIfItem:
-    gains = tuple(GainRow(g.conclusion.kind, g.conclusion.label,
-                          g.urgency if g.conclusion.kind == "red_flag"
-                          else f"{certainty_word(g.certainty)}, {g.certainty:.2f}") for g in w.gains)
-    red = any(g.conclusion.kind == "red_flag" for g in w.gains)
-    return WhatIfItem(lower_first(w.finding.label), w.finding.question, w.answer, w.triage_before,
-                      w.triage_after, gains, red)

@@ -17,7 +17,7 @@ from engine.explain.explainer import CONTRADICTED, SATISFIED, UNKNOWN, Explainer
 from engine.kb import model as m
 from engine.kb.references import resolve_source
 from engine.wording import DISCLAIMER, certainty_word, finding_phrase
-from reports.document import miss_summary, premise_note
+from reports.reasoning import miss_summary, premise_note
 
 WIDTH = 88
 STATUS_STYLE: dict[str, dict[str, Any]] = {SATISFIED: {"fg": "green"}, UNKNOWN: {"fg": "yellow"},

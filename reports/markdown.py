@@ -18,7 +18,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from engine.errors import one_line
 from engine.inference.assessment import Assessment
 from engine.inference.reasoner import Reasoner, reasoner_for
-from reports.document import ReportDocument, RuleRef, build_document, report_time
+from reports.document import ReportDocument, build_document, report_time
+from reports.reasoning import RuleRef
 from reports.templating import TEMPLATES
 
 

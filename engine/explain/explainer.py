@@ -27,12 +27,12 @@ from engine.explain.graph import (
     ref_of,
     supporting_firings,
 )
+from engine.explain.imagined import answers_to_imagine
 from engine.inference.assessment import Assessment
-from engine.inference.premises import Evaluator, Truth, ceiling, concluded_truth, predicate
+from engine.inference.premises import Evaluator, Truth, ceiling, concluded_truth
 from engine.inference.reasoner import Reasoner
 from engine.kb import model as m
-from engine.kb.values import check_value
-from engine.wording import COMPARE_WORDS, answer_text, cond_phrase
+from engine.wording import cond_phrase
 
 SATISFIED = "satisfied"
 UNKNOWN = "unknown"
@@ -290,7 +290,7 @@ class Explainer:
         known = {r.id for r in (*self.result.red_flags, *self.result.conditions)}
         out: list[WhatIf] = []
         for finding, rule_ids in self.relevant_unknowns(screening=True):
-            for value, answer in self._answers(finding, rule_ids):
+            for value, answer in answers_to_imagine(self.kb, finding, rule_ids):
                 trial = {**self.facts, finding.id: value}
                 if not any(self.evaluator.evaluate(r.when, trial, self.certainty)[0] is True
                            for r in readers.get(finding.id, ())):
@@ -308,22 +308,6 @@ class Explainer:
                     out.append(WhatIf(finding, value, answer, before, after,
                                       tuple(sorted(gains, key=_gain_order)), newly))
         return sorted(out, key=_what_if_order)
-
-    def _answers(self, finding: m.Finding, rule_ids: tuple[str, ...]) -> list[tuple[Any, str]]:
-        """The answers to `finding` that would satisfy some premise of the given rules."""
-        out: dict[str, tuple[Any, str]] = {}
-        for rid in rule_ids:
-            rule = self.kb.rule(rid)
-            if rule is None:
-                continue
-            for test, negated in _tests_with_polarity(rule.when):
-                if test.finding != finding.id:
-                    continue
-                value = _satisfying_value(test, finding, negated)
-                if value is not None:
-                    text = _answer_words(test, finding, value, negated)
-                    out.setdefault(repr(value), (value, text))
-        return list(out.values())
 
     # three-valued truth with `concluded:` read as "could still be reached"
     def _truth(self, cond: m.Cond) -> Truth:
@@ -372,47 +356,6 @@ def _what_if_order(w: WhatIf) -> tuple[int, int, float, str, str]:
 def _gain_order(gain: Gain) -> tuple[int, int, float, str]:
     kind_rank = 0 if gain.conclusion.kind == "red_flag" else 1
     return (kind_rank, m.urgency_rank(gain.urgency or "routine"), -gain.certainty, gain.conclusion.id)
-
-
-def _tests_with_polarity(cond: m.Cond, negated: bool = False) -> list[tuple[m.Test, bool]]:
-    if isinstance(cond, m.Test):
-        return [(cond, negated)]
-    if isinstance(cond, m.Concluded):
-        return []
-    if isinstance(cond, m.Not):
-        return _tests_with_polarity(cond.item, not negated)
-    out: list[tuple[m.Test, bool]] = []
-    for item in cond.items:
-        out.extend(_tests_with_polarity(item, negated))
-    return out
-
-
-def _satisfying_value(test: m.Test, finding: m.Finding, negated: bool) -> Any:
-    """A valid answer that makes the test true (false when read under `not`), or None."""
-    value = test.value
-    if finding.type == "boolean":
-        candidates: list[Any] = [True, False]
-    elif finding.type == "sided":
-        candidates = [*(v for v in (value if isinstance(value, (list, tuple)) else [value])
-                        if isinstance(v, str)), True, False]
-    elif finding.type == "enum":
-        candidates = list(finding.values)
-    else:
-        numbers = [v for v in (value if isinstance(value, (list, tuple)) else [value])
-                   if isinstance(v, (int, float)) and not isinstance(v, bool)]
-        candidates = [c for v in numbers for c in (v, v + 1, v - 1)]
-    check = predicate(test, finding.type)
-    for candidate in candidates:
-        if check(candidate) != negated and not check_value(finding, candidate):
-            return candidate
-    return None
-
-
-def _answer_words(test: m.Test, finding: m.Finding, value: Any, negated: bool) -> str:
-    """How to say the answer: 'yes', 'no', 'left', 'over 10 percent'."""
-    if finding.type == "number" and test.op in COMPARE_WORDS and not negated:
-        return f"{COMPARE_WORDS[test.op]} {answer_text(finding, test.value)}"
-    return answer_text(finding, value)
 
 
 def explainer_for(result: Assessment, reasoner: Reasoner) -> Explainer:
