@@ -232,6 +232,24 @@ def test_the_specifications_example_requests_replayed(client: TestClient) -> Non
     assert answer.status_code == 400 and "patientId" in answer.json()["error"]
 
 
+def test_the_specifications_prefetch_data_example_replayed(client: TestClient) -> None:
+    """'Example prefetch data' answers other services' templates (patient, hemoglobin-a1c, user)
+    and not ours: the key we asked for is missing, so the response is fetched from fhirServer
+    with the request's access token, and without a reachable server the answer is 412."""
+    fragment = SPEC["request_fragments"]["Prefetch Template > Example prefetch data"]
+    example = copy.deepcopy(SPEC["request"]["Calling a CDS Service > Example"]) | copy.deepcopy(fragment)
+    assert schema_problem("request", example) == ""
+    with fhir_stub(body=searchset(qr_of("cauda_equina_emergency.yaml"))) as stub:
+        example["fhirServer"] = stub.url
+        assert cards_of(client, example)[0]["indicator"] == "critical"
+        path, headers = stub.seen[0]
+        assert "QuestionnaireResponse" in path and "1288992" in path
+        assert headers["Authorization"] == "Bearer some-opaque-fhir-access-token"
+    del example["fhirServer"], example["fhirAuthorization"]
+    answer = client.post(URL, json=example)
+    assert answer.status_code == 412 and "QuestionnaireResponse" in answer.json()["error"]
+
+
 def test_an_unknown_or_expired_report_link_is_404(client: TestClient) -> None:
     assert client.get(f"{URL}/report/not-a-token").status_code == 404
 
