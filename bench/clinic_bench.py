@@ -5,22 +5,32 @@
     uv run python bench/clinic_bench.py --seconds 10          # a quick look
 
 Each backend gets a fresh database and a real `imbalance serve` process (one uvicorn worker, as
-shipped), seeded over HTTP with 40 patients of two visits each. Then two scenarios, each with
+shipped), seeded over HTTP with 40 patients of two visits each. Then three runs, each with
 `--clients` concurrent keep-alive clients for `--seconds`, every request timed end to end:
-- *result pages*: a visit's result page and its full HTML report, alternately, for random visits;
-- *assess*: the intake form posted with a random case (assess + report + one transaction).
-Requests are bounded by time and go only to 127.0.0.1. The tables replace the clinic section of
-bench/RESULTS.md (between its markers); bench/run.py keeps that section when it rewrites the file.
+- *visit result page*: GET a random visit's result page;
+- *full report*: GET a random visit's stored HTML report;
+- *assess*: the intake form posted with a random case (assess + report + handout + one
+  transaction), from asyncio + httpx clients (each needs its session's CSRF token).
+The two GET runs use wrk (Debian package `wrk`, C, one thread) when it is installed: a Python
+load generator on the same two cores spent about 2.6 ms of CPU per request, more than half of
+what the server spends, and its own event-loop queueing showed up as server latency. Without wrk
+(`--generator httpx`, or wrk missing) they use the httpx clients too, and the table says so.
+The server's CPU time per request (from /proc) is given beside the latencies: unlike them, it
+hardly depends on what else the machine is doing. Requests go only to 127.0.0.1. The tables
+replace the clinic section of bench/RESULTS.md (between its markers); bench/run.py keeps that
+section when it rewrites the file.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import platform
 import random
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -38,6 +48,24 @@ sys.path.insert(0, str(ROOT))
 from tests.test_clinic_storage import free_port, start_server  # noqa: E402
 
 TARGET_P95_MS = 100.0
+PROFILE_NOTES = """\
+Where the time went (py-spy on the server under this load, issue 18): the report is not
+re-rendered per request (each assessment stores its report and handout HTML when it is made,
+so a result page is a few indexed reads, one template and the audit INSERT). What was slow:
+(1) the audit entry was added to the session before the page's reads, so the next query
+flushed its INSERT and the page held SQLite's one write lock while it rendered; concurrent
+pages then queued behind each other in SQLite's busy handler (it sleeps up to 100 ms a try).
+Audit entries are now written at commit, in the same transaction (clinic/audit.py). (2) the
+security headers ran in Starlette's BaseHTTPMiddleware (a task and a body stream per request);
+now a plain ASGI middleware. (3) a pool of 5 connections for 20 concurrent pages opened and
+closed a connection (and ran the SQLite pragmas) for most requests; the pool now holds 20.
+(4) uvicorn on httptools and uvloop instead of h11 and asyncio; templates not re-checked on
+disk per request. Together: at load average ~7, p95 of the result page went from 1,925 ms to
+about 320 ms and throughput tripled with the Python load generator. What remains is CPU: about
+4-5 ms of server CPU per page in one process (half of it FastAPI/Starlette/uvicorn, half the
+ORM reads, the audit write and the template), so 20 closed-loop clients queue ~20 x 4.5 ms in
+a worker that has a whole core; the target needs that core (a quiet machine) or fewer clients
+per worker. SQLite WAL was already on (synchronous=NORMAL)."""
 CASES = [
     {"f.low_back_pain": "yes", "f.sitting_hours_per_day": "9", "asked.neurological_warning_signs": "yes"},
     {"f.low_back_pain": "yes", "f.leg_pain_below_knee": "left", "f.positive_straight_leg_raise": "yes"},
@@ -85,8 +113,36 @@ async def seed(base: str, patients: int) -> list[tuple[int, int]]:
     return visits
 
 
+WRK_SCRIPT = ROOT / "bench" / "clinic_wrk.lua"
+PAGES = {"visit result page": "/patients/{pid}/visits/{vid}",
+         "full report": "/patients/{pid}/visits/{vid}/report"}
+
+
+@dataclass
+class Row:
+    """One line of the table: a kind of request under load."""
+
+    kind: str
+    generator: str
+    requests: int
+    seconds: float
+    median: float
+    p95: float
+    p99: float
+    errors: int
+    error_kinds: str
+    server_cpu_ms: float = float("nan")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 async def run(base: str, clients: int, seconds: float, scenario: str,
               visits: list[tuple[int, int]]) -> dict[str, Tally]:
+    """`clients` asyncio + httpx clients; `scenario` is 'assess' or a key of PAGES."""
     tallies: dict[str, Tally] = {}
     deadline = time.monotonic() + seconds
 
@@ -94,7 +150,6 @@ async def run(base: str, clients: int, seconds: float, scenario: str,
         rng = random.Random(number)
         async with httpx.AsyncClient(base_url=base, timeout=30, follow_redirects=False) as client:
             token = await token_for(client)
-            turn = 0
             while time.monotonic() < deadline:
                 pid, vid = rng.choice(visits)
                 if scenario == "assess":
@@ -102,10 +157,7 @@ async def run(base: str, clients: int, seconds: float, scenario: str,
                         f"/patients/{pid}/visits/new", data={**rng.choice(CASES), "csrf_token": token})
                     expected = 303
                 else:
-                    turn += 1
-                    path = f"/patients/{pid}/visits/{vid}" + ("/report" if turn % 2 == 0 else "")
-                    kind = "full report" if turn % 2 == 0 else "visit result page"
-                    call, expected = client.get(path), 200
+                    kind, call, expected = scenario, client.get(PAGES[scenario].format(pid=pid, vid=vid)), 200
                 tally = tallies.setdefault(kind, Tally())
                 start = time.perf_counter()
                 try:
@@ -121,33 +173,66 @@ async def run(base: str, clients: int, seconds: float, scenario: str,
     return tallies
 
 
-def table(backend: str, scenario: str, tallies: dict[str, Tally], seconds: float) -> list[str]:
-    rows = []
-    for kind, tally in sorted(tallies.items()):
-        ok = len(tally.times) - tally.errors
-        p95 = p(tally.times, 0.95)
+def httpx_rows(base: str, args: argparse.Namespace, scenario: str, visits: list[tuple[int, int]],
+               pid: int) -> list[Row]:
+    before = cpu_seconds(pid)
+    tallies = asyncio.run(run(base, args.clients, args.seconds, scenario, visits))
+    used = cpu_seconds(pid) - before
+    total = sum(len(t.times) for t in tallies.values()) or 1
+    return [Row(kind, "httpx", len(t.times), args.seconds,
+                statistics.median(t.times) if t.times else float("nan"), p(t.times, 0.95),
+                p(t.times, 0.99), t.errors, ", ".join(f"{k}: {v}" for k, v in t.error_kinds.items()),
+                used / total * 1000)
+            for kind, t in sorted(tallies.items())]
+
+
+def wrk_row(base: str, args: argparse.Namespace, kind: str, visits: list[tuple[int, int]],
+            pid: int, folder: Path) -> Row:
+    paths = folder / "paths.txt"
+    paths.write_text("".join(PAGES[kind].format(pid=p_, vid=v) + "\n" for p_, v in visits),
+                     encoding="utf-8")
+    before = cpu_seconds(pid)
+    out = subprocess.run(["wrk", "-t1", f"-c{args.clients}", f"-d{args.seconds:.0f}s", "--timeout", "30s",
+                          "-s", str(WRK_SCRIPT), base, "--", str(paths)],
+                         capture_output=True, text=True, check=True).stdout
+    used = cpu_seconds(pid) - before
+    line = next(x for x in out.splitlines() if x.startswith("WRK-JSON "))
+    data = json.loads(line.split(" ", 1)[1])
+    kinds = {k: data[k] for k in ("connect", "read", "write", "status", "timeout") if data[k]}
+    return Row(kind, "wrk", data["requests"], data["duration_us"] / 1e6, data["p50_us"] / 1000,
+               data["p95_us"] / 1000, data["p99_us"] / 1000, sum(kinds.values()),
+               ", ".join(f"{k}: {v}" for k, v in kinds.items()), used / max(data["requests"], 1) * 1000)
+
+
+def table(backend: str, rows: list[Row]) -> list[str]:
+    lines = []
+    for row in rows:
         verdict = ""
-        if kind == "visit result page":
-            verdict = "ok" if p95 <= TARGET_P95_MS and tally.errors == 0 else "**missed**"
-        kinds = ", ".join(f"{k}: {v}" for k, v in tally.error_kinds.items()) or "0"
-        rows.append(f"| {backend} | {kind} | {len(tally.times)} | {ok / seconds:.1f} | "
-                    f"{statistics.median(tally.times) if tally.times else float('nan'):.0f} | "
-                    f"{p95:.0f} | {p(tally.times, 0.99):.0f} | {kinds} | {verdict} |")
-    return rows
+        if row.kind == "visit result page":
+            verdict = "ok" if row.p95 <= TARGET_P95_MS and row.errors == 0 else "**missed**"
+        ok = (row.requests - row.errors) / row.seconds
+        lines.append(f"| {backend} | {row.kind} | {row.generator} | {row.requests} | {ok:.1f} | "
+                     f"{row.median:.0f} | {row.p95:.0f} | {row.p99:.0f} | {row.server_cpu_ms:.1f} | "
+                     f"{row.error_kinds or '0'} | {verdict} |")
+    return lines
 
 
 def measure(backend: str, url: str, args: argparse.Namespace) -> list[str]:
     port = free_port()
     server = start_server(url, port)
     base = f"http://127.0.0.1:{port}"
+    use_wrk = args.generator == "wrk" or (args.generator == "auto" and shutil.which("wrk"))
     try:
         visits = asyncio.run(seed(base, args.patients))
-        rows = []
-        for scenario in ("result pages", "assess"):
-            print(f"{backend}: {scenario}, {args.clients} clients for {args.seconds:.0f} s", flush=True)
-            tallies = asyncio.run(run(base, args.clients, args.seconds, scenario, visits))
-            rows += table(backend, scenario, tallies, args.seconds)
-        return rows
+        rows: list[Row] = []
+        with tempfile.TemporaryDirectory() as folder:
+            for kind in PAGES:
+                print(f"{backend}: {kind}, {args.clients} clients for {args.seconds:.0f} s", flush=True)
+                rows += ([wrk_row(base, args, kind, visits, server.pid, Path(folder))] if use_wrk
+                         else httpx_rows(base, args, kind, visits, server.pid))
+        print(f"{backend}: assess, {args.clients} clients for {args.seconds:.0f} s", flush=True)
+        rows += httpx_rows(base, args, "assess", visits, server.pid)
+        return table(backend, rows)
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -180,6 +265,8 @@ def main() -> None:
     parser.add_argument("--patients", type=int, default=40)
     parser.add_argument("--pg", default=os.environ.get("IMBALANCE_TEST_PG_URL", ""),
                         help="PostgreSQL admin URL (a database is created and dropped)")
+    parser.add_argument("--generator", choices=["auto", "wrk", "httpx"], default="auto",
+                        help="load generator for the two GET runs (auto: wrk when installed)")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "RESULTS.md")
     args = parser.parse_args()
     load = os.getloadavg()[0]
@@ -192,23 +279,30 @@ def main() -> None:
             rows += measure("PostgreSQL", url, args)
         finally:
             drop()
+    end_load = os.getloadavg()[0]
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
                             cwd=ROOT).stdout.strip()
+    generator = ("wrk (one thread)" if args.generator != "httpx" and shutil.which("wrk")
+                 else "asyncio + httpx")
     section = "\n".join([
         "", "<!-- clinic-bench:start -->", "## Clinic server under load", "",
         f"Written by `uv run python bench/clinic_bench.py` at commit `{commit}` on "
-        f"{time.strftime('%Y-%m-%d')}: Python {platform.python_version()}, {os.cpu_count()} cores, "
-        f"load average {load:.2f} at the start. One `imbalance serve` process (one uvicorn worker) "
-        f"and the {args.clients} clients (asyncio + httpx, keep-alive) share the same cores; "
-        f"{args.seconds:.0f} s per scenario after seeding {args.patients} patients with two visits "
-        f"each. Times are end to end per request, in ms. Target: a visit's result page p95 <= "
+        f"{time.strftime('%Y-%m-%d %H:%M')} UTC: Python {platform.python_version()}, "
+        f"{os.cpu_count()} cores, load average {load:.2f} at the start and {end_load:.2f} at the end. "
+        f"One `imbalance serve` process (one uvicorn worker, httptools + uvloop) and the "
+        f"{args.clients} keep-alive clients share the same cores; {args.seconds:.0f} s per run after "
+        f"seeding {args.patients} patients with two visits each. GET runs: {generator}; assess: "
+        f"asyncio + httpx. Times are end to end per request, in ms; *server CPU* is the server "
+        f"process's CPU time per request in that run. Target: a visit's result page p95 <= "
         f"{TARGET_P95_MS:.0f} ms with 0 errors.", "",
-        "| database | request | requests | ok per s | median | p95 | p99 | errors | target |",
-        "|---|---|---|---|---|---|---|---|---|", *rows, "",
-        *([f"Note: the load average was {load:.1f} on {os.cpu_count()} cores when this ran, so the "
-           "server had a small share of the CPU and the figures mostly measure that contention; "
-           "run it again on a quiet machine before judging the target."] if load > 2 else []),
-        "", "<!-- clinic-bench:end -->", ""])
+        "| database | request | client | requests | ok per s | median | p95 | p99 | server CPU, ms | "
+        "errors | target |",
+        "|---|---|---|---|---|---|---|---|---|---|---|", *rows, "",
+        *([f"Note: the load average was {max(load, end_load):.1f} on {os.cpu_count()} cores during "
+           "this run (other work on the machine), so the server had only a share of a core and the "
+           "latencies measure that contention as well; the server CPU per request does not."]
+          if max(load, end_load) > 2 else []),
+        "", PROFILE_NOTES, "", "<!-- clinic-bench:end -->", ""])
     old = args.out.read_text(encoding="utf-8") if args.out.exists() else "# Benchmark results\n"
     old = re.sub(r"\n<!-- clinic-bench:start -->.*?<!-- clinic-bench:end -->\n", "", old, flags=re.S)
     args.out.write_text(old.rstrip("\n") + "\n" + section, encoding="utf-8")

@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -32,6 +33,11 @@ from clinic.settings import Settings
 STATIC = Path(__file__).resolve().parent / "static"
 SESSION_COOKIE = "imbalance_session"
 SESSION_HOURS = 10  # one clinic day; then log in again
+# Page handlers run in worker threads. Their work is Python under one GIL plus quick database
+# calls, so 8 threads keep the cores busy; anyio's default of 40 let 20 busy requests take turns
+# at the GIL in no order, which stretched the slowest ones (bench/RESULTS.md, clinic section).
+# The CDS Hooks service, which may wait on a remote FHIR server, has threads of its own.
+PAGE_THREADS = 8
 
 
 def session_secret(db: Database) -> str:
@@ -54,6 +60,7 @@ def create_app(settings: Settings, assessor: Assessor | None = None,
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        anyio.to_thread.current_default_thread_limiter().total_tokens = PAGE_THREADS
         yield
         db.dispose()
 

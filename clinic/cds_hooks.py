@@ -25,14 +25,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Mapping
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
+import anyio.to_thread
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from jsonschema import Draft202012Validator
-from starlette.concurrency import run_in_threadpool
 
 from clinic import cds_store
 from clinic.cds_auth import ENV, Refused, TrustedClients, load_trusted
@@ -48,6 +48,18 @@ REPORT_CSP = ("default-src 'none'; script-src 'none'; style-src 'unsafe-inline';
               "form-action 'none'; frame-ancestors 'self'; base-uri 'none'")
 
 router = APIRouter()
+CALL_THREADS = 8  # calls waiting on a FHIR server at once; pages keep their own threads
+
+
+async def in_thread(request: Request, function: Any, *args: Any) -> Any:
+    """Run a blocking step in one of the service's own worker threads, so a slow FHIR server
+    can hold up other CDS calls but never the clinic's pages. (The limiter is made on first use:
+    it belongs to the running event loop.)"""
+    state = request.app.state
+    limiter = getattr(state, "cds_threads", None)
+    if limiter is None:
+        limiter = state.cds_threads = anyio.CapacityLimiter(CALL_THREADS)
+    return await anyio.to_thread.run_sync(partial(function, *args), limiter=limiter)
 
 
 def mount(app: Any, env: Mapping[str, str] | None = None) -> None:
@@ -184,7 +196,7 @@ async def call_service(request: Request) -> Response:
         return refused
     if body["hook"] != HOOK:
         return _error(400, f"service '{SERVICE_ID}' answers hook '{HOOK}', not '{body['hook']}'")
-    return await run_in_threadpool(_assess, request, body)
+    return await in_thread(request, _assess, request, body)
 
 
 def _report(request: Request, token: str) -> Response:
@@ -208,7 +220,7 @@ def _report(request: Request, token: str) -> Response:
 
 @router.get(f"{BASE}/{SERVICE_ID}/report/{{token}}", name="cds_report")
 async def cds_report(request: Request, token: str) -> Response:
-    return await run_in_threadpool(_report, request, token)
+    return await in_thread(request, _report, request, token)
 
 
 def _feedback(request: Request, entries: list[dict[str, Any]]) -> Response:
@@ -224,4 +236,4 @@ async def feedback(request: Request) -> Response:
     body, refused = await _checked_body(request, "feedback")
     if refused is not None:
         return refused
-    return await run_in_threadpool(_feedback, request, list(body["feedback"]))
+    return await in_thread(request, _feedback, request, list(body["feedback"]))

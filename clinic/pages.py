@@ -33,7 +33,7 @@ class LoginRequired(Exception):
 
 @lru_cache(maxsize=1)
 def environment() -> Environment:
-    env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=True,
+    env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=True, auto_reload=False,
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.globals.update(DISCLAIMER=DISCLAIMER, TRIAGE_TEXT=TRIAGE_TEXT, CSRF_FIELD=CSRF_FIELD)
     env.filters["num"] = lambda value, digits=2: f"{value:.{digits}f}"
