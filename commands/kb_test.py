@@ -19,6 +19,8 @@ import click
 
 from commands.context import app
 from engine.errors import InputError
+from engine.inference.reasoner import Reasoner
+from engine.kb.model import KnowledgeBase
 from engine.testing.mutation import OPERATORS, MutationReport
 from engine.testing.suite import STATUSES, SuiteReport, TestResult, run_suite
 
@@ -46,10 +48,13 @@ LABEL = {"pass": "PASS", "fail": "FAIL", "todo": "TODO", "xpass": "XPASS", "skip
               show_default=True, help="With --mutate: exit 1 below this share of mutants killed.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
               help="With --mutate: worker processes (default: the number of cores).")
+@click.option("--suggest", is_flag=True,
+              help="With --mutate: print a draft case test (YAML) that would catch each "
+                   "surviving mutant; check its expectations before keeping it.")
 @click.pass_context
 def test(ctx: click.Context, coverage: bool, fmt: str, keyword: str, verbose: bool,
          junit: str | None, mutate: bool, mutate_rule: str, operators: tuple[str, ...],
-         min_score: float, jobs: int | None) -> None:
+         min_score: float, jobs: int | None, suggest: bool) -> None:
     """Run the knowledge base's case tests (expected triage, rules that must or must not fire,
     certainty bounds); report each failure at its file and line with expected versus actual."""
     if junit is not None:
@@ -92,6 +97,8 @@ def test(ctx: click.Context, coverage: bool, fmt: str, keyword: str, verbose: bo
                          "a passing suite")
         if mutation is not None:
             lines += mutation_lines(mutation, min_score, mutation_seconds, verbose)
+            if suggest:
+                lines.append(suggestions(kb, mutation, state.reasoner()))
         click.echo("\n".join(lines))
     ctx.exit(code)
 
@@ -110,6 +117,25 @@ def _check_junit_target(path: str) -> None:
         if b"<testsuites" not in head:
             raise InputError(f"--junit '{path}' exists and is not a JUnit report; it would be "
                              "lost", key="--junit", suggestion="give a new file name")
+
+
+def suggestions(kb: KnowledgeBase, mutation: MutationReport, reasoner: Reasoner) -> str:
+    """Draft case tests, one per surviving mutant a small patient can catch."""
+    from engine.testing.killing import draft, find_killer, to_yaml
+
+    drafts, none = [], []
+    for verdict in mutation.verdicts:
+        if verdict.status != "survived":
+            continue
+        killer = find_killer(kb, verdict.mutant, reasoner)
+        if killer is None:
+            none.append(f"# no small case tells apart {verdict.mutant.location}: "
+                        f"{verdict.mutant.rule}: {verdict.mutant.detail}")
+        else:
+            drafts.append(draft(kb, killer))
+    head = ("# Draft case tests for surviving mutants: each shows what the knowledge base answers "
+            "now;\n# keep a test only when that answer is clinically right.")
+    return "\n".join([head, to_yaml(drafts) if drafts else "tests: []", *none])
 
 
 def mutation_lines(mutation: MutationReport, min_score: float, seconds: float,

@@ -293,7 +293,7 @@ def layout(graph: nx.DiGraph, headers: dict[str, str] | None = None, label: str 
     if headers:
         for index, col in enumerate(cols):
             kinds = [work.nodes[n]["kind"] for n in col if work.nodes[n]["kind"] != DUMMY]
-            kind = max(dict.fromkeys(kinds), key=kinds.count)
+            kind = max(dict.fromkeys(kinds), key=kinds.count) if kinds else DUMMY  # lanes only
             name = headers.get(kind, "")
             if name and index > 2:
                 name += " (chained)"

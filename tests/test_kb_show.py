@@ -41,7 +41,7 @@ def test_rule_shows_definition_condition_sources_and_tests() -> None:
 def test_finding_shows_rules_and_what_it_leads_to() -> None:
     got = sections("back_pain", "finding")
     assert got["about"] == ["symptom, boolean: takes true or false", "question: Back pain?"]
-    assert [line.split(" (")[0] for line in got["used by"]] == ["infection_fever",
+    assert [line.split(" (")[0] for line in got["can trigger"]] == ["infection_fever",
                                                                 "chronic_back_pain"]
     assert got["leads to"] == ["red flag infection", "condition chronic_pain",
                                "  weakness_in_older_chronic -> cause weakness (0.4)"]
@@ -94,7 +94,7 @@ def test_cli_show_rule_and_unknown_id() -> None:
     lines = proc.stdout.splitlines()
     assert lines[0].startswith("finding fever: ")
     assert lines[1].startswith("  defined at kb/vocabulary/")
-    assert any(line.strip().startswith("used by") for line in lines)
+    assert any(line.strip().startswith("can trigger") for line in lines)
     bad = run_cli("kb", "show", "saddle_anesthesia")
     assert bad.returncode == 2
     assert bad.stderr.strip() == (
@@ -124,3 +124,22 @@ def test_cli_index_without_id() -> None:
     proc = run_cli("kb", "show")
     assert proc.returncode == 0
     assert "findings (" in proc.stdout and "  saddle_anaesthesia  Saddle anaesthesia" in proc.stdout
+
+
+def test_a_guard_is_shown_as_a_gate_not_a_consequence() -> None:
+    """Saddle numbness leads to the cauda equina red flag and its referral advice; the
+    exercise advice that a red flag switches off (`not: {concluded: ...}`) is no consequence."""
+    proc = run_cli("kb", "show", "saddle_anaesthesia", "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    (entry,) = json.loads(proc.stdout)
+    sections = entry["sections"]
+    triggers = " ".join(sections["can trigger"])
+    assert "ces_saddle_anaesthesia" in triggers
+    gates = " ".join(sections["only gates (fire only while it is absent)"])
+    assert "nslbp_red_flags_screened_negative" in gates and "ces_" not in gates
+    leads = "\n".join(sections["leads to"])
+    assert "advice_defer_exercise_red_flag" in leads
+    assert "advice_it_band_syndrome" not in leads and "patellofemoral" not in leads
+    red = run_cli("kb", "show", "cauda_equina_syndrome", "--format", "json")
+    gated = json.loads(red.stdout)[0]["sections"]
+    assert any(key.startswith("gates") for key in gated)

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from engine.authoring.polarity import gated_by, triggered_by
 from engine.authoring.rule_analysis import ceilings
 from engine.errors import InputError, Location
 from engine.kb import model as m
@@ -129,9 +130,12 @@ class Catalogue:
         if finding.help:
             about.append(f"help: {finding.help}")
         entry.add("about", about)
-        users = [r for r in self.kb.rules if finding.id in r.findings_used()]
-        entry.add("used by", [f"{r.id} ({r.location}) -> {self._then(r)}" for r in users] or
-                  ["no rule"])
+        users = triggered_by(self.kb, finding.id)
+        gates = gated_by(self.kb, finding.id)
+        entry.add("can trigger", [f"{r.id} ({r.location}) -> {self._then(r)}" for r in users] or
+                  ["no rule" if not gates else "no rule (it only gates the rules below)"])
+        entry.add("only gates (fire only while it is absent)",
+                  [f"{r.id} ({r.location}) -> {self._then(r)}" for r in gates])
         entry.add("leads to", self.consequences(list(dict.fromkeys(r.concludes for r in users
                                                                    if r.concludes))))
         tests = [t for t in self.kb.tests if any(fid == finding.id for fid, _ in t.findings)]
@@ -176,6 +180,9 @@ class Catalogue:
         top = self.ceiling.get(conclusion.id, 0.0)
         entry.add("certainty", [f"can reach at most {top:.2f}" if top else "can never be reached"])
         entry.add("leads to", self.consequences([conclusion.id], skip_self=True))
+        entry.add("gates (rules that fire only while it is not concluded)",
+                  [f"{r.id} ({r.location}) -> {self._then(r)}"
+                   for r in gated_by(self.kb, conclusion.id)])
         refs = [ref for r in producers for ref in r.sources]
         entry.add("sources", self.source_lines(dict.fromkeys(refs)))
         entry.add("tests", self.conclusion_tests(conclusion.id))
@@ -239,11 +246,10 @@ class Catalogue:
             if depth > MAX_DEPTH or cid in seen:
                 return
             seen.add(cid)
-            for rule in self.kb.rules:
-                if cid in rule.conclusions_used():
-                    lines.append("  " * depth + f"{rule.id} -> {self._then(rule)}")
-                    if rule.concludes:
-                        walk(rule.concludes, depth + 1)
+            for rule in triggered_by(self.kb, cid):  # a `not:` guard is no consequence
+                lines.append("  " * depth + f"{rule.id} -> {self._then(rule)}")
+                if rule.concludes:
+                    walk(rule.concludes, depth + 1)
 
         for cid in start:
             if skip_self:
