@@ -60,8 +60,9 @@ security headers ran in Starlette's BaseHTTPMiddleware (a task and a body stream
 now a plain ASGI middleware. (3) a pool of 5 connections for 20 concurrent pages opened and
 closed a connection (and ran the SQLite pragmas) for most requests; the pool now holds 20.
 (4) uvicorn on httptools and uvloop instead of h11 and asyncio; templates not re-checked on
-disk per request. Together: at load average ~7, p95 of the result page went from 1,925 ms to
-about 320 ms and throughput tripled with the Python load generator. What remains is CPU: about
+disk per request. Together, in 20-25 s runs side by side at load average 5-8 with the old
+Python load generator: the result page's p95 went from 1.9 s to 0.32 s, and from 12 to 52 pages
+a second. With wrk the generator itself costs the server little CPU. What remains is CPU: about
 4-5 ms of server CPU per page in one process (half of it FastAPI/Starlette/uvicorn, half the
 ORM reads, the audit write and the template), so 20 closed-loop clients queue ~20 x 4.5 ms in
 a worker that has a whole core; the target needs that core (a quiet machine) or fewer clients

@@ -97,6 +97,19 @@ def test_a_count_is_an_int_whether_sent_as_integer_or_as_a_whole_decimal(kb: Kno
         assert count == 3 and type(count) is int, value
 
 
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(value=st.floats(0, 5, allow_nan=False).filter(lambda x: not x.is_integer()),
+       key=st.sampled_from(["valueDecimal", "valueQuantity"]))
+def test_a_count_never_takes_a_fraction(kb: KnowledgeBase, value: float, key: str) -> None:
+    given_value: Any = {"value": value} if key == "valueQuantity" else value
+    with pytest.raises(CaseError) as caught:
+        case_from_data(qr(answer("low_back_pain", valueBoolean=True),
+                          answer("laslett_positive_count", **{key: given_value})), "r.json", kb)
+    message = caught.value.render()
+    assert "item[1] linkId 'laslett_positive_count'" in message and "not a whole number" in message
+    assert "\n" not in message
+
+
 def test_every_answer_written_has_the_type_of_its_questionnaire_item(kb: KnowledgeBase) -> None:
     """What `fhir response` writes is what a FHIR validator checking it against our Questionnaire
     expects: valueInteger for an integer item (a count), valueDecimal for a decimal one."""
