@@ -41,11 +41,23 @@ def compile_premise(cond: m.Cond, kb: m.KnowledgeBase) -> Premise:
     return _Builder(kb).build(cond)
 
 
+def compile_premise_reads(cond: m.Cond, kb: m.KnowledgeBase) -> tuple[
+        Premise, tuple[str, ...], tuple[str, ...]]:
+    """The closure, and the finding and conclusion ids it reads (each once, in reading order),
+    from one walk of the tree."""
+    builder = _Builder(kb)
+    premise = builder.build(cond)
+    return premise, tuple(builder.findings), tuple(builder.conclusions)
+
+
 class _Builder:
     def __init__(self, kb: m.KnowledgeBase) -> None:
         self.kb = kb
+        self.findings: dict[str, None] = {}
+        self.conclusions: dict[str, None] = {}
 
     def check(self, test: m.Test) -> Callable[[Any], bool]:
+        self.findings[test.finding] = None
         finding = self.kb.findings.get(test.finding)
         return predicate(test, finding.type if finding else "boolean")
 
@@ -53,6 +65,7 @@ class _Builder:
         if isinstance(cond, m.Test):
             return _test(cond.finding, self.check(cond))
         if isinstance(cond, m.Concluded):
+            self.conclusions[cond.conclusion] = None
             return _concluded(cond.conclusion, float(cond.min_certainty))
         if isinstance(cond, m.Not):
             if isinstance(cond.item, m.Test):
@@ -199,4 +212,4 @@ def _at_least(count: int, parts: tuple[Premise, ...]) -> Premise:
     return premise
 
 
-__all__ = ["FALSE", "UNKNOWN", "Premise", "compile_premise"]
+__all__ = ["FALSE", "UNKNOWN", "Premise", "compile_premise", "compile_premise_reads"]

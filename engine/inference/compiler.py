@@ -28,7 +28,7 @@ from experta import Rule as XRule
 from experta.agenda import Agenda
 from experta.fact import InitialFact
 
-from engine.inference.closures import compile_premise
+from engine.inference.closures import compile_premise_reads
 from engine.inference.facts import CaseFact, ConclusionFact, FindingFact, LeanFactList
 from engine.inference.matcher import CompiledRule, IndexedMatcher, RuleIndex, SalienceStrategy
 from engine.inference.premises import Evaluator, combine, round_cf
@@ -153,6 +153,7 @@ class InferenceEngine(KnowledgeEngine):
         self.running = True
         matcher, update, agenda, facts = (self.matcher, self.strategy._update_agenda,
                                           self.agenda, self.facts)
+        retired, active = matcher._retired, matcher._active
         while steps > 0 and self.running:
             if facts.added or facts.removed:
                 adding, deleting = facts.added, facts.removed
@@ -165,7 +166,8 @@ class InferenceEngine(KnowledgeEngine):
                 break
             steps -= 1
             compiled = activation.compiled
-            matcher.retire(compiled.index)
+            retired.add(compiled.index)  # a KB rule fires at most once (matcher.retire, inlined)
+            active.pop(compiled.index, None)
             self._fire(compiled)
         self.running = False
 
@@ -230,6 +232,17 @@ def _no_gc() -> Iterator[None]:
             gc.enable()
 
 
+def build_engine(kb: m.KnowledgeBase) -> InferenceEngine:
+    """A ready engine for the KB: compiled and instantiated with the collector off, then every
+    object made so far (the KB, the closures, the index) moved out of the collector's view with
+    `gc.freeze()`. They live as long as the process; without the freeze each full collection a
+    run triggers would walk all of them again (ten thousand closures at 30x rules)."""
+    with _no_gc():
+        engine = compile_kb(kb)()
+        gc.freeze()  # before the collector is back on, so its first pass has nothing to walk
+    return engine
+
+
 def compile_kb(kb: m.KnowledgeBase) -> type[InferenceEngine]:
     """Build an engine class from the KB; no state is shared with other compiled classes."""
     with _no_gc():
@@ -237,15 +250,13 @@ def compile_kb(kb: m.KnowledgeBase) -> type[InferenceEngine]:
         total = len(ordered)
         compiled = []
         for position, rule in enumerate(ordered):
-            leaves = m.leaves(rule.when)
+            premise, finding_ids, conclusion_ids = compile_premise_reads(rule.when, kb)
             level = ""
             if rule.concludes and (rule.urgency or rule.kind == "red_flag"):
                 level = rule.urgency or kb.conclusions[rule.concludes].urgency
             compiled.append(CompiledRule(
-                position, _xrule(rule, total - position), rule, compile_premise(rule.when, kb),
-                tuple(dict.fromkeys(x.finding for x in leaves if isinstance(x, m.Test))),
-                tuple(dict.fromkeys(x.conclusion for x in leaves if isinstance(x, m.Concluded))),
-                rule.concludes, rule.signed_certainty, level))
+                position, _xrule(rule, total - position), rule, premise, finding_ids,
+                conclusion_ids, rule.concludes, rule.signed_certainty, level))
         index = RuleIndex(compiled)
         namespace: dict[str, Any] = {"kb": kb, "rule_index": index,
                                      "read_findings": index.finding_ids}
@@ -269,4 +280,4 @@ def _xrule(rule: m.Rule, salience: int) -> XRule:
 
 
 __all__ = ["CaseFact", "ConclusionFact", "Event", "FindingFact", "InferenceEngine", "InitialFact",
-           "compile_kb", "firing_order"]
+           "build_engine", "compile_kb", "firing_order"]

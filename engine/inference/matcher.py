@@ -125,7 +125,8 @@ class IndexedMatcher(Matcher):
     def reset(self) -> None:
         self.findings: dict[str, Any] = {}
         self.certainty: dict[str, float] = {}
-        self._finding_facts: dict[str, Fact] = {}
+        self._finding_facts: dict[str, Fact] = {}  # findings declared one by one
+        self._case: Fact | None = None  # the case fact; `findings` is then its own dict
         self._conclusion_facts: dict[str, Fact] = {}
         self._active: dict[int, _Activation] = {}
         self._retired: set[int] = set()
@@ -151,8 +152,10 @@ class IndexedMatcher(Matcher):
                         del self.certainty[key]
                         marked.update(conclusion_readers.get(key, ()))
                 elif cls is CaseFact:
-                    for fid in dict.__getitem__(fact, "findings"):
-                        self._forget_finding(fid)
+                    if self._case is fact:
+                        for fid in self.findings:
+                            marked.update(finding_readers.get(fid, ()))
+                        self.findings, self._case, self._finding_facts = {}, None, {}
                 elif self._finding_facts.get(key) is fact:
                     self._forget_finding(key)
         if adding:
@@ -164,12 +167,12 @@ class IndexedMatcher(Matcher):
                     self.certainty[cid] = dict.__getitem__(fact, "cf")
                     marked.update(conclusion_readers.get(cid, ()))
                 elif cls is CaseFact:
-                    findings = self.findings
-                    for fid, value in dict.__getitem__(fact, "findings").items():
+                    # the case's findings dict is read in place: it never changes during a run
+                    self._case = fact
+                    self.findings = findings = dict.__getitem__(fact, "findings")
+                    for fid in findings:
                         readers = finding_readers.get(fid)
                         if readers:
-                            findings[fid] = value
-                            self._finding_facts[fid] = fact
                             marked.update(readers)
                 elif cls is InitialFact:
                     marked.update(self.index.initially)
@@ -203,7 +206,9 @@ class IndexedMatcher(Matcher):
 
     def facts_of(self, rule: CompiledRule) -> tuple[Fact, ...]:
         """The facts in working memory that the rule's premise reads (each once)."""
-        found = [self._finding_facts.get(fid) for fid in rule.findings]
+        case = self._case
+        found = [self._finding_facts.get(fid) or (case if fid in self.findings else None)
+                 for fid in rule.findings]
         found += [self._conclusion_facts.get(cid) for cid in rule.conclusions]
         return tuple({id(f): f for f in found if f is not None}.values())
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from engine.cases.case import Case
 from engine.inference.assessment import Assessment, build_assessment
-from engine.inference.compiler import InferenceEngine, compile_kb
+from engine.inference.compiler import InferenceEngine, build_engine
 from engine.kb import model as m
 
 
@@ -15,7 +15,7 @@ class Reasoner:
 
     def __init__(self, kb: m.KnowledgeBase) -> None:
         self.kb = kb
-        self._engine: InferenceEngine = compile_kb(kb)()
+        self._engine: InferenceEngine = build_engine(kb)
 
     def run(self, facts: dict[str, Any]) -> InferenceEngine:
         """Forward-chain from the given facts; the returned engine holds the trace until reused."""

@@ -1,0 +1,207 @@
+"""The fair race: experta against CLIPS and against a plain-Python fixpoint, per case, on cases
+no engine has seen, and growth with cases that reach the added rules.
+
+What makes it fair (issue 17, "the CLIPS comparison flatters us"):
+
+- Cold cases: every timed case is drawn fresh for the section and timed on its FIRST run in
+  every engine. The engine keeps no per-case or per-premise memo any more, so a second run of
+  the same case (warm) costs the same; both are reported so that can be checked.
+- CLIPS pays one call per case: `ClipsReasoner.run` resets, asserts the findings, runs and
+  returns the results as one string (bench/clips_kb.py): no per-value clipspy conversion, no
+  multifield grown by `create$` in a loop. CLIPS's `run` alone (inference, no round trip) is
+  reported beside it.
+- One meaning of a result: certainties are rounded by the one shared rule, and the
+  differential check (run before timing) compares them to 1e-9.
+- The plain-Python fixpoint (bench/pyfix.py) runs the same compiled premises with no engine,
+  which is the floor an engine on top of Python can aim at.
+- Realistic mixes: sparse (1-5 findings), typical (3-30), dense (half the vocabulary), all
+  findings known, and red-flag heavy (the red-flag rules' findings present, plus 3-15 others).
+- Growth: renamed copies of the KB (bench/synth.py `grow_kb`) with cases drawn from the WHOLE
+  grown vocabulary, so the added rules are reached (the fired rules per case are shown).
+
+Interleaving: each case runs in experta, the fixpoint and CLIPS one after the other (the order
+rotating from case to case), so a burst of load from other processes hits all three alike;
+figures are medians of per-case times, ratios are of those medians, from the same run.
+"""
+
+from __future__ import annotations
+
+import gc
+import random
+import re
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+from bench.clips_kb import CF_TOLERANCE, ClipsReasoner, disagreement
+from bench.pyfix import Fixpoint
+from bench.synth import grow_kb, random_facts, random_value
+from engine.inference.reasoner import Reasoner
+from engine.kb import model as m
+
+Facts = dict[str, Any]
+COPY = re.compile(r"_c\d+$")  # the suffix grow_kb gives a copied rule's id
+
+
+# --- case mixes -----------------------------------------------------------------------------------
+
+
+def red_flag_findings(kb: m.KnowledgeBase) -> list[str]:
+    return sorted({f for r in kb.rules if r.band == "red_flag" for f in r.findings_used()
+                   if f in kb.findings})
+
+
+def mixes(kb: m.KnowledgeBase, n: int, seed: int) -> dict[str, list[Facts]]:
+    """Fresh cases of each mix (see the module docstring)."""
+    rng = random.Random(seed)
+    everything = sorted(kb.findings)
+    red = red_flag_findings(kb)
+    half = len(everything) // 2
+
+    def red_heavy() -> Facts:
+        facts = random_facts(kb, rng, rng.randint(3, 15))
+        for fid in rng.sample(red, min(len(red), rng.randint(3, 8))):
+            finding = kb.findings[fid]
+            facts[fid] = True if finding.type in ("boolean", "sided") else random_value(finding, rng)
+        return facts
+
+    return {
+        "sparse (1-5 findings)": [random_facts(kb, rng, rng.randint(1, 5)) for _ in range(n)],
+        "typical (3-30 findings)": [random_facts(kb, rng, rng.randint(3, 30)) for _ in range(n)],
+        f"dense ({half} findings, half the vocabulary)": [random_facts(kb, rng, half)
+                                                            for _ in range(n)],
+        f"all {len(everything)} findings known": [random_facts(kb, rng, len(everything))
+                                                  for _ in range(n)],
+        "red-flag heavy": [red_heavy() for _ in range(n)],
+    }
+
+
+# --- timing -----------------------------------------------------------------------------------------
+
+
+def race(runners: dict[str, Callable[[Facts], Any]], cases: list[Facts]) -> dict[str, list[float]]:
+    """Per-case seconds of each runner, each case run by all of them in rotating order."""
+    names = list(runners)
+    out: dict[str, list[float]] = {name: [] for name in names}
+    clock = time.perf_counter
+    gc.collect()
+    for i, facts in enumerate(cases):
+        for k in range(len(names)):
+            name = names[(i + k) % len(names)]
+            run = runners[name]
+            start = clock()
+            run(facts)
+            out[name].append(clock() - start)
+    return out
+
+
+def med_us(samples: list[float]) -> float:
+    return statistics.median(samples) * 1e6
+
+
+def runners_for(kb: m.KnowledgeBase) -> tuple[Reasoner, Fixpoint, ClipsReasoner,
+                                              dict[str, Callable[[Facts], Any]]]:
+    reasoner, fixpoint, clips = Reasoner(kb), Fixpoint(kb), ClipsReasoner(kb)
+    return reasoner, fixpoint, clips, {"experta": reasoner.run, "fixpoint": fixpoint.run,
+                                       "CLIPS": clips.run}
+
+
+def check(reasoner: Reasoner, clips: ClipsReasoner, fixpoint: Fixpoint,
+          cases: list[Facts]) -> list[str]:
+    """Differential check of experta against CLIPS and the fixpoint on `cases` (on copies, so
+    the timed cases stay unseen); '' entries are dropped."""
+    problems = []
+    for facts in cases:
+        engine = reasoner.run(dict(facts))
+        triage = (min(engine.urgency.values(), key=m.urgency_rank) if engine.urgency
+                  else "routine")
+        problem = disagreement(engine.certainty, engine.urgency, triage, tuple(engine.fired),
+                               clips.run(dict(facts)))
+        ref = fixpoint.run(dict(facts))
+        if not problem and (ref.fired, ref.certainty) != (tuple(engine.fired), engine.certainty):
+            problem = f"fixpoint differs: {ref.fired} vs {engine.fired}"
+        if problem:
+            problems.append(f"{problem} for {facts}")
+    return problems
+
+
+def per_case(kb: m.KnowledgeBase, label: str, n: int) -> tuple[list[list[Any]], dict[str, float],
+                                                                list[str]]:
+    """Rows for the per-case table, the ratios the targets read, and any mismatches."""
+    reasoner, fixpoint, clips, runners = runners_for(kb)
+    problems = check(reasoner, clips, fixpoint, [c for cs in mixes(kb, 300, 99).values() for c in cs])
+    rows: list[list[Any]] = []
+    ratios: dict[str, float] = {}
+    for mix, cases in mixes(kb, n, 2026).items():
+        cold = race(runners, cases)
+        warm = race(runners, cases)  # the same cases again
+        run_only = []
+        for facts in cases[: min(len(cases), 2000)]:
+            clips.load(facts)
+            start = time.perf_counter()
+            clips.run_only()
+            run_only.append(time.perf_counter() - start)
+        fired = statistics.mean(len(reasoner.run(f).fired) for f in cases[:500])
+        e, p, c = med_us(cold["experta"]), med_us(cold["fixpoint"]), med_us(cold["CLIPS"])
+        ratios[f"{mix}|clips"] = e / c
+        ratios[f"{mix}|fixpoint"] = e / p
+        rows.append([label, len(kb.rules), mix, len(cases), f"{fired:.1f}", f"{e:.0f}",
+                     f"{med_us(warm['experta']):.0f}", f"{p:.0f}", f"{c:.0f}",
+                     f"{med_us(run_only):.0f}", f"{e / c:.2f}", f"{e / p:.2f}"])
+    return rows, ratios, problems
+
+
+PER_CASE_HEAD = ["KB", "rules", "mix", "cases", "rules fired per case", "experta us (cold)",
+                 "experta us (warm)", "fixpoint us", "CLIPS us (one call)", "CLIPS run only us",
+                 "experta / CLIPS", "experta / fixpoint"]
+
+
+# --- growth -----------------------------------------------------------------------------------------
+
+
+def growth(base: m.KnowledgeBase, label: str, n: int,
+           factors: tuple[int, ...]) -> tuple[list[list[Any]], dict[int, float], dict[int, float]]:
+    """Rows, per-case ratio to 1x by factor, and compile ms by factor."""
+    rows: list[list[Any]] = []
+    ratio: dict[int, float] = {}
+    compile_ms: dict[int, float] = {}
+    first = 0.0
+    for factor in factors:
+        kb = grow_kb(base, factor)
+        times = []
+        for _ in range(3):
+            gc.collect()
+            start = time.perf_counter()
+            reasoner = Reasoner(kb)
+            times.append((time.perf_counter() - start) * 1000)
+        compile_ms[factor] = statistics.median(times)
+        fixpoint = Fixpoint(kb)
+        clips = ClipsReasoner(kb) if len(kb.rules) <= 10_000 else None
+        rng = random.Random(factor)
+        # drawn from the whole grown vocabulary: the copies' findings reach the copies' rules
+        cases = [random_facts(kb, rng, rng.randint(3, 30)) for _ in range(n)]
+        runners: dict[str, Callable[[Facts], Any]] = {"experta": reasoner.run,
+                                                      "fixpoint": fixpoint.run}
+        if clips is not None:
+            runners["CLIPS"] = clips.run
+        timed = race(runners, cases)
+        fired = statistics.mean(len(reasoner.run(f).fired) for f in cases[:500])
+        copies_reached = statistics.mean(
+            sum(1 for r in fired_ids if COPY.search(r)) / max(len(fired_ids), 1)
+            for fired_ids in (reasoner.run(f).fired for f in cases[:300]))
+        e = med_us(timed["experta"])
+        first = first or e
+        ratio[factor] = e / first
+        rows.append([label, f"{factor}x", len(kb.rules), f"{compile_ms[factor]:.0f}",
+                     f"{fired:.1f}", f"{100 * copies_reached:.0f}%", f"{e:.0f}", f"{e / first:.2f}",
+                     f"{med_us(timed['fixpoint']):.0f}",
+                     f"{med_us(timed['CLIPS']):.0f}" if "CLIPS" in timed else "-"])
+    return rows, ratio, compile_ms
+
+
+GROWTH_HEAD = ["KB", "size", "rules", "compile ms (median of 3)", "rules fired per case",
+               "of them in added copies", "experta us/case", "vs 1x", "fixpoint us/case",
+               "CLIPS us/case"]
+
+__all__ = ["CF_TOLERANCE", "GROWTH_HEAD", "PER_CASE_HEAD", "growth", "mixes", "per_case", "race"]
