@@ -48,6 +48,7 @@ KB_COMMANDS: dict[str, tuple[str, str]] = {
     "graph": ("commands.kb_graph:graph", "Draw the whole knowledge base as an HTML graph."),
     "diff": ("commands.kb_diff:diff", "What a change to the rules does to a caseload."),
     "new": ("commands.kb_new:new", "Scaffold a new rule, condition or finding."),
+    "schema": ("commands.kb_schema:schema", "Print or write the JSON Schemas for editors."),
     "map": ("commands.kb_map:kb_map", "Write a readable map of the KB: index, conclusions, areas."),
 }
 

@@ -219,7 +219,7 @@ def _read_meta(reader: schema.Reader, body: Any, where: Location) -> tuple[str, 
     meta = reader.mapping(body, where, "'knowledge_base'")
     if meta is None:
         return None
-    reader.keys(meta, ("name", "version", "description"), ("name", "version"), "'knowledge_base'")
+    reader.keys(meta, schema.META_KEYS, ("name", "version"), "'knowledge_base'")
     return reader.text(meta, "name", "'knowledge_base'", "kb"), reader.text(
         meta, "version", "'knowledge_base'", "")
 

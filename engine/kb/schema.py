@@ -22,6 +22,7 @@ SECTIONS = (
     "recommendations", "sources", "rules", "tests", "disable", "checklists",
 )
 RESERVED = ("all", "any", "not", "at_least", "of", "concluded", "min_certainty")
+META_KEYS = ("name", "version", "description")  # the `knowledge_base:` header of a folder
 # What authors write by habit, mapped to the operator they mean (for did-you-mean only).
 OPERATOR_ALIASES = {
     ">": "gt", ">=": "ge", "<": "lt", "<=": "le", "=": "eq", "==": "eq", "!=": "ne",
@@ -237,13 +238,20 @@ def read_finding(r: Reader, entry: LineDict) -> m.Finding | None:
 
 
 CONCLUSION_KEYS = ("id", "label", "description", "urgency", "action", "lint")
+OTHER_CONCLUSION_KEYS = ("id", "label", "description", "lint", "review", "plain")
+RED_FLAG_REQUIRED = ("id", "label", "urgency")
+REVIEW_KEYS = ("after_weeks", "why")
+MUSCLE_KEYS = ("id", "label", "region", "lint")
+RECOMMENDATION_KEYS = ("id", "kind", "text", "sources", "evidence", "lint", "phase", "subsumes",
+                       "avoid", "sided", "plain")
+SOURCE_KEYS = ("id", "citation", "level", "file", "url", "summary", "lint")
+DISABLE_KEYS = ("rule", "checklist", "reason")
 
 
 def read_conclusion(r: Reader, entry: LineDict, kind: str) -> m.Conclusion | None:
     what = f"{kind.replace('_', ' ')} '{entry.get('id', '?')}'"
-    allowed = CONCLUSION_KEYS if kind == "red_flag" else ("id", "label", "description", "lint",
-                                                          "review", "plain")
-    required = ("id", "label", "urgency") if kind == "red_flag" else ("id", "label")
+    allowed = CONCLUSION_KEYS if kind == "red_flag" else OTHER_CONCLUSION_KEYS
+    required = RED_FLAG_REQUIRED if kind == "red_flag" else ("id", "label")
     r.keys(entry, allowed, required, what)
     if kind == "red_flag" and "action" not in entry:
         r.error(r.at(entry), f"{what} is missing 'action': what to do now, in plain words",
@@ -284,7 +292,7 @@ def read_review(r: Reader, entry: LineDict, what: str) -> m.Review | None:
     raw = r.mapping(entry["review"], r.at(entry, "review"), f"'review' of {what}")
     if raw is None:
         return None
-    r.keys(raw, ("after_weeks", "why"), ("after_weeks", "why"), f"review of {what}")
+    r.keys(raw, REVIEW_KEYS, REVIEW_KEYS, f"review of {what}")
     weeks = r.number(raw, "after_weeks", f"review of {what}", 1, 104)
     why = r.text(raw, "why", f"review of {what}", "")
     return m.Review(weeks, why) if weeks is not None and why else None
@@ -292,7 +300,7 @@ def read_review(r: Reader, entry: LineDict, what: str) -> m.Review | None:
 
 def read_muscle(r: Reader, entry: LineDict) -> m.Muscle | None:
     what = f"muscle '{entry.get('id', '?')}'"
-    r.keys(entry, ("id", "label", "region", "lint"), ("id", "label"), what)
+    r.keys(entry, MUSCLE_KEYS, ("id", "label"), what)
     ident = r.ident(entry, what)
     if not ident:
         return None
@@ -304,8 +312,7 @@ def read_recommendation(r: Reader, entry: LineDict) -> m.Recommendation | None:
     """`kind` is required: the safety policy decides what a patient with a referral-level red
     flag is told from it, so an untyped item could slip an exercise past a referral."""
     what = f"recommendation '{entry.get('id', '?')}'"
-    r.keys(entry, ("id", "kind", "text", "sources", "evidence", "lint", "phase", "subsumes", "avoid",
-                   "sided", "plain"), ("id", "text"), what)
+    r.keys(entry, RECOMMENDATION_KEYS, ("id", "text"), what)
     if "kind" not in entry:
         r.error(r.at(entry), f"{what} is missing 'kind'", "say what it asks the patient to do: "
                 f"'kind: exercise' (one of {', '.join(m.RECOMMENDATION_KINDS)})", "kind")
@@ -327,7 +334,7 @@ def read_recommendation(r: Reader, entry: LineDict) -> m.Recommendation | None:
 
 def read_source(r: Reader, entry: LineDict) -> m.Source | None:
     what = f"source '{entry.get('id', '?')}'"
-    r.keys(entry, ("id", "citation", "level", "file", "url", "summary", "lint"),
+    r.keys(entry, SOURCE_KEYS,
            ("id", "citation", "level"), what)
     ident = r.ident(entry, what)
     if not ident:
@@ -732,7 +739,7 @@ def read_disable(r: Reader, entry: LineDict) -> m.Disabled | None:
     so a clinic can group its findings its own way."""
     kind = "checklist" if "checklist" in entry and "rule" not in entry else "rule"
     what = f"disable entry '{entry.get(kind, '?')}'"
-    r.keys(entry, ("rule", "checklist", "reason"), (), what)
+    r.keys(entry, DISABLE_KEYS, (), what)
     if "rule" in entry and "checklist" in entry:
         r.error(r.at(entry), f"{what} names a rule and a checklist", "switch off one entry per item",
                 "checklist")
