@@ -30,9 +30,12 @@ WORDS = {
 
 
 @click.command()
-@click.option("--base", "base_dirs", multiple=True, required=True, metavar="DIR",
+@click.option("--base", "base_dirs", multiple=True, metavar="DIR",
               help="The knowledge base to compare against: a whole kb/ folder (e.g. the last "
                    "release), then any layers on it (repeatable).")
+@click.option("--base-layer", "base_layers", multiple=True, metavar="DIR",
+              help="Compare against the shipped kb/ plus these layers (e.g. your clinic's last "
+                   "released folder) instead of a whole --base folder (repeatable).")
 @click.argument("cases", metavar="CASES")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
@@ -40,13 +43,21 @@ WORDS = {
 @click.option("--limit", type=click.IntRange(min=0), default=50, show_default=True,
               help="Changed cases to print in text (0: all); the summary counts every case.")
 @click.pass_context
-def diff(ctx: click.Context, base_dirs: tuple[str, ...], cases: str, fmt: str, jobs: int | None,
-         limit: int) -> None:
+def diff(ctx: click.Context, base_dirs: tuple[str, ...], base_layers: tuple[str, ...], cases: str,
+         fmt: str, jobs: int | None, limit: int) -> None:
     """Compare the knowledge base in --base with the current one (shipped kb/ plus --kb layers)
     over CASES (a folder of case files or a .jsonl file): every case whose triage, red flags,
     conditions (id or certainty band), plan or risk group changed, with the rules responsible,
     then a summary. Exit 1 when any triage became less urgent."""
     state = app(ctx)
+    if bool(base_dirs) == bool(base_layers):
+        raise InputError("kb diff needs the knowledge base to compare against: --base DIR (a "
+                         "whole kb/ folder) or --base-layer DIR (the shipped kb/ plus a layer)",
+                         key="--base", suggestion="for example '--base-layer my_clinic_release'")
+    if base_layers:
+        from engine.kb.loader import shipped_kb_dir
+
+        base_dirs = (str(shipped_kb_dir()), *base_layers)
     if work.check_input(cases) == "stdin":
         raise InputError("kb diff reads a folder of case files or a .jsonl file, not standard "
                          "input", key="CASES")
