@@ -112,6 +112,12 @@ def visit_of(session: Session, patient_id: int, visit_id: int) -> Visit | None:
     return visit if visit is not None and visit.patient_id == patient_id else None
 
 
+def other_visit_ids(session: Session, patient_id: int, visit_id: int) -> list[int]:
+    """The patient's other visits, oldest first (as `Patient.visits` orders them)."""
+    return list(session.scalars(select(Visit.id).where(Visit.patient_id == patient_id, Visit.id != visit_id)
+                                .order_by(Visit.seen_on, Visit.id)))
+
+
 def export_patient(patient: Patient) -> dict[str, Any]:
     """Everything stored about one patient, as JSON-ready data (the right of access)."""
     return {

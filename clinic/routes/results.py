@@ -34,7 +34,7 @@ def visit_page(request: Request, pid: int, vid: int, user: str = Depends(current
         latest = visit.assessments[-1]
         changes = (compare.compare_results(visit.assessments[-2].result, latest.result)
                    if len(visit.assessments) > 1 else [])
-        others = [v for v in patient.visits if v.id != vid]
+        others = store.other_visit_ids(session, pid, vid)  # ids only: not every visit's findings
         findings = [finding_phrase(kb, fid, value) for fid, value in visit.findings.items()]
         return render(request, "visit.html.j2", title=f"{patient.name}: visit of {visit.seen_on}",
                       patient=patient, visit=visit, assessment=latest,
