@@ -197,3 +197,16 @@ def test_junit_report(write_files: Write, tmp_path: Path) -> None:
     refused = run_cli("--kb", str(layer), "kb", "test", "--junit", str(precious))
     assert refused.returncode == 2 and "not a JUnit report" in refused.stderr
     assert precious.read_text() == "<notes>mine</notes>"
+
+
+def test_the_shipped_red_flag_rules_are_guarded_by_their_tests() -> None:
+    """Safety first: at least 90% of the mutants of every red-flag rule are caught by the case
+    tests (the whole KB is held to 90% by `.ci/run`'s `kb test --mutate`; this part runs in
+    the suite because a red flag missed is the worst mistake the tool can make)."""
+    kb = load_kb()
+    mutants = [mut for rule in kb.rules if rule.band == "red_flag" for mut in mutants_of(kb, rule)]
+    assert len(mutants) > 200
+    report = run_mutation(kb, mutants)
+    surviving = [f"{v.mutant.location}: {v.mutant.rule}: {v.mutant.detail}"
+                 for v in report.verdicts if v.status == "survived"]
+    assert report.score >= 0.9, "\n".join(surviving)

@@ -6,16 +6,18 @@ from typing import Any
 
 from engine.cases.case import Case
 from engine.inference.assessment import Assessment, build_assessment
-from engine.inference.compiler import InferenceEngine, build_engine
+from engine.inference.compiler import InferenceEngine, build_engine, compile_kb
 from engine.kb import model as m
 
 
 class Reasoner:
     """Holds one compiled engine for a KB; `assess` is cheap to call many times."""
 
-    def __init__(self, kb: m.KnowledgeBase) -> None:
+    def __init__(self, kb: m.KnowledgeBase, *, short_lived: bool = False) -> None:
+        """`short_lived`: an engine used for a few cases and dropped (a mutant in `kb test
+        --mutate`); it is not frozen out of the collector's view, so its memory comes back."""
         self.kb = kb
-        self._engine: InferenceEngine = build_engine(kb)
+        self._engine: InferenceEngine = compile_kb(kb)() if short_lived else build_engine(kb)
 
     def run(self, facts: dict[str, Any]) -> InferenceEngine:
         """Forward-chain from the given facts; the returned engine holds the trace until reused."""

@@ -174,7 +174,7 @@ def find_killer(kb: m.KnowledgeBase, mutant: Mutant, reasoner: Reasoner | None =
     (the mutant may be equivalent: no patient can tell them apart)."""
     original = reasoner or Reasoner(kb)
     mutated_kb = apply(kb, mutant)
-    mutated = Reasoner(mutated_kb)
+    mutated = Reasoner(mutated_kb, short_lived=True)
     rule = kb.rule(mutant.rule)
     after = mutated_kb.rule(mutant.rule)
     conditions = [c for c in (rule.when if rule else None, after.when if after else None) if c]

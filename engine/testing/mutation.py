@@ -285,7 +285,7 @@ def judge(mutant: Mutant) -> Verdict:
     kb: m.KnowledgeBase = _STATE["kb"]
     try:
         mutated = apply(kb, mutant)
-        reasoner = Reasoner(mutated)
+        reasoner = Reasoner(mutated, short_lived=True)
     except ImbalanceError:
         return Verdict(mutant, "invalid")
     rule = mutated.rule(mutant.rule)
