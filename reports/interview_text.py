@@ -1,6 +1,9 @@
 """The interview's words: why a question is asked, and a rule's condition with what is known.
 
 Plain text lines (no colour), so the terminal, a piped transcript and the tests read the same.
+Clinician text names findings, rules and conclusions by their labels and titles, never by id
+(ids are for `kb show` and case files): a label is quoted as written, not lower-cased, so
+"Laslett SI provocation tests" never reads as the id `laslett...`.
 """
 
 from __future__ import annotations
@@ -24,11 +27,11 @@ def why_lines(why: Why, kb: m.KnowledgeBase, facts: dict[str, Any]) -> list[str]
     label = why.finding.label
     phase = " (red-flag screen)" if why.phase == SCREEN else ""
     count = len(why.open)
-    out = [f"  Why ask about {label[0].lower()}{label[1:]}{phase}?",
+    out = [f'  Why ask about "{label}"{phase}?',
            f"  The answer can still decide {count} rule{'s' if count != 1 else ''}:"]
     evaluator = Evaluator(kb)
     for dep in why.open[:SHOWN_RULES]:
-        out.append(f"  - {dep.rule.title} [{dep.rule.id}]")
+        out.append(f"  - {dep.rule.title}")
         out.extend(_wrap(effect(dep, kb)))
         out.extend(_wrap("when: " + describe(kb, dep.rule.when, facts, evaluator)))
         outcome = []
@@ -42,7 +45,7 @@ def why_lines(why: Why, kb: m.KnowledgeBase, facts: dict[str, Any]) -> list[str]
     if count > SHOWN_RULES:
         out.append(f"  ... and {count - SHOWN_RULES} more.")
     if why.settled:
-        names = ", ".join(rule.id for rule in why.settled[:5])
+        names = "; ".join(rule.title for rule in why.settled[:5])
         more = f" and {len(why.settled) - 5} more" if len(why.settled) > 5 else ""
         out.append(f"  Already settled by other answers: {names}{more}.")
     return out
@@ -58,7 +61,7 @@ def checklist_why_lines(question: Question, survey: Survey, kb: m.KnowledgeBase)
         if why.open:
             first, more = why.open[0], len(why.open) - 1
             tail = f" and {more} more rule{'s' if more != 1 else ''}" if more else ""
-            text = f"{finding.label}: {effect(first, kb)} [{first.rule.id}]{tail}"
+            text = f"{finding.label}: {effect(first, kb)} ({first.rule.title}){tail}"
         else:
             text = f"{finding.label}: asked with the others; no open rule needs it on its own"
         out.extend(textwrap.wrap(text, WIDTH, initial_indent=f"  {number:>3}  ",

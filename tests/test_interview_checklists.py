@@ -209,7 +209,7 @@ def test_checklist_why_help_and_a_bad_line(kb) -> None:
     assert "Why this checklist (red-flag screen)? Each item can still decide:" in out
     assert "1 Low back pain: would raise the red flag" in out
     assert "Type ? and an item's number (? 2) for the full reasoning behind it." in out
-    assert "Why ask about low back pain (red-flag screen)? The answer can still decide" in out
+    assert 'Why ask about "Low back pain" (red-flag screen)? The answer can still decide' in out
     assert "1 skip 4 5 item 1 yes, items 4 and 5 not known, the rest no" in out
     assert "10 Do you have pain in one or both arms?" in out  # help lists the items in full
     assert ("Not understood: there is no item 12; the items are 1 to 11. Type ? for why it is "

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from engine.cases.case import Case
 from engine.inference.reasoner import Reasoner
 from engine.interview.planner import GOAL, SCREEN, Planner
+from engine.interview.relevance import out_of_site
 from engine.interview.session import Session, replay
 from engine.kb.model import KnowledgeBase
 from tests.interview_support import CLINIC, rules_kb
@@ -300,12 +301,20 @@ def test_interview_reaches_what_assess_reaches_on_the_full_case(clinic, clinic_r
                 [(r.id, round(r.certainty, 6), r.urgency)
                  for r in (*result.red_flags, *result.conditions, *result.causes)])
 
-    def core(result):
-        return (result.triage, [(r.id, round(r.certainty, 6), r.urgency)
-                                for r in (*result.red_flags, *result.conditions)])
+    def flags(result):
+        return (result.triage, [(r.id, round(r.certainty, 6), r.urgency) for r in result.red_flags])
 
-    assert picture(thorough) == picture(full)
-    assert core(default) == core(full)
+    def conditions(result, gated):
+        return [(r.id, round(r.certainty, 6)) for r in result.conditions if r.id not in gated]
+
+    # the red-flag screen is never gated by the complaint site: triage and red flags always match
+    assert flags(thorough) == flags(full) and flags(default) == flags(full)
+    # a condition at a site the chart did not mark is not pursued; every other one is reached
+    gated = out_of_site(clinic, {**facts, **patient}, set(clinic.findings))  # the chart is asked
+    if not gated:
+        assert picture(thorough) == picture(full)
+    assert conditions(default, gated) == conditions(full, gated)
+    assert conditions(thorough, gated) == conditions(full, gated)
 
 
 def test_a_conclusion_resting_on_skipped_questions_closes_its_readers(clinic, clinic_reasoner) -> None:

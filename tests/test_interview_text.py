@@ -44,12 +44,13 @@ def test_why_lines_list_open_rules_then_settled_ones(tmp_path: Path) -> None:
     session.answer("low_back_pain", True)
     session.answer("history_of_cancer", False)
     lines = why_lines(session.why("night_pain"), kb, session.facts)
-    assert lines[0] == "  Why ask about night pain (red-flag screen)?"
+    assert lines[0] == '  Why ask about "Night pain" (red-flag screen)?'
     assert lines[1] == "  The answer can still decide 1 rule:"
-    assert lines[2] == "  - Two or more cancer pointers with back pain [t_cancer_cluster]"
+    assert lines[2] == "  - Two or more cancer pointers with back pain"
     assert lines[3] == ("      would raise the red flag Possible spinal malignancy (soon), "
                         "certainty 0.4")
     advice = why_lines(session.why("sitting_hours_per_day"), kb, session.facts)
     assert "      would add advice: stretch Iliopsoas (hip flexor)" in advice
     settled = why_lines(session.why("progressive_neurological_deficit"), kb, session.facts)
-    assert settled[-1] == "  Already settled by other answers: t_mscc."
+    assert settled[-1] == ("  Already settled by other answers: Cancer history with a progressive "
+                           "deficit.")

@@ -61,7 +61,7 @@ def kb_file_schema() -> dict[str, Any]:
                 "properties": {u: {"type": "string"} for u in m.URGENCIES}}]}},
             "A red flag: what to do now, at each urgency."),
         "conclusion": _entry(s.OTHER_CONCLUSION_KEYS, ("id", "label"), {
-            "id": ID, "label": TEXT, "description": TEXT, "lint": LINT, "plain": TEXT,
+            "id": ID, "label": TEXT, "description": TEXT, "lint": LINT, "plain": TEXT, "sites": IDS,
             "review": _entry(s.REVIEW_KEYS, s.REVIEW_KEYS, {
                 "after_weeks": {"type": "number", "minimum": 1, "maximum": 104}, "why": TEXT},
                 "When to see the patient again and why.")},

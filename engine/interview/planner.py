@@ -29,6 +29,7 @@ from typing import Any
 
 from engine.inference.compiler import firing_order
 from engine.inference.premises import Evaluator, Truth, ceiling, concluded_truth, predicate
+from engine.interview.relevance import out_of_site, site_findings
 from engine.kb import model as m
 
 INF = float("inf")
@@ -132,9 +133,11 @@ class _OpenWorld(Evaluator):
 class Planner:
     """Built once per KB: which rules read which findings, and the answers worth imagining."""
 
-    def __init__(self, kb: m.KnowledgeBase, thorough: bool = False, checklists: bool = True) -> None:
+    def __init__(self, kb: m.KnowledgeBase, thorough: bool = False, checklists: bool = True,
+                 by_site: bool = True) -> None:
         self.kb = kb
         self.thorough = thorough
+        self.by_site = by_site  # gate regional conditions by the charted site (False: the bench's "before")
         self.home: dict[str, m.Checklist] = {}  # finding id -> the checklist that asks it
         for checklist in kb.checklists.values() if checklists else ():
             for fid in checklist.findings:
@@ -156,22 +159,37 @@ class Planner:
         settled = {fid for checklist in kb.checklists.values() if checklist.settle
                    for fid in checklist.findings}
         self.settled = {rule.id for rule in self.rules if settled & set(rule.findings_used())}
-        self.in_scope = {rule.id for rule in self.rules if self._matters(rule, set())}
+        self.sites = site_findings(kb)
+        self._scopes: dict[frozenset[str], frozenset[str]] = {}
         self.probes = {fid: self._probes(kb.findings[fid]) for fid in self.readers
                        if fid in kb.findings}
 
-    def _matters(self, rule: m.Rule, seen: set[str]) -> bool:
+    def scope(self, out_of_site: frozenset[str]) -> frozenset[str]:
+        """The rules the interview pursues when the conditions `out_of_site` are not worth
+        pursuing for the complaint site (`engine.interview.relevance`)."""
+        if out_of_site not in self._scopes:
+            self._scopes[out_of_site] = frozenset(
+                rule.id for rule in self.rules if self._matters(rule, set(), out_of_site))
+        return self._scopes[out_of_site]
+
+    def _matters(self, rule: m.Rule, seen: set[str], out_of_site: frozenset[str]) -> bool:
         """Whether the interview keeps asking for this rule. By default only red flags and
         conditions (and what they read) keep it going, so a consultation reaches a safe triage
         and the likely conditions quickly; causes and advice follow from the answers given.
         `thorough` also pursues every cause and advice rule, and a checklist marked `settle`
-        (a screening tool such as STarT Back) has the rules reading it pursued as well."""
-        if self.thorough or rule.kind in CORE_KINDS or rule.id in self.settled:
+        (a screening tool such as STarT Back) has the rules reading it pursued as well. A
+        condition out of site for the complaint is pursued only where a rule still pursued
+        reads it; a red flag always is."""
+        if rule.kind == "red_flag":
+            return True
+        closed = rule.kind == "condition" and rule.concludes in out_of_site
+        if not closed and (self.thorough or rule.kind in CORE_KINDS or rule.id in self.settled):
             return True
         if not rule.concludes or rule.concludes in seen:
             return False
         seen.add(rule.concludes)
-        return any(self._matters(reader, seen) for reader in self.consumers.get(rule.concludes, ()))
+        return any(self._matters(reader, seen, out_of_site)
+                   for reader in self.consumers.get(rule.concludes, ()))
 
     def _probes(self, finding: m.Finding) -> tuple[Probe, ...]:
         """Answers to imagine for a finding: every value class the rules can tell apart."""
@@ -236,9 +254,12 @@ class Survey:
         for rule in self.planner.rules:
             self.view(rule)
         self.open = [v for v in (self._views[r.id] for r in self.planner.rules) if v.truth is None]
+        self.out_of_site = (out_of_site(self.kb, self.answers, self.asked, self.planner.sites)
+                            if self.planner.by_site else frozenset())
+        scope = self.planner.scope(self.out_of_site)
         self.candidates: dict[str, list[_RuleView]] = {}
         for view in self.open:
-            if view.rule.id not in self.planner.in_scope:
+            if view.rule.id not in scope:
                 continue
             for fid in view.candidates:
                 self.candidates.setdefault(fid, []).append(view)
@@ -424,16 +445,18 @@ class Survey:
         """A checklist marked `first` (the body chart) before anything else, while none of its
         members has been asked and one of them can still change a red flag: a clinician charts
         where the symptoms are before the screen, and the screen is then asked whatever was
-        charted."""
+        charted. All of its members are shown, so every site of the complaint is recorded."""
         for checklist in self.kb.checklists.values():
             if not checklist.first or self.planner.home.get(checklist.findings[0]) is not checklist:
                 continue
             if any(fid in self.asked for fid in checklist.findings):
                 continue
-            members = [fid for fid in checklist.findings if fid in self.candidates]
-            if any(self.raises_flag(v.rule) for fid in members for v in self.candidates[fid]):
-                lead = max(members, key=lambda f: (round(self.score(f), 9), -self.planner.first_use[f]))
-                return self.together(self.question(lead), members, checklist)
+            live = [fid for fid in checklist.findings if fid in self.candidates]
+            if any(self.raises_flag(v.rule) for fid in live for v in self.candidates[fid]):
+                lead = max(live, key=lambda f: (round(self.score(f), 9), -self.planner.first_use[f]))
+                # the whole chart, not only what the rules read now: where it hurts also
+                # decides which conditions are worth pursuing (engine.interview.relevance)
+                return self.together(self.question(lead), checklist.findings, checklist)
         return None
 
     def together(self, question: Question, members: Iterable[str],

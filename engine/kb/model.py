@@ -114,6 +114,10 @@ class Conclusion:
     lint_off: tuple[tuple[str, str], ...] = ()  # (check id, reason): lint checks switched off
     review: Review | None = None  # conditions: when to see the patient again, and what to re-test
     plain: str = ""  # conditions: what it is, in the patient's words (for the handout)
+    # conditions: the pain sites (body-chart findings) where it presents. Once the body chart is
+    # answered, the interview pursues the condition only if one of them is marked; empty = any
+    # site. Only which questions are worth asking depends on it, never what `assess` concludes.
+    sites: tuple[str, ...] = ()
 
     def action_for(self, urgency: str) -> str:
         """What to do now at this urgency; falls back to the most urgent action written."""

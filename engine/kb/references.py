@@ -53,7 +53,26 @@ def check_references(kb: m.KnowledgeBase) -> list[Problem]:
     for test in kb.tests:
         problems.extend(check_case_test(kb, test))
     problems.extend(check_checklists(kb))
+    problems.extend(check_sites(kb))
     problems.extend(check_cycles(kb))
+    return problems
+
+
+def check_sites(kb: m.KnowledgeBase) -> list[Problem]:
+    """A condition's `sites` are pain sites the body chart ticks: known boolean or sided findings
+    (the interview gates regional questions on them)."""
+    problems: list[Problem] = []
+    charted = {fid for c in kb.checklists.values() if c.first for fid in c.findings}
+    for conclusion in kb.conclusions.values():
+        for fid in conclusion.sites:
+            if fid not in kb.findings:
+                problems.append(_unknown(conclusion.location, "finding", fid, kb.findings, "sites"))
+            elif fid not in charted if charted else kb.findings[fid].type not in m.CHECKLIST_TYPES:
+                problems.append(Problem(
+                    conclusion.location, f"site '{fid}' of '{conclusion.id}' is not on the body "
+                    "chart; a site is a place the chart ticks", did_you_mean(fid, sorted(charted))
+                    or "name a pain site the body chart lists", key="sites",
+                    code="unknown_reference"))
     return problems
 
 

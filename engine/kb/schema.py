@@ -238,7 +238,7 @@ def read_finding(r: Reader, entry: LineDict) -> m.Finding | None:
 
 
 CONCLUSION_KEYS = ("id", "label", "description", "urgency", "action", "lint")
-OTHER_CONCLUSION_KEYS = ("id", "label", "description", "lint", "review", "plain")
+OTHER_CONCLUSION_KEYS = ("id", "label", "description", "lint", "review", "plain", "sites")
 RED_FLAG_REQUIRED = ("id", "label", "urgency")
 REVIEW_KEYS = ("after_weeks", "why")
 MUSCLE_KEYS = ("id", "label", "region", "lint")
@@ -282,7 +282,8 @@ def read_conclusion(r: Reader, entry: LineDict, kind: str) -> m.Conclusion | Non
         return None
     return m.Conclusion(ident, kind, r.text(entry, "label", what, ident),
                         r.text(entry, "description", what, ""), r.at(entry), urgency, tuple(actions),
-                        r.lint_off(entry, what), review, r.text(entry, "plain", what, ""))
+                        r.lint_off(entry, what), review, r.text(entry, "plain", what, ""),
+                        r.names(entry, "sites", what))
 
 
 def read_review(r: Reader, entry: LineDict, what: str) -> m.Review | None:
