@@ -14,18 +14,19 @@ from hypothesis import strategies as st
 
 from engine.cases.case import load_case
 from engine.inference.reasoner import Reasoner
-from engine.interview.planner import SCREEN, Planner
+from engine.interview.planner import Planner
 from engine.interview.relevance import chart_answered, out_of_site
 from engine.interview.session import Session, replay
 from engine.kb.loader import load_kb
 from engine.kb.model import KnowledgeBase
 from tests.conftest import ROOT
 
-SITES = next(c for c in load_kb().checklists.values() if c.first).findings
+SITES = tuple(f for c in load_kb().checklists.values() if c.first for f in c.findings)
 
 
 def chart(kb: KnowledgeBase) -> tuple[str, ...]:
-    return next(c for c in kb.checklists.values() if c.first).findings
+    """The body charts' areas (every checklist asked first)."""
+    return tuple(f for c in kb.checklists.values() if c.first for f in c.findings)
 
 
 def red_flag_findings(kb: KnowledgeBase) -> set[str]:
@@ -58,16 +59,23 @@ def test_sites_are_data_on_conditions_never_on_red_flags(kb) -> None:
     assert set().union(*(c.sites for c in kb.conclusions.values())) <= set(chart(kb))
 
 
-def test_no_gate_until_the_chart_is_answered_or_when_nothing_hurts(kb) -> None:
-    assert out_of_site(kb, {"lateral_knee_pain": "right"}, {"lateral_knee_pain"}) == frozenset()
+def test_a_site_closes_a_condition_only_when_its_sites_are_known_not_to_hurt(kb) -> None:
+    knee = {"lateral_knee_pain": "right"}
+    assert out_of_site(kb, knee, set(knee)) == frozenset()  # nothing else charted yet
     whole = set(chart(kb))
     assert out_of_site(kb, charted(kb, None), whole) == frozenset()  # pain-free: screen risks
-    knee = out_of_site(kb, charted(kb, "lateral_knee_pain"), whole)
-    assert {"si_joint_dysfunction", "lumbar_spinal_stenosis", "hamstring_strain_risk"} <= knee
-    assert "it_band_syndrome" not in knee
-    # the spine is left to an explicit no: ticking the knee alone has answered the chart
-    spine = next(c for c in kb.checklists.values() if c.first).explicit_no
-    assert chart_answered(kb, whole - set(spine))
+    gated = out_of_site(kb, charted(kb, "lateral_knee_pain"), whole)
+    assert {"si_joint_dysfunction", "lumbar_spinal_stenosis", "hamstring_strain_risk"} <= gated
+    assert "it_band_syndrome" not in gated
+    # the chart leaves the spine to an explicit no: ticking the knee alone clears the back ...
+    body = kb.checklists["body_chart"]
+    ticked = {f: f == "lateral_knee_pain" for f in body.findings if f not in body.explicit_no}
+    assert chart_answered(body, set(ticked))
+    assert "nonspecific_low_back_pain" in out_of_site(kb, ticked, set(ticked))
+    # ... but while a site has not been charted its conditions stay in play
+    partly = {f: v for f, v in ticked.items() if f != "buttock_pain"}
+    assert not chart_answered(body, set(partly))
+    assert "si_joint_dysfunction" not in out_of_site(kb, partly, set(partly))
 
 
 @pytest.mark.parametrize("site", [None, *SITES])
@@ -102,17 +110,19 @@ def _answers(kb: KnowledgeBase) -> st.SearchStrategy[dict[str, Any]]:
 
 
 def screened(kb: KnowledgeBase, reasoner: Reasoner, facts: dict[str, Any],
-             planner: Planner) -> tuple[list[tuple[str, ...]], Session]:
-    """Interview answering from `facts` (absent: not known); the red-flag screen's questions."""
+             planner: Planner) -> tuple[set[str], set[str], Session]:
+    """Interview answering from `facts` (absent: not known). Returns the findings asked while
+    they could still decide a red-flag rule, every finding asked, and the session."""
     session = Session.start(kb, reasoner, planner)
-    screen = []
+    for_flags: set[str] = set()
     while (question := session.next_question()) is not None:
         fids = tuple(f.id for f in question.findings)
-        if question.phase == SCREEN:
-            screen.append(fids)
+        candidates = session.survey().candidates
+        for_flags.update(f for f in fids if any(v.rule.kind == "red_flag"
+                                                for v in candidates.get(f, ())))
         session.answer_many({f: facts[f] for f in fids if f in facts},
                             [f for f in fids if f not in facts])
-    return screen, session
+    return for_flags, {step.finding for step in session.history}, session
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -121,12 +131,12 @@ def screened(kb: KnowledgeBase, reasoner: Reasoner, facts: dict[str, Any],
        data=st.data())
 def test_gated_interview_asks_the_same_red_flag_screen(kb, reasoner, site, data) -> None:
     """Whatever the site and the red-flag answers (absent: not known), the gated interview asks
-    the same red-flag screen as the ungated one, ends with no red-flag question left that could
-    raise or escalate a flag, and raises the same red flags."""
+    every question the ungated one asked while it could decide a red-flag rule, ends with no
+    red-flag question left that could raise or escalate a flag, and raises the same flags."""
     facts = {**charted(kb, site), **data.draw(_answers(kb))}
-    gated_screen, gated = screened(kb, reasoner, facts, Planner(kb))
-    ungated_screen, ungated = screened(kb, reasoner, facts, Planner(kb, by_site=False))
-    assert gated_screen == ungated_screen
+    _, gated_asked, gated = screened(kb, reasoner, facts, Planner(kb))
+    for_flags, _, ungated = screened(kb, reasoner, facts, Planner(kb, by_site=False))
+    assert for_flags <= gated_asked
     assert gated.survey().screen_groups() == []
     assert gated.assessment().triage == ungated.assessment().triage
     assert ([(f.id, f.urgency) for f in gated.assessment().red_flags]

@@ -445,7 +445,8 @@ class Survey:
         """A checklist marked `first` (the body chart) before anything else, while none of its
         members has been asked and one of them can still change a red flag: a clinician charts
         where the symptoms are before the screen, and the screen is then asked whatever was
-        charted. All of its members are shown, so every site of the complaint is recorded."""
+        charted. All of its members are shown, so every site of the complaint is recorded
+        before the sites gate the regional questions (`engine.interview.relevance`)."""
         for checklist in self.kb.checklists.values():
             if not checklist.first or self.planner.home.get(checklist.findings[0]) is not checklist:
                 continue
