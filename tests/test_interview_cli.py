@@ -159,7 +159,7 @@ def test_question_mark_explains_why(mini: str) -> None:
     assert "The answer can still decide 1 rule:" in out
     assert "- Lateral knee pain in a runner would support" in out and "[t_itbs_runner]" not in out
     assert "would support the condition Iliotibial band syndrome (certainty 0.5, not yet suggested)" in out
-    assert "when: Lateral knee pain ? and Runner ?" in out
+    assert "when: all of: Lateral knee pain ?; Runner ?" in out
     assert "'no' rules it out" in out
 
 
