@@ -62,11 +62,15 @@ closed a connection (and ran the SQLite pragmas) for most requests; the pool now
 (4) uvicorn on httptools and uvloop instead of h11 and asyncio; templates not re-checked on
 disk per request. Together, in 20-25 s runs side by side at load average 5-8 with the old
 Python load generator: the result page's p95 went from 1.9 s to 0.32 s, and from 12 to 52 pages
-a second. With wrk the generator itself costs the server little CPU. What remains is CPU: about
-4-5 ms of server CPU per page in one process (half of it FastAPI/Starlette/uvicorn, half the
-ORM reads, the audit write and the template), so 20 closed-loop clients queue ~20 x 4.5 ms in
-a worker that has a whole core; the target needs that core (a quiet machine) or fewer clients
-per worker. SQLite WAL was already on (synchronous=NORMAL)."""
+a second. With wrk the generator itself costs the server little CPU. What remains is CPU: 3-5
+ms of server CPU per page in one process (half of it FastAPI/Starlette/uvicorn, half the ORM
+reads, the audit write and the template). 20 clients that send the next request as soon as the
+last is answered keep the one worker saturated, so a request waits for the ~19 ahead of it:
+in a 20 s wrk run at load 10 the worker served 245 pages/s at 3.3 ms each with median 70 ms
+(~20 x 3.3 ms) and p95 167 ms. p95 <= 100 ms with 20 such clients therefore needs about 2 ms
+of CPU a page, or a second worker process on a second free core (uvicorn workers; the login
+limiter, in memory per process, would first have to move to the database). SQLite WAL was
+already on (synchronous=NORMAL)."""
 CASES = [
     {"f.low_back_pain": "yes", "f.sitting_hours_per_day": "9", "asked.neurological_warning_signs": "yes"},
     {"f.low_back_pain": "yes", "f.leg_pain_below_knee": "left", "f.positive_straight_leg_raise": "yes"},
