@@ -9,6 +9,7 @@ import click
 from commands.context import app
 from engine.cases.case import load_case
 from engine.errors import InputError
+from engine.kb.discover import layer_hint
 from engine.kb.suggest import did_you_mean
 
 
@@ -29,7 +30,8 @@ def explain(ctx: click.Context, case: str, conclusion_id: str, fmt: str) -> None
     kb = state.kb()
     if conclusion_id not in kb.conclusions:
         raise InputError(f"unknown conclusion '{conclusion_id}'", key="CONCLUSION_ID",
-                         suggestion=did_you_mean(conclusion_id, kb.conclusions)
+                         suggestion=layer_hint(conclusion_id, kb)
+                         or did_you_mean(conclusion_id, kb.conclusions)
                          or "run 'imbalance kb show' to list the conclusions")
     reasoner = state.reasoner()
     result = reasoner.assess(load_case(case, kb))

@@ -212,3 +212,11 @@ def test_kb_new_scaffolds_load_and_lint(project: Path) -> None:
     clobber = run_cli("--kb", "my_clinic", "kb", "new", "condition", "kicker_x", "-o",
                       "my_clinic/new_rule.yaml", cwd=project)
     assert clobber.returncode == 2 and (layer / "new_rule.yaml").read_text() == text
+
+
+def test_show_and_explain_name_the_layer_too(project: Path) -> None:
+    shown = run_cli("kb", "show", "kicker_groin_pain", cwd=project)
+    assert shown.returncode == 2 and "add '--kb my_clinic'" in shown.stderr
+    explained = run_cli("explain", "case.yaml", "kicker_groin_pain", cwd=project)
+    assert explained.returncode == 2, explained.stderr
+    assert "add '--kb my_clinic'" in explained.stderr or "kicking_sport" in explained.stderr

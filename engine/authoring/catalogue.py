@@ -15,6 +15,7 @@ from engine.authoring.polarity import gated_by, triggered_by
 from engine.authoring.rule_analysis import ceilings
 from engine.errors import InputError, Location
 from engine.kb import model as m
+from engine.kb.discover import layer_hint
 from engine.kb.references import resolve_source
 from engine.kb.suggest import did_you_mean
 from engine.wording import author_concluded, author_test
@@ -87,8 +88,8 @@ class Catalogue:
         if not out:
             raise InputError(f"unknown id '{ident}': no rule, finding, conclusion, muscle, "
                              "recommendation, source or checklist has it", key=ident,
-                             suggestion=did_you_mean(ident, self.all_ids()) or
-                             "run 'imbalance kb show' without an id to list every id")
+                             suggestion=layer_hint(ident, kb) or did_you_mean(ident, self.all_ids())
+                             or "run 'imbalance kb show' without an id to list every id")
         return out
 
     # --- entries -------------------------------------------------------------------------

@@ -203,19 +203,11 @@ def _findings(raw: Any, name: str, parent: Any, kb: m.KnowledgeBase) -> dict[str
 
 def _unknown_hint(key: str, name: str, kb: m.KnowledgeBase) -> str:
     """`--kb FOLDER` when a layer nearby defines the finding; else the nearest shipped name."""
-    from engine.kb.discover import layer_defining
-    from engine.kb.loader import shipped_kb_dir
+    from engine.kb.discover import layer_hint
 
-    starts = [Path.cwd(), Path.cwd().parent]
-    if name not in ("<stdin>", "") and Path(name).parent.is_dir():
-        folder = Path(name).parent
-        starts[:0] = [folder, folder.resolve().parent]
-    loaded = [shipped_kb_dir(), *(Path(layer.path) for layer in kb.layers)]
-    found = layer_defining(str(key), starts, loaded)
-    if found is not None:
-        return (f"'{key}' is defined in the layer '{found.layer}' ({found.location}), which is not "
-                f"loaded: add '--kb {found.layer}', or name it in imbalance.toml")
-    return did_you_mean(key, kb.findings) or "run 'imbalance kb show' to list findings"
+    near = Path(name).parent if name not in ("<stdin>", "") else None
+    return (layer_hint(str(key), kb, near) or did_you_mean(key, kb.findings)
+            or "run 'imbalance kb show' to list findings")
 
 
 def dump_case(case_patient: dict[str, Any], findings: dict[str, Any]) -> str:

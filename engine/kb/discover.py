@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from engine.errors import Location
+from engine.kb import model as m
 
 MAX_DEPTH = 3  # folders below each starting point
 MAX_FILES = 2000
@@ -87,3 +88,19 @@ def _shown(path: Path) -> str:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
     except ValueError:
         return str(path)
+
+
+def layer_hint(ident: str, kb: m.KnowledgeBase, near: Path | None = None) -> str:
+    """'add --kb FOLDER' when a folder near `near` (a case file's folder) or the working
+    directory defines `ident` and is not loaded; '' otherwise."""
+    from engine.kb.loader import shipped_kb_dir
+
+    starts = [Path.cwd()]
+    if near is not None and near.is_dir():
+        starts[:0] = [near, near.resolve().parent]
+    loaded = [shipped_kb_dir(), *(Path(layer.path) for layer in kb.layers)]
+    found = layer_defining(ident, starts, loaded)
+    if found is None:
+        return ""
+    return (f"'{ident}' is defined in the layer '{found.layer}' ({found.location}), which is not "
+            f"loaded: add '--kb {found.layer}', or name it in imbalance.toml")
