@@ -32,8 +32,8 @@ class Found:
 
 def layer_defining(ident: str, starts: list[Path], loaded: list[Path]) -> Found | None:
     """The first layer folder under `starts` (not one of `loaded`) whose files define `ident`."""
-    pattern = re.compile(rf"^[ \t]*-?[ \t]*id:[ \t]*['\"]?{re.escape(ident)}['\"]?[ \t]*(#.*)?$",
-                         re.MULTILINE)
+    pattern = re.compile(rf"^[ \t]*-?[ \t]*\{{?[ \t]*id:[ \t]*['\"]?{re.escape(ident)}['\"]?"
+                         r"[ \t]*([,}].*|#.*)?$", re.MULTILINE)  # `- id: x` or `- {id: x, ...}`
     skip = {p.resolve() for p in loaded}
     seen = 0
     for start in dict.fromkeys(p.resolve() for p in starts if p.is_dir()):
