@@ -164,3 +164,13 @@ def test_a_layer_error_is_reported_the_same_from_the_cache(cache_dir: Path, tmp_
     assert [r.exit_code for r in results] == [2, 2]
     assert results[0].output == results[1].output
     assert re.search(r"bad\.yaml:\d+", results[0].output) and "runnr" in results[0].output
+
+
+def test_the_stamp_covers_every_module_that_reads_kb_files() -> None:
+    """A changed schema makes a different KB from the same files: every module under engine/kb
+    (the schema package included) is part of the stamp."""
+    from engine.kb import cache
+
+    root = Path(cache.__file__).resolve().parent
+    assert set(cache._CODE_FILES) == set(root.rglob("*.py"))
+    assert any(path.parent.name == "schema" for path in cache._CODE_FILES)

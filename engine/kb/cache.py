@@ -45,7 +45,7 @@ _CLASSES: dict[str, type] = {
     if isinstance(cls, type) and dataclasses.is_dataclass(cls) and cls.__module__ == module.__name__
 }
 _HERE = Path(__file__).resolve().parent
-_CODE_FILES = tuple(sorted(_HERE.glob("*.py")))  # the modules that read KB files into the model
+_CODE_FILES = tuple(sorted(_HERE.rglob("*.py")))  # the modules that read KB files (schema/ too)
 
 
 def cache_dir() -> Path | None:
