@@ -485,9 +485,9 @@ def main() -> int:
     if "cold" not in args.skip:
         cold_start(res, 5 if quick else 15)
     if "per-case" not in args.skip:
-        per_case(res, kbs, 500 if quick else 10_000, 300 if quick else 3000)
+        per_case(res, kbs, 500 if quick else 10_000, 300 if quick else 1000)
     if "growth" not in args.skip:
-        growth(res, kbs, 300 if quick else 3000, (1, 10, 30))
+        growth(res, kbs, 300 if quick else 2000, (1, 10, 30))
     if "size" not in args.skip:
         case_size(res, kbs, (5, 10, 20, 40, 80), 200 if quick else 1000)
     if "batch" not in args.skip:

@@ -70,6 +70,7 @@ class RuleIndex:
         # marks it. The ones that hold already are marked by the initial fact.
         self.initially = tuple(r.index for r in self.rules if r.premise({}, {}) > 0)
         self.finding_ids = frozenset(self.finding_readers)
+        self.premises = tuple(r.premise for r in self.rules)  # by index, for the hot loop
 
 
 class _Activation(Activation):
@@ -184,12 +185,11 @@ class IndexedMatcher(Matcher):
         added: list[Any] = []
         removed: list[Any] = []
         if marked:
-            rules, active, activations = self.index.rules, self._active, self._activations
+            premises, active, activations = self.index.premises, self._active, self._activations
             findings, certainty = self.findings, self.certainty
             marked -= self._retired
             for i in marked:
-                rule = rules[i]
-                if rule.premise(findings, certainty) > 0:
+                if premises[i](findings, certainty) > 0:
                     if i not in active:
                         active[i] = act = activations[i]
                         added.append(act)
