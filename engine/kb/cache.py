@@ -68,7 +68,7 @@ def stamp(files: Sequence[Path], folders: Sequence[Path]) -> tuple[Any, ...]:
                         tuple(str(f) for f in folders)]
     for path in _CODE_FILES:
         info = path.stat()
-        parts.append((path.name, info.st_size, info.st_mtime_ns))
+        parts.append((str(path.relative_to(_HERE)), info.st_size, info.st_mtime_ns))
     for path in files:
         info = path.stat()
         digest = hashlib.blake2b(path.read_bytes(), digest_size=16).hexdigest()
