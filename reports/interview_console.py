@@ -1,92 +1,34 @@
 """The interview at the terminal: read a line, show what it means, print the assessment at the end.
 
 What to ask and what an answer means live in `engine/interview/` (planner, session, ticks,
-answers), with no I/O; the words of a WHY are in `reports/interview_text.py`; writing the case
-file safely is `engine/cases/saving.py`. This module is the conversation between them: it reads
-lines (from a terminal, or piped), shows red flags at once, saves on quit, Ctrl-C or end of
-input, and prints the assessment as `assess` does. `commands/interview.py` only parses options.
+answers), with no I/O; the words of a WHY are in `reports/interview_text.py`; the line I/O is
+`reports/interview_terminal.py`, the ending (assessment, saving, next steps)
+`reports/interview_ending.py`. This module is the conversation between them: it asks, reads
+what a line means, and shows red flags at once. `commands/interview.py` only parses options.
 It sits in `reports/` because it is output (and input) for a person, above the engine.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
-import sys
 import textwrap
-from collections.abc import Callable
-from typing import Any
 
-import click
-
-from engine.cases.saving import SaveTarget, save
-from engine.interview.planner import SCREEN, Planner, Question, Why
+from engine.cases.saving import SaveTarget
+from engine.interview.planner import SCREEN, Question, Why
 from engine.interview.session import Raised, Session, answer_words, interpret
 from engine.interview.ticks import TickReply, Ticks, read_ticks, tick_words
 from engine.kb import model as m
 from engine.wording import finding_phrase, show_value
+from reports.interview_ending import Ending
+from reports.interview_terminal import NO, WIDTH, YES, Console, command_name, wrap_lines
 from reports.interview_text import checklist_why_lines, recorded_line, why_lines
-from reports.text import render_text
 
-WIDTH = 88
 RULE_LINE = "=" * WIDTH
 COMMANDS_LINE = "? why it is asked · skip not known · back change the last answer · quit stop"
 SHORT_COMMANDS = "? why · skip · back · quit"
 CHECKLIST_COMMANDS = "skip: none known · each: one at a time · ? why · back · quit"
-YES = {"y", "yes"}
-NO = {"n", "no"}
 
 
-class Console:
-    """Reads one line at a time; off a terminal it echoes what it read, so a piped transcript
-    reads like a conversation (`> yes`), never prompts glued together."""
-
-    def __init__(self) -> None:
-        self.interactive = sys.stdin.isatty()
-        if self.interactive:
-            with contextlib.suppress(ImportError):  # line editing for input(), where available
-                import readline  # noqa: F401
-
-    def say(self, text: str = "", wrap: bool = True, **style: Any) -> None:
-        """Print, wrapped to the width of the assessment text, keeping the line's indent.
-        Lines holding a command or a path are not wrapped, so they can be copied whole."""
-        if wrap and len(text) > WIDTH:
-            indent = text[:len(text) - len(text.lstrip())]
-            text = "\n".join(textwrap.wrap(text, WIDTH, initial_indent="", subsequent_indent=indent
-                                            + "  ", break_on_hyphens=False))
-        click.secho(text, **style)
-
-    @property
-    def confirm(self) -> Callable[[str], bool] | None:
-        """A y/N question on the terminal; None off a terminal, where nobody can answer."""
-        if not self.interactive:
-            return None
-
-        def ask_yes(question: str) -> bool:
-            answer = self.ask(question)
-            return answer is not None and answer.strip().lower() in YES
-
-        return ask_yes
-
-    def ask(self, prompt: str = "> ") -> str | None:
-        """A line, or None at end of input."""
-        if self.interactive:
-            try:
-                return input(prompt)
-            except EOFError:
-                click.echo()
-                return None
-        click.echo(prompt, nl=False)
-        line = sys.stdin.readline()
-        if not line:
-            click.echo("(end of input)")
-            return None
-        line = line.rstrip("\r\n")
-        click.echo(line)
-        return line
-
-
-class Conversation:
+class Conversation(Ending):
     """One interview at the console: ask, interpret, show red flags at once, stop, report."""
 
     def __init__(self, console: Console, session: Session, target: SaveTarget | None,
@@ -211,7 +153,7 @@ class Conversation:
             else:
                 ticks = reply.ticks
                 if question.members:  # echo what a ticked line was read as
-                    for text in _wrap(recorded_line(question.members, ticks).strip(), "  "):
+                    for text in wrap_lines(recorded_line(question.members, ticks).strip(), "  "):
                         self.console.say(text, dim=True)
                 return self.after(self.session.answer_many(ticks.values, ticks.unknown))
 
@@ -291,10 +233,10 @@ class Conversation:
             what = "now more urgent" if item.escalated else "raised"
             say(f" RED FLAG [{flag.urgency.upper()}] {flag.conclusion.label} ({what})",
                 fg="red", bold=True)
-            for line in _wrap(f"Do now: {flag.action}"):
+            for line in wrap_lines(f"Do now: {flag.action}"):
                 say(line, bold=True)
             because = ", ".join(finding_phrase(self.kb, fid, facts.get(fid)) for fid in flag.evidence)
-            for line in _wrap(f"Because: {because or 'earlier conclusions'}"):
+            for line in wrap_lines(f"Because: {because or 'earlier conclusions'}"):
                 say(line)
         say(RULE_LINE, fg="red", bold=True)
         if not any(item.flag.urgency == "emergency" for item in raised):
@@ -322,80 +264,6 @@ class Conversation:
         for index, line in enumerate(why_lines(why, self.kb, self.session.facts)):
             self.console.say(line, bold=index == 0, dim=line.startswith("  Already settled"))
 
-    # --- the end ---------------------------------------------------------------------------
-
-    def conclude(self, outcome: str) -> None:
-        say = self.console.say
-        asked = self.session.prompts
-        survey = self.session.survey()
-        say()
-        if outcome == "done":
-            if asked:
-                say(f"Interview complete after {asked} question{'s' if asked != 1 else ''}.",
-                    bold=True)
-            else:
-                say("Nothing left to ask.", bold=True)
-            if self.session.planner.thorough:
-                say("No further answer could change a conclusion or the triage.")
-            else:
-                say("No further answer could change the triage, a red flag or a condition.")
-                more = Planner(self.kb, thorough=True, checklists=False).survey(
-                    self.session.facts, self.session.skipped, survey.certainty, survey.urgency)
-                if not more.done:
-                    where = self.target.path if self.target else (self.resumed or "CASE.yaml")
-                    say(f"Up to {more.remaining} more questions could add causes of imbalance or "
-                        "exercise advice; to ask them, resume with --thorough:")
-                    say(f"  imbalance interview {where} --save {where} --thorough", wrap=False)
-        else:
-            how = {"quit": "Interview stopped", "stopped": "Interview stopped at the red flag",
-                   "eof": "Input ended"}[outcome]
-            say(f"{how} after {asked} question{'s' if asked != 1 else ''}.", bold=True)
-            say(f"Up to {survey.remaining} more could still change the assessment. Assessment so "
-                "far:", bold=True)
-        say()
-        click.echo(render_text(self.session.assessment(), color=None), nl=False)
-
-    def finish_saving(self, code: int) -> int:
-        say = self.console.say
-        say()
-        if self.target is None:
-            where = self.resumed or "CASE.yaml"
-            if self.session.history:
-                say(f"These answers were not saved: add --save {where} to keep them.", wrap=False)
-            if self.session.history or self.resumed:
-                self.next_steps(where)
-            return code
-        text = self.session.case_text()
-        try:
-            written, as_asked = save(self.target, text)
-        except OSError as exc:  # the disk filled up or the folder went away: keep the answers
-            click.echo(f"error: cannot save to '{self.target.path}': {exc.strerror or exc}; the "
-                       "answers follow, to copy into a case file", err=True)
-            click.echo(text, nl=False)
-            return code or 2
-        if not as_asked:
-            click.echo(f"error: '{self.target.path}' changed on disk during the interview, so it "
-                       f"was left alone; the answers were saved to '{written}' instead", err=True)
-            code = code or 2
-        verb = "Updated" if self.target.update and as_asked else "Saved answers to"
-        say(f"{verb} {written}.", wrap=False)
-        self.next_steps(str(written))
-        return code
-
-    def next_steps(self, case: str) -> None:
-        """The commands to run next, as the user can type them (`uv run imbalance` under uv)."""
-        say = self.console.say
-        say("Make the HTML report with:")
-        say(f"  {command_name()} report {case} -o report.html", wrap=False)
-        say("and the patient's advice sheet with:")
-        say(f"  {command_name()} handout {case} -o handout.html", wrap=False)
-
-
-def command_name() -> str:
-    """How the user runs this tool: `uv run` sets UV_RUN_RECURSION_DEPTH (and UV) for the
-    command it starts, so a hint then says `uv run imbalance`, which works where they are."""
-    return "uv run imbalance" if os.environ.get("UV_RUN_RECURSION_DEPTH") else "imbalance"
-
 
 def read_line(question: Question, line: str) -> TickReply:
     """One typed line as a reply to `question`: a checklist's ticks, or a plain question's
@@ -415,5 +283,4 @@ def read_line(question: Question, line: str) -> TickReply:
     return TickReply(plain.kind, hint=plain.hint)
 
 
-def _wrap(text: str, indent: str = "    ") -> list[str]:
-    return textwrap.wrap(text, WIDTH, initial_indent=indent, subsequent_indent=indent) or [indent]
+__all__ = ["Console", "Conversation", "command_name", "read_line"]

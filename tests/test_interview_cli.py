@@ -408,7 +408,7 @@ def test_cli_runner_help_documents_case_and_save() -> None:
 
 def test_a_failed_save_prints_the_answers_instead(mini: str, tmp_path: Path, capsys,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    import reports.interview_console as command
+    import reports.interview_ending as command
 
     def disk_full(target, text):
         raise OSError(28, "No space left on device")
