@@ -92,6 +92,7 @@ def interview(ctx: click.Context, case: str | None, save_to: str | None, force: 
     target = check_target(save_to, case, resume_text, force, console.confirm) if save_to else None
     planner = Planner(kb, thorough=thorough, checklists=not one_by_one)
     session = Session.start(kb, state.reasoner(), planner, case=case_obj, noted_unknown=nulls)
+    session.details_first = True  # id, age and sex first (each skippable)
     if patient_id:
         session.patient["id"] = patient_id
     code = Conversation(console, session, target, resume_name).run()

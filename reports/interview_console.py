@@ -13,7 +13,7 @@ from __future__ import annotations
 import textwrap
 
 from engine.cases.saving import SaveTarget
-from engine.interview.planner import SCREEN, Question, Why
+from engine.interview.planner import PATIENT, SCREEN, Question, Why
 from engine.interview.session import Raised, Session, answer_words, interpret
 from engine.interview.ticks import TickReply, Ticks, read_ticks, tick_words
 from engine.kb import model as m
@@ -26,6 +26,8 @@ RULE_LINE = "=" * WIDTH
 COMMANDS_LINE = "? why it is asked · skip not known · back change the last answer · quit stop"
 SHORT_COMMANDS = "? why · skip · back · quit"
 CHECKLIST_COMMANDS = "skip: none known · each: one at a time · ? why · back · quit"
+ENTER_TO_SKIP = "press Enter to skip"
+ID_LENGTH = 64
 
 
 class Conversation(Ending):
@@ -42,7 +44,7 @@ class Conversation(Ending):
     def run(self) -> int:
         self.intro()
         try:
-            outcome = self.loop()
+            outcome = self.patient_id() or self.patient_details() or self.loop()
         except KeyboardInterrupt:
             self.console.say()
             count = self.session.prompts
@@ -58,7 +60,12 @@ class Conversation(Ending):
             known = len(self.session.facts)
             say(f"Resuming {self.resumed}: {known} finding{'s' if known != 1 else ''} already "
                 "known; only what is missing will be asked.", wrap=False)
-        say("Red-flag screening questions come first, then those that matter for this patient.")
+        if self.session.details_first:
+            say("The patient's id, age and sex come first (press Enter to skip any of them);")
+            say("then the red-flag screening questions, then those that matter for this patient.")
+        else:
+            say("Red-flag screening questions come first, then those that matter for this "
+                "patient.")
         if self.session.planner.thorough:
             say("It stops as soon as no further answer could change the assessment.")
         else:
@@ -67,6 +74,61 @@ class Conversation(Ending):
         say(f"  {COMMANDS_LINE}")
         if self.session.planner.home:
             say("Related findings come as a numbered checklist: the numbers that apply, none, skip.")
+
+    def patient_id(self) -> str:
+        """The patient's id, asked first when the session asks the patient's details and the
+        case has none ('' when answered or skipped with Enter; quit or eof end the interview)."""
+        if not self.session.details_first or self.session.patient.get("id"):
+            return ""
+        say = self.console.say
+        say()
+        say("Patient details · Patient id", wrap=False, fg="cyan", bold=True)
+        say("  The patient's id or reference, as the saved case and the reports should show it.")
+        say(f"  Answer: any text, up to {ID_LENGTH} characters ({ENTER_TO_SKIP})", dim=True)
+        while True:
+            line = self.console.ask()
+            if line is None:
+                return "eof"
+            text = line.strip()
+            if text.lower() in ("quit", "q", "exit"):
+                return "quit"
+            if len(text) > ID_LENGTH or not text.isprintable():
+                say(f"  Not understood: an id is up to {ID_LENGTH} printable characters; "
+                    f"{ENTER_TO_SKIP}.", fg="yellow")
+                continue
+            if text:
+                self.session.patient["id"] = text
+            return ""
+
+    def patient_details(self) -> str:
+        """Age and sex before the consultation proper (Enter skips; a skipped one is not asked
+        again); '' to go on, or quit / eof."""
+        say = self.console.say
+        while (question := self.session.detail()) is not None:
+            finding = question.finding
+            say()
+            say(f"Patient details · {finding.label}", wrap=False, fg="cyan", bold=True)
+            say(f"  {finding.question}")
+            say(f"  Answer: {answer_words(finding)}, or {ENTER_TO_SKIP}   (? why · quit)",
+                dim=True)
+            while True:
+                line = self.console.ask()
+                if line is None:
+                    return "eof"
+                reply = read_line(question, line)
+                if reply.kind == "why":
+                    self.explain(self.session.why(finding.id))
+                elif reply.kind == "quit":
+                    return "quit"
+                elif reply.kind == "answer":
+                    value = reply.ticks.values.get(finding.id)
+                    if self.after(self.session.record_detail(finding.id, value)) == "stopped":
+                        return "stopped"
+                    break
+                else:
+                    hint = reply.hint or f"answer {answer_words(finding)}"
+                    say(f"  Not understood: {hint}; {ENTER_TO_SKIP}.", fg="yellow")
+        return ""
 
     def loop(self) -> str:
         """Ask until done; returns why it ended: done, quit, stopped or eof."""
@@ -275,6 +337,8 @@ def read_line(question: Question, line: str) -> TickReply:
             return TickReply("answer", Ticks({}, tuple(f.id for f in question.members)))
         return reply
     fid = question.finding.id
+    if question.phase == PATIENT and not line.strip():  # patient details: Enter skips
+        return TickReply("answer", Ticks({}, (fid,)))
     plain = interpret(question.finding, line)
     if plain.kind == "answer":
         return TickReply("answer", Ticks({fid: plain.value}))

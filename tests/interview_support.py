@@ -106,6 +106,8 @@ def typed(value: Any) -> str:
     return str(value)
 
 
+SKIP_DETAILS = "\n\n\n"  # the console asks the patient's id, age and sex first: Enter skips each
+
 SIDE_LETTER = {"left": "l", "right": "r", "bilateral": "b"}
 
 
@@ -138,8 +140,14 @@ def script_for(kb: KnowledgeBase, facts: dict[str, Any], thorough: bool = False,
     from engine.interview.session import Session
 
     session = Session.start(kb, Reasoner(kb), Planner(kb, thorough=thorough, checklists=checklists))
-    lines: list[str] = []
-    answers: list[str] = []
+    session.details_first = True  # as the console: id (here skipped), age and sex first
+    lines: list[str] = [""]
+    answers: list[str] = ["id"]
+    while (detail := session.detail()) is not None:
+        fid = detail.finding.id
+        lines.append(typed(facts[fid]) if fid in facts else "")
+        answers.append(fid)
+        session.record_detail(fid, facts.get(fid))
     while (question := session.next_question()) is not None:
         fids = [f.id for f in question.findings]
         if question.members:

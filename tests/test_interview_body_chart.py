@@ -21,7 +21,7 @@ from engine.interview.ticks import read_ticks
 from engine.kb.loader import load_kb_collecting
 from engine.kb.model import KnowledgeBase
 from tests.conftest import run_cli
-from tests.interview_support import tick_line
+from tests.interview_support import SKIP_DETAILS, tick_line
 
 SPINE = ("low_back_pain", "neck_pain", "thoracic_pain")
 
@@ -47,7 +47,7 @@ def test_leg_and_buttock_ticked_then_the_whole_screen_is_asked() -> None:
     """Only leg and buttock on the chart: fever, drugs, cancer and weight loss are still asked,
     and the saved case does not say 'no back pain'."""
     lines = "3r 9r\n" + "none\n" * 12 + "quit\n"
-    out = run_cli("interview", stdin=lines)
+    out = run_cli("interview", stdin=SKIP_DETAILS + lines)
     assert out.returncode == 0, out.stderr
     text = " ".join(out.stdout.split())
     assert "Where the symptoms are" in text.split("Question 2")[0]  # the chart opens
@@ -59,7 +59,7 @@ def test_leg_and_buttock_ticked_then_the_whole_screen_is_asked() -> None:
 
 def test_a_saved_interview_keeps_back_pain_unknown(tmp_path: Path) -> None:
     target = tmp_path / "p.yaml"
-    out = run_cli("interview", "--save", str(target), stdin="3r 9r\nquit\n")
+    out = run_cli("interview", "--save", str(target), stdin=SKIP_DETAILS + "3r 9r\nquit\n")
     assert out.returncode == 0, out.stderr
     saved = target.read_text(encoding="utf-8")
     assert 'leg_pain_below_knee: "right"' in saved and 'buttock_pain: "right"' in saved

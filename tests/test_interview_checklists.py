@@ -17,7 +17,7 @@ from engine.interview.session import Session, replay
 from engine.interview.ticks import read_ticks
 from engine.kb.model import KnowledgeBase
 from tests.conftest import ROOT, run_cli
-from tests.interview_support import script_for, tick_line
+from tests.interview_support import SKIP_DETAILS, script_for, tick_line
 
 EXAMPLES = ROOT / "examples" / "cases"
 
@@ -190,19 +190,20 @@ def test_piped_checklist_interview_of_an_example_matches_assess(kb) -> None:
     path = EXAMPLES / "runner_it_band.yaml"
     facts = load_case(str(path), kb).facts
     lines, _ = script_for(kb, facts)
-    proc = run_cli("interview", stdin="\n".join(lines) + "\n")
+    proc = run_cli("interview", stdin="\n".join(lines) + "\n")  # the details come first
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
     assert "  Where the symptoms are" in out and "    7  Lateral knee pain  (side: l, r or b)" in out
     assert "Recorded yes: Lateral knee pain (right)" in out
-    assert f"Interview complete after {len(lines)} questions." in out
+    details = 3  # id, age and sex: not numbered questions
+    assert f"Interview complete after {len(lines) - details} questions." in out
     assessed = run_cli("assess", str(path)).stdout
     assert out.split("Interview complete", 1)[1].count("Iliotibial band syndrome") >= 1
     assert assessed.splitlines()[0] in out  # the same triage line
 
 
 def test_checklist_why_help_and_a_bad_line(kb) -> None:
-    stdin = "?\n? 1\nhelp\n12\n1 skip 2\nquit\n"
+    stdin = SKIP_DETAILS + "?\n? 1\nhelp\n12\n1 skip 2\nquit\n"
     proc = run_cli("interview", stdin=stdin)
     assert proc.returncode == 0, proc.stderr
     out = " ".join(proc.stdout.split())
@@ -220,7 +221,7 @@ def test_checklist_why_help_and_a_bad_line(kb) -> None:
 
 def test_back_on_a_checklist_asks_it_again_and_save_keeps_the_revision(tmp_path: Path) -> None:
     out_file = tmp_path / "p.yaml"
-    proc = run_cli("interview", "--save", str(out_file), stdin="1\nback\n2\nquit\n")
+    proc = run_cli("interview", "--save", str(out_file), stdin=SKIP_DETAILS + "1\nback\n2\nquit\n")
     assert proc.returncode == 0, proc.stderr
     # the 9 items the line recorded come back; neck and mid-back pain were never ruled out
     assert "still open (say 'no N' to rule out): Neck pain, Thoracic (mid or upper back) pain" \
@@ -234,14 +235,14 @@ def test_back_on_a_checklist_asks_it_again_and_save_keeps_the_revision(tmp_path:
 
 
 def test_each_then_single_questions_at_the_console() -> None:
-    proc = run_cli("interview", stdin="each\nyes\nquit\n")
+    proc = run_cli("interview", stdin=SKIP_DETAILS + "each\nyes\nquit\n")
     assert proc.returncode == 0, proc.stderr
     assert "One at a time, then." in proc.stdout
     assert "  Low back pain\n  Do you have pain in your lower back?" in proc.stdout
 
 
 def test_one_by_one_flag_shows_no_checklist() -> None:
-    proc = run_cli("interview", "--one-by-one", stdin="quit\n")
+    proc = run_cli("interview", "--one-by-one", stdin=SKIP_DETAILS + "no\nquit\n")
     assert proc.returncode == 0, proc.stderr
     assert "Where the symptoms are" not in proc.stdout
     assert "Answer: yes or no" in proc.stdout
@@ -300,7 +301,7 @@ def test_a_clinic_layer_can_regroup_a_shipped_checklist(tmp_path: Path) -> None:
         "fever", "systemically_unwell", "urinary_tract_infection")
     assert [d.rule for d in clinic.disabled] == []  # reports list switched-off rules only
     # back pain and nothing else known: the interview reaches the infection screen in two parts
-    proc = run_cli("--kb", str(layer), "interview", stdin="1\n" + "skip\n" * 12)
+    proc = run_cli("--kb", str(layer), "interview", stdin=SKIP_DETAILS + "1\n" + "skip\n" * 12)
     assert proc.returncode == 0, proc.stderr
     assert "  Signs of infection now" in proc.stdout and "  Infection risk factors" in proc.stdout
     assert "  Infection and its risk factors" not in proc.stdout

@@ -20,7 +20,7 @@ from engine.kb.loader import load_kb
 from engine.kb.model import KnowledgeBase
 from reports.interview_console import Console, Conversation, command_name
 from tests.conftest import run_cli
-from tests.interview_support import CLINIC, isolated_layer, script_for
+from tests.interview_support import CLINIC, SKIP_DETAILS, isolated_layer, script_for
 
 MINI = """
 rules:
@@ -51,16 +51,20 @@ class Ran:
     stderr: str
 
 
-def interview(layer: str, *args: str, stdin: str = "", cwd: Path | None = None) -> Ran:
-    """In-process through click's CliRunner (fast); `real_interview` runs the console script."""
+def interview(layer: str, *args: str, stdin: str = "", cwd: Path | None = None,
+              details: str = SKIP_DETAILS) -> Ran:
+    """In-process through click's CliRunner (fast); `real_interview` runs the console script.
+    `details` answers the patient id, age and sex first (skipped unless given)."""
     if cwd is not None:
-        return real_interview(layer, *args, stdin=stdin, cwd=cwd)
+        return real_interview(layer, *args, stdin=stdin, cwd=cwd, details=details)
+    stdin = details + stdin
     result = CliRunner().invoke(main, ["--kb", layer, "interview", *args], input=stdin)
     return Ran(result.exit_code, result.stdout, result.stderr)
 
 
-def real_interview(layer: str, *args: str, stdin: str = "", cwd: Path | None = None) -> Ran:
-    proc = run_cli("--kb", layer, "interview", *args, stdin=stdin, cwd=cwd)
+def real_interview(layer: str, *args: str, stdin: str = "", cwd: Path | None = None,
+                   details: str = SKIP_DETAILS) -> Ran:
+    proc = run_cli("--kb", layer, "interview", *args, stdin=details + stdin, cwd=cwd)
     return Ran(proc.returncode, proc.stdout, proc.stderr)
 
 
@@ -138,8 +142,8 @@ def test_benign_case_to_the_end_with_report_hint(mini: str, tmp_path: Path) -> N
 def test_piped_output_reads_like_a_transcript(mini: str) -> None:
     proc = real_interview(mini, stdin="maybe\nno\n?\nright\nyes\n")
     assert "\x1b[" not in proc.stdout  # no colour codes off a terminal
-    answers = [line for line in proc.stdout.splitlines() if line.startswith("> ")]
-    assert answers == ["> maybe", "> no", "> ?", "> right", "> yes"]
+    answers = [line for line in proc.stdout.splitlines() if line.startswith(">")]
+    assert answers == ["> "] * 3 + ["> maybe", "> no", "> ?", "> right", "> yes"]  # id, age, sex skipped
     assert not re.search(r">\s*>", proc.stdout)  # never two prompts on one line
 
 
@@ -200,7 +204,7 @@ def test_numbers_take_their_unit_and_range(clinic_dir: str, tmp_path: Path) -> N
     at = asked.index("age")
     lines[at] = "67 years"
     lines.insert(at, "170")  # out of range: asked again
-    proc = interview(clinic_dir, stdin="\n".join(lines) + "\n")
+    proc = interview(clinic_dir, stdin="\n".join(lines) + "\n", details="")
     assert "Answer: a number from 0 to 120 years" in proc.stdout
     assert "Not understood: 170 is out of range; answer a number from 0 to 120 years" in proc.stdout
     assert "Triage: SOON" in proc.stdout
@@ -226,7 +230,7 @@ def test_piped_interview_matches_assess(clinic_dir: str, tmp_path: Path, facts, 
     lines, _ = script_for(kb, facts, thorough)
     out = tmp_path / "case.yaml"
     flags = ["--thorough"] if thorough else []
-    proc = interview(clinic_dir, "--save", str(out), *flags, stdin="\n".join(lines) + "\n")
+    proc = interview(clinic_dir, "--save", str(out), *flags, stdin="\n".join(lines) + "\n", details="")
     assert proc.returncode == 0, proc.stderr
     assert "Interview complete" in proc.stdout
     patient = {k: facts[k] for k in ("age", "sex") if k in facts}
@@ -392,7 +396,7 @@ def test_ctrl_c_saves_what_was_answered(mini: str, tmp_path: Path, capsys) -> No
 def test_cli_runner_drives_the_interview(mini: str, tmp_path: Path) -> None:
     out = tmp_path / "case.yaml"
     result = CliRunner().invoke(main, ["--kb", mini, "interview", "--save", str(out)],
-                                input="no\nleft\nno\n")
+                                input=SKIP_DETAILS + "no\nleft\nno\n")
     assert result.exit_code == 0, result.output
     assert "Interview complete after 3 questions" in result.output
     assert "Conditions to consider\n    none suggested" in result.output
@@ -427,7 +431,7 @@ def test_urgent_flag_is_shown_at_once_without_stopping(clinic_dir: str) -> None:
     kb = load_kb((clinic_dir,))
     lines, _ = script_for(kb, {"saddle_anaesthesia": False, "low_back_pain": True,
                                "history_of_cancer": True})
-    proc = interview(clinic_dir, stdin="\n".join(lines) + "\n")
+    proc = interview(clinic_dir, stdin="\n".join(lines) + "\n", details="")
     out = proc.stdout
     assert "RED FLAG [URGENT] Possible spinal malignancy (raised)" in out
     assert "Go on with the interview?" not in out

@@ -127,7 +127,21 @@ def current_items(text: str) -> list[str]:
     return items
 
 
-def drive(term: Terminal, facts: dict[str, Any], extra: dict[int, list[str]] | None = None) -> str:
+def current_detail(text: str) -> str:
+    """The patient detail being asked ('Patient id', 'Age', 'Sex'), or '' for a question."""
+    rows = lines(text)
+    heads = [i for i, line in enumerate(rows)
+             if line.startswith(("Question ", DETAIL))]
+    if not heads or not rows[heads[-1]].startswith(DETAIL):
+        return ""
+    return rows[heads[-1]][len(DETAIL):].strip()
+
+
+DETAIL = "Patient details · "
+
+
+def drive(term: Terminal, facts: dict[str, Any], extra: dict[int, list[str]] | None = None,
+          patient_id: str = "") -> str:
     """Answer every question from `facts` until the program exits; `extra` types more lines
     (?, back) before the answer to the N-th question shown. Returns the final screen."""
     findings = load_kb().findings
@@ -142,6 +156,12 @@ def drive(term: Terminal, facts: dict[str, Any], extra: dict[int, list[str]] | N
         if last.endswith("[Y/n]"):
             assert "Do now:" in text
             term.type("y")
+            answered += 1
+            continue
+        detail = current_detail(text)
+        if detail:  # the patient's id, age and sex come first; Enter skips what is not known
+            value = patient_id if detail == "Patient id" else facts.get(labels[detail])
+            term.type("" if value in (None, "") else typed(value))
             answered += 1
             continue
         number = sum(1 for line in lines(text) if line.startswith("Question "))
@@ -165,14 +185,13 @@ def test_red_flag_case_in_a_terminal(terminal, tmp_path: Path) -> None:
     case = load_case(str(ROOT / "examples/cases/cauda_equina_emergency.yaml"), load_kb())
     out = tmp_path / "ces.yaml"
     term = terminal("interview", "--save", str(out))
-    first = term.wait_for(lambda t: waiting(t, 0), "the first question")
-    header = next(line for line in lines(first) if line.startswith("Question 1 "))
+    screen = drive(term, case.facts, extra={1: ["?", "? 1"]}, patient_id="EX-CES")
+    rows = lines(screen)
+    header = next(line for line in rows if line.startswith("Question 1 "))
     assert header.startswith("Question 1 of at most ") and "Red-flag screen: " in header
-    rows = lines(first)
     at = next(i for i, line in enumerate(rows) if line.strip().startswith("Answer: none, or the "
                                                                            "numbers that apply"))
     assert "? why" in rows[at + 1] and "each: one at a time" in rows[at + 1]
-    screen = drive(term, case.facts, extra={1: ["?", "? 1"]})
     assert "Why this checklist (red-flag screen)? Each item can still decide:" in screen
     assert "The answer can still decide" in screen  # ? 1: the first item's full reasoning
     assert "Neurological warning signs (cauda equina, spinal cord)" in screen  # a checklist
@@ -190,10 +209,14 @@ def test_red_flag_case_in_a_terminal(terminal, tmp_path: Path) -> None:
 
 
 def test_benign_case_in_a_terminal_with_back(terminal, tmp_path: Path) -> None:
-    case = load_case(str(ROOT / "examples/cases/runner_it_band.yaml"), load_kb())
+    kb = load_kb()
+    case = load_case(str(ROOT / "examples/cases/runner_it_band.yaml"), kb)
     out = tmp_path / "runner.yaml"
     term = terminal("interview", "--save", str(out))
-    screen = drive(term, case.facts, extra={3: ["back"]})
+    first = term.wait_for(lambda t: waiting(t, 0), "the first prompt")
+    assert "Patient details · Patient id" in first and "press Enter to skip" in first
+    screen = drive(term, case.facts, extra={3: ["back"]}, patient_id=case.patient["id"])
+    assert "Patient details · Age" in screen and "Patient details · Sex" in screen
     assert "Back to the previous question (" in screen
     assert "RED FLAG" not in screen
     assert "Triage: ROUTINE" in screen and "Iliotibial band syndrome" in screen
@@ -201,6 +224,14 @@ def test_benign_case_in_a_terminal_with_back(terminal, tmp_path: Path) -> None:
     assert "[exited 0]" in screen
     numbers = [int(line.split()[1]) for line in lines(screen) if line.startswith("Question ")]
     assert numbers[:4] == [1, 2, 3, 2]  # back re-asks question 2
+    saved = load_case(str(out), kb)  # the patient block, as the reports show it
+    assert saved.patient == {"id": "EX-ITB-01", "age": 29, "sex": "female"}
+    # the complaint is the right knee: no SI joint, stenosis or hamstring questions
+    asked = {line.strip() for line in lines(screen)}
+    for label in (kb.findings[f].label for f in ("laslett_positive_count",
+                                                  "leg_pain_walking_relieved_by_sitting",
+                                                  "previous_hamstring_injury")):
+        assert label not in asked, label
 
 
 def test_replacing_a_file_asks_first_on_a_terminal(terminal, tmp_path: Path) -> None:

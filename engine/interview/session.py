@@ -12,14 +12,14 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from engine.cases.case import PATIENT_FINDINGS, Case, dump_case, parse_case
 from engine.inference.assessment import Assessment
 from engine.inference.reasoner import Reasoner
 from engine.interview.answers import parse_answer
-from engine.interview.planner import Planner, Question, Survey, Why
+from engine.interview.planner import PATIENT, Planner, Question, Survey, Why
 from engine.kb import model as m
 from engine.kb.yamlsource import parse_text
 
@@ -131,6 +131,10 @@ class Session:
     pending: tuple[str, ...] = ()  # the finding(s) to ask again after `back`
     queue: list[str] = field(default_factory=list)  # checklist members to ask one at a time
     screened_for: dict[str, str] = field(default_factory=dict)  # finding -> red flag screened
+    # the console asks the patient's age and sex first (then the planner never asks them again);
+    # the clinic's consultation takes them from the patient's record instead
+    details_first: bool = False
+    details_skipped: set[str] = field(default_factory=set)
     _cache: tuple[tuple[Any, ...], Assessment, Survey] | None = field(default=None, repr=False)
 
     @classmethod
@@ -155,7 +159,7 @@ class Session:
 
     @property
     def skipped(self) -> set[str]:
-        return {step.finding for step in self.history if step.skipped}
+        return {step.finding for step in self.history if step.skipped} | self.details_skipped
 
     @property
     def prompts(self) -> int:
@@ -208,6 +212,28 @@ class Session:
                 self.screened_for[finding.id] = question.flag
         return question
 
+    def detail(self) -> Question | None:
+        """The patient detail (age, then sex) to ask before the consultation proper, if this
+        session asks them: one the case does not give and nobody has asked. Details are not
+        numbered questions and `back` does not reach them; skipped, the planner does not ask
+        them again either."""
+        if not self.details_first:
+            return None
+        asked = {step.finding for step in self.history} | self.noted_unknown | self.details_skipped
+        for fid in PATIENT_FINDINGS:
+            if fid in self.kb.findings and fid not in self.facts and fid not in asked:
+                return replace(self.survey().question(fid), phase=PATIENT, topic="Patient details")
+        return None
+
+    def record_detail(self, fid: str, value: Any) -> list[Raised]:
+        """A patient detail answered (None: skipped); returns the red flags it raised."""
+        if value is None:
+            self.details_skipped.add(fid)
+            return []
+        before = {flag.id: flag.urgency for flag in self.assessment().red_flags}
+        self._set(fid, value)
+        return self._raised(before)
+
     def one_at_a_time(self, question: Question) -> None:
         """The clinician chose `each` for a checklist: ask its members singly, in its order."""
         self.queue = [f.id for f in question.findings]
@@ -237,6 +263,10 @@ class Session:
             self._unset(fid)
             self.history.append(Step(fid, skipped=True, prompt=prompt))
         self.pending = ()
+        return self._raised(before)
+
+    def _raised(self, before: Mapping[str, str]) -> list[Raised]:
+        """Red flags raised, or made more urgent, since `before` (flag id -> urgency)."""
         raised = []
         for flag in self.assessment().red_flags:
             old = before.get(flag.id)
@@ -307,14 +337,20 @@ class Replay:
     questions: int
     asked: tuple[str, ...]
     assessment: Assessment
+    details: int = 0  # patient details asked first (age, sex), not counted in `questions`
 
 
 def replay(kb: m.KnowledgeBase, reasoner: Reasoner, facts: dict[str, Any],
-           planner: Planner | None = None) -> Replay:
+           planner: Planner | None = None, details_first: bool = False) -> Replay:
     """Interview from an empty case, answering each question from `facts` (absent = skip,
-    a checklist on one line), going on after every red flag. Used by the benchmark and the
-    regression tests."""
+    a checklist on one line), going on after every red flag; `details_first` asks age and
+    sex first, as the console does. Used by the benchmark and the regression tests."""
     session = Session.start(kb, reasoner, planner)
+    session.details_first = details_first
+    details = 0
+    while (detail := session.detail()) is not None:
+        session.record_detail(detail.finding.id, facts.get(detail.finding.id))
+        details += 1
     limit = len(kb.findings)
     while (question := session.next_question()) is not None:
         fids = [f.id for f in question.findings]
@@ -323,7 +359,7 @@ def replay(kb: m.KnowledgeBase, reasoner: Reasoner, facts: dict[str, Any],
         session.answer_many({f: facts[f] for f in fids if f in facts},
                             [f for f in fids if f not in facts])
     return Replay(session.prompts, tuple(s.finding for s in session.history),
-                  session.assessment())
+                  session.assessment(), details)
 
 
 __all__ = ["COMMAND_WORDS", "Raised", "Replay", "Reply", "Session", "Step", "answer_words", "interpret",
