@@ -6,14 +6,21 @@ The current knowledge base is the shipped one plus a layer; the base is a copy o
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import random
 import shutil
 from pathlib import Path
 
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from bench.synth import random_facts
 from cli import main
-from engine.authoring.kbdiff import changed_rules
+from engine.authoring.kbdiff import changed_rules, compare
+from engine.cases.case import Case
+from engine.inference.reasoner import Reasoner
 from engine.kb.loader import load_kb, load_layers
 from tests.conftest import ROOT, run_cli
 
@@ -146,3 +153,32 @@ def test_a_case_only_the_current_kb_can_read(tmp_path: Path) -> None:
                                        str(ROOT / "kb"), str(cases), "-j", "1"])
     assert result.exit_code == 0, result.output
     assert "readable: not readable:" in result.output and "kicking_sport" in result.output
+
+
+# --- properties over random patients ----------------------------------------------------------
+
+SHIPPED = load_kb()
+SAME = Reasoner(SHIPPED)
+WITHOUT = dataclasses.replace(SHIPPED, rules=tuple(r for r in SHIPPED.rules
+                                                   if r.id != "ces_saddle_anaesthesia"))
+LESS = Reasoner(WITHOUT)
+CHANGED = changed_rules(SHIPPED, WITHOUT)
+
+
+@given(st.integers(0, 10**9))
+@settings(max_examples=150, deadline=None)
+def test_properties_of_compare(seed: int) -> None:
+    """The same KB never differs from itself; removing a red-flag rule never makes a patient
+    more urgent, and when it makes one less urgent the removed rule is named."""
+    rng = random.Random(seed)
+    facts = random_facts(SHIPPED, rng, rng.randint(1, 25))
+    if rng.random() < 0.5:
+        facts["saddle_anaesthesia"] = True
+    case = Case("<random>", {}, {k: v for k, v in facts.items() if k not in ("age", "sex")})
+    before = SAME.assess(case)
+    assert compare(before, SAME.assess(case), frozenset()) == []
+    changes = compare(before, LESS.assess(case), CHANGED)
+    assert not any(c.kind == "more_urgent" for c in changes)
+    for change in changes:
+        if change.kind == "less_urgent":
+            assert "ces_saddle_anaesthesia" in change.rules
