@@ -17,7 +17,10 @@ from engine.kb.suggest import did_you_mean
               help="Draw only what leads to or follows from one finding, rule or conclusion.")
 @click.pass_context
 def graph(ctx: click.Context, output: str, force: bool, focus: str | None) -> None:
-    """Draw findings -> rules -> conclusions for the whole KB as one self-contained HTML page."""
+    """Draw findings -> rules -> conclusions for the whole KB as one self-contained HTML page.
+
+    For a large knowledge base, 'imbalance kb map -o DIR' stays readable: an index and one page
+    per conclusion and per rule file."""
     from reports.output import check_target, write_atomically
 
     if output != "-":
@@ -35,4 +38,5 @@ def graph(ctx: click.Context, output: str, force: bool, focus: str | None) -> No
         click.echo(html, nl=False)
         return
     write_atomically(output, html, force)
-    click.echo(f"wrote {output} ({len(kb.rules)} rules)")
+    hint = "" if focus or len(kb.rules) < 60 else "; for a readable map use 'imbalance kb map -o DIR'"
+    click.echo(f"wrote {output} ({len(kb.rules)} rules){hint}")

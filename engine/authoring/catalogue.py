@@ -100,6 +100,11 @@ class Catalogue:
         if off is not None:
             entry.add("disabled", [f"switched off by {off.location}: {off.reason}"])
         entry.add("band", [rule.band])
+        if rule.status or rule.reviewed_on or rule.reviewed_by:
+            review = f"; last reviewed on {rule.reviewed_on or '?'}" if (
+                rule.reviewed_on or rule.reviewed_by) else ""
+            who = f" by {rule.reviewed_by}" if rule.reviewed_by else ""
+            entry.add("status", [f"{rule.status or 'stable'}{review}{who}"])
         entry.add("when", condition_lines(rule.when, self.kb))
         then = []
         if rule.concludes:
