@@ -1,4 +1,4 @@
-"""Shared fixtures: the shipped KB, small inline KBs, and the real console script."""
+"""Shared fixtures: the shipped KB, small inline KBs, the CLI in-process and the real console script."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 
@@ -52,7 +53,34 @@ def write_files(tmp_path: Path) -> Callable[[dict[str, str]], Path]:
 
 def run_cli(*args: str, stdin: str | None = None, cwd: Path | None = None,
             env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """Run the installed `imbalance` console script as a user would."""
+    """Run `imbalance` in this process through click's CliRunner: the same `cli.main`, its
+    error handling and exit codes, with `stdin`, `cwd` and `env` as given, in a fraction of a
+    process start. An exception that escapes the command (which a user would see as a
+    traceback) comes back as exit code 1 with the traceback on stderr, so a test that says
+    "no traceback" still catches it. Tests about the installed command itself (the console
+    script, signals, worker processes, real pipes) use `run_script`."""
+    from click.testing import CliRunner
+
+    from cli import main
+
+    runner = CliRunner()
+    before = os.getcwd()
+    os.chdir(cwd or ROOT)
+    try:
+        result = runner.invoke(main, list(args), input=stdin, prog_name="imbalance",
+                               env={"IMBALANCE_DEBUG": None, **(env or {})})  # type: ignore[dict-item]
+    finally:
+        os.chdir(before)
+    stderr, code = result.stderr, result.exit_code
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        stderr += "".join(traceback.format_exception(result.exception))
+        code = 1
+    return subprocess.CompletedProcess(["imbalance", *args], code, result.stdout, stderr)
+
+
+def run_script(*args: str, stdin: str | None = None, cwd: Path | None = None,
+               env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the installed `imbalance` console script as a user would, in its own process."""
     full_env = {**os.environ, **(env or {})}
     full_env.pop("IMBALANCE_DEBUG", None)
     return subprocess.run([str(SCRIPT), *args], input=stdin, capture_output=True, text=True,

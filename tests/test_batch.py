@@ -9,7 +9,7 @@ from pathlib import Path
 from engine.cases.batch_output import finished_ids
 from engine.cases.idstore import IdStore
 from engine.inference.batch import read_items
-from tests.conftest import ROOT, run_cli
+from tests.conftest import ROOT, run_script
 
 EXAMPLES = ROOT / "examples" / "cases"
 
@@ -40,7 +40,7 @@ def test_jsonl_batch_writes_contract_lines_errors_and_a_summary(tmp_path: Path) 
         {"findings": {"fever": False}},
     ])
     out = tmp_path / "out.jsonl"
-    proc = run_cli("batch", str(source), "-o", str(out), "-j", "1")
+    proc = run_script("batch", str(source), "-o", str(out), "-j", "1")
     assert proc.returncode == 1, proc.stderr
     got = records(out)
     assert set(got) == {"ces", "itb", "line-3", "typo", "line-6"}
@@ -65,12 +65,12 @@ def test_folder_batch_in_worker_processes_matches_assess(tmp_path: Path) -> None
     shutil.copy(EXAMPLES / "runner_it_band.yaml", folder / "nested" / "again.yaml")
     (folder / "notes.txt").write_text("not a case", encoding="utf-8")
     out = tmp_path / "out.jsonl"
-    proc = run_cli("batch", str(folder), "-o", str(out), "-j", "2")
+    proc = run_script("batch", str(folder), "-o", str(out), "-j", "2")
     assert proc.returncode == 0, proc.stderr
     got = records(out)
     expected = {p.name for p in EXAMPLES.iterdir() if p.suffix in (".yaml", ".yml", ".json")}
     assert set(got) == expected | {"nested/again.yaml"}
-    single = json.loads(run_cli("assess", str(EXAMPLES / "runner_it_band.yaml"), "--format",
+    single = json.loads(run_script("assess", str(EXAMPLES / "runner_it_band.yaml"), "--format",
                                 "json").stdout)
     batch_record = dict(got["runner_it_band.yaml"])
     assert batch_record.pop("id") == "runner_it_band.yaml"
@@ -82,11 +82,11 @@ def test_refuses_to_overwrite_without_resume_or_force(tmp_path: Path) -> None:
     source = write_jsonl(tmp_path / "cases.jsonl", [CES])
     out = tmp_path / "out.jsonl"
     out.write_text("precious\n", encoding="utf-8")
-    proc = run_cli("batch", str(source), "-o", str(out))
+    proc = run_script("batch", str(source), "-o", str(out))
     assert proc.returncode == 2
     assert "already exists" in proc.stderr and "--resume" in proc.stderr
     assert out.read_text(encoding="utf-8") == "precious\n"
-    assert run_cli("batch", str(source), "-o", str(out), "--force", "-j", "1").returncode == 0
+    assert run_script("batch", str(source), "-o", str(out), "--force", "-j", "1").returncode == 0
     assert set(records(out)) == {"ces"}
 
 
@@ -94,10 +94,10 @@ def test_resume_skips_finished_ids_and_cuts_a_torn_line(tmp_path: Path) -> None:
     cases = [dict(ITB, id=f"c{i}") for i in range(30)]
     source = write_jsonl(tmp_path / "cases.jsonl", cases)
     out = tmp_path / "out.jsonl"
-    assert run_cli("batch", str(source), "-o", str(out), "-j", "1").returncode == 0
+    assert run_script("batch", str(source), "-o", str(out), "-j", "1").returncode == 0
     lines = out.read_text(encoding="utf-8").splitlines(keepends=True)
     out.write_text("".join(lines[:10]) + lines[10][:25], encoding="utf-8")  # interrupted mid-line
-    proc = run_cli("batch", str(source), "-o", str(out), "--resume", "-j", "2")
+    proc = run_script("batch", str(source), "-o", str(out), "--resume", "-j", "2")
     assert proc.returncode == 0, proc.stderr
     got = records(out)  # no duplicates, no torn line
     assert set(got) == {f"c{i}" for i in range(30)}
@@ -106,12 +106,12 @@ def test_resume_skips_finished_ids_and_cuts_a_torn_line(tmp_path: Path) -> None:
 
 def test_bad_input_is_a_usage_error(tmp_path: Path) -> None:
     out = tmp_path / "out.jsonl"
-    missing = run_cli("batch", str(tmp_path / "nope"), "-o", str(out))
+    missing = run_script("batch", str(tmp_path / "nope"), "-o", str(out))
     assert missing.returncode == 2 and "does not exist" in missing.stderr
-    single = run_cli("batch", str(EXAMPLES / "runner_it_band.yaml"), "-o", str(out))
+    single = run_script("batch", str(EXAMPLES / "runner_it_band.yaml"), "-o", str(out))
     assert single.returncode == 2 and "imbalance assess" in single.stderr
     assert not out.exists()
-    both = run_cli("batch", str(EXAMPLES), "-o", str(out), "--resume", "--force")
+    both = run_script("batch", str(EXAMPLES), "-o", str(out), "--resume", "--force")
     assert both.returncode == 2
     assert "Traceback" not in missing.stderr + single.stderr + both.stderr
 

@@ -17,7 +17,7 @@ from bench.synth import random_case_data
 from engine.inference import batch as work
 from engine.inference.cluster import assess_partition, portable
 from engine.kb import model as m
-from tests.conftest import ROOT, run_cli
+from tests.conftest import ROOT, run_script
 
 EXAMPLES = ROOT / "examples" / "cases"
 
@@ -39,8 +39,8 @@ def test_a_local_dask_cluster_writes_the_local_batch_file(kb: m.KnowledgeBase,
                                                            tmp_path: Path) -> None:
     source = caseload(kb, tmp_path / "cases.jsonl", 700)  # several partitions of 256
     local, dask = tmp_path / "local.jsonl", tmp_path / "dask.jsonl"
-    mine = run_cli("batch", str(source), "-o", str(local), "-j", "1")
-    theirs = run_cli("batch", str(source), "-o", str(dask), "-j", "2", "--dask", "local")
+    mine = run_script("batch", str(source), "-o", str(local), "-j", "1")
+    theirs = run_script("batch", str(source), "-o", str(dask), "-j", "2", "--dask", "local")
     assert mine.returncode == theirs.returncode == 1, theirs.stderr  # two bad lines
     assert sorted(lines(dask)) == sorted(lines(local))  # the same records as a multiset
     assert lines(dask) == lines(local)  # and, as it happens, in the same (input) order
@@ -56,8 +56,8 @@ def test_case_files_travel_as_text(tmp_path: Path) -> None:
     shutil.copytree(EXAMPLES, folder)
     (folder / "broken.yaml").write_text("findings: [not, a, mapping\n", encoding="utf-8")
     local, dask = tmp_path / "local.jsonl", tmp_path / "dask.jsonl"
-    run_cli("batch", str(folder), "-o", str(local), "-j", "1")
-    proc = run_cli("batch", str(folder), "-o", str(dask), "--dask", "local", "-j", "1")
+    run_script("batch", str(folder), "-o", str(local), "-j", "1")
+    proc = run_script("batch", str(folder), "-o", str(dask), "--dask", "local", "-j", "1")
     assert proc.returncode == 1, proc.stderr
     assert sorted(lines(dask)) == sorted(lines(local))
     items = list(portable(work.read_items(str(folder))))
@@ -83,7 +83,7 @@ def test_an_unreachable_scheduler_is_one_line_and_no_output(tmp_path: Path) -> N
     source = tmp_path / "cases.jsonl"
     source.write_text('{"id": "a", "findings": {"fever": true}}\n', encoding="utf-8")
     out = tmp_path / "out.jsonl"
-    proc = run_cli("batch", str(source), "-o", str(out), "--dask", "tcp://127.0.0.1:9")
+    proc = run_script("batch", str(source), "-o", str(out), "--dask", "tcp://127.0.0.1:9")
     assert proc.returncode == 2
     assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
     assert "cannot reach the Dask scheduler at 'tcp://127.0.0.1:9'" in proc.stderr

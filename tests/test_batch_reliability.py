@@ -14,7 +14,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from tests.conftest import ROOT, SCRIPT, run_cli
+from tests.conftest import ROOT, SCRIPT, run_script
 from tests.test_batch import CES, ITB, records, write_jsonl
 
 EXAMPLES = ROOT / "examples" / "cases"
@@ -37,7 +37,7 @@ def test_output_equal_to_input_is_refused_and_the_caseload_kept(tmp_path: Path) 
     (tmp_path / "soft.jsonl").symlink_to(source)
     for out, flag in [(source, "--force"), (source, "--resume"), (tmp_path / "hard.jsonl", "--force"),
                       (tmp_path / "soft.jsonl", "--resume")]:
-        proc = run_cli("batch", str(source), "-o", str(out), flag, "-j", "1")
+        proc = run_script("batch", str(source), "-o", str(out), flag, "-j", "1")
         assert proc.returncode == 2, proc.stderr
         assert "is the input itself" in proc.stderr
         no_crash(proc)
@@ -51,7 +51,7 @@ def test_a_duplicate_key_in_a_line_is_an_error_record_not_the_last_value(tmp_pat
     source.write_text('{"id": "x", "findings": {"saddle_anaesthesia": true, '
                       '"saddle_anaesthesia": false}}\n', encoding="utf-8")
     out = tmp_path / "out.jsonl"
-    proc = run_cli("batch", str(source), "-o", str(out), "-j", "1")
+    proc = run_script("batch", str(source), "-o", str(out), "-j", "1")
     assert proc.returncode == 1
     (record,) = lines_of(out)
     assert record["id"] == "x" and "triage" not in record
@@ -74,7 +74,7 @@ def test_poisoned_lines_become_error_records_and_resume_gets_past_them(tmp_path:
     with source.open("ab") as handle:  # and a line that is not UTF-8 at all
         handle.write(b'{"id": "latin1", "patient": {"name": "Jos\xe9"}, "findings": {}}\n')
     out = tmp_path / "out.jsonl"
-    proc = run_cli("batch", str(source), "-o", str(out), "-j", "2")
+    proc = run_script("batch", str(source), "-o", str(out), "-j", "2")
     no_crash(proc)
     assert proc.returncode == 1
     got = records(out)
@@ -90,7 +90,7 @@ def test_poisoned_lines_become_error_records_and_resume_gets_past_them(tmp_path:
     # interrupted after the first record: resume writes every other one exactly once
     first = out.read_text(encoding="utf-8").splitlines(keepends=True)[0]
     out.write_text(first, encoding="utf-8")
-    again = run_cli("batch", str(source), "-o", str(out), "--resume", "-j", "1")
+    again = run_script("batch", str(source), "-o", str(out), "--resume", "-j", "1")
     no_crash(again)
     assert records(out) == got
 
@@ -104,7 +104,7 @@ def test_a_failed_force_run_leaves_the_existing_output_untouched(tmp_path: Path)
     layer = tmp_path / "layer"
     layer.mkdir()
     (layer / "broken.yaml").write_text("rules:\n  - id: [unclosed\n", encoding="utf-8")
-    proc = run_cli("--kb", str(layer), "batch", str(source), "-o", str(out), "--force")
+    proc = run_script("--kb", str(layer), "batch", str(source), "-o", str(out), "--force")
     assert proc.returncode == 2
     no_crash(proc)
     assert out.read_text(encoding="utf-8") == '{"id": "precious", "triage": "routine"}\n'
@@ -116,11 +116,11 @@ def test_a_failed_force_run_leaves_the_existing_output_untouched(tmp_path: Path)
 def test_resume_refuses_a_damaged_line_in_the_middle_and_changes_nothing(tmp_path: Path) -> None:
     source = write_jsonl(tmp_path / "s.jsonl", [dict(ITB, id=f"c{i}") for i in range(6)])
     out = tmp_path / "out.jsonl"
-    assert run_cli("batch", str(source), "-o", str(out), "-j", "1").returncode == 0
+    assert run_script("batch", str(source), "-o", str(out), "-j", "1").returncode == 0
     rows = out.read_text(encoding="utf-8").splitlines(keepends=True)
     damaged = "".join(rows[:2]) + rows[2][:30] + "\n" + "".join(rows[3:5]) + rows[5][:20]
     out.write_text(damaged, encoding="utf-8")
-    proc = run_cli("batch", str(source), "-o", str(out), "--resume", "-j", "1")
+    proc = run_script("batch", str(source), "-o", str(out), "--resume", "-j", "1")
     assert proc.returncode == 2
     no_crash(proc)
     assert f"{out}:3: not a batch record" in proc.stderr
@@ -142,7 +142,7 @@ def test_a_second_batch_on_the_same_output_is_refused_naming_the_first(tmp_path:
             time.sleep(0.05)
         source = write_jsonl(tmp_path / "s.jsonl", [ITB])
         for flag in ("--resume", "--force"):
-            second = run_cli("batch", str(source), "-o", str(out), flag, "-j", "1")
+            second = run_script("batch", str(source), "-o", str(out), flag, "-j", "1")
             assert second.returncode == 2, second.stderr
             assert "being written by another batch" in second.stderr
             assert f"pid {first.pid}" in second.stderr
@@ -161,7 +161,7 @@ def test_a_second_batch_on_the_same_output_is_refused_naming_the_first(tmp_path:
 
 def test_dash_means_standard_input_and_standard_output(tmp_path: Path) -> None:
     stdin = json.dumps(CES) + "\n" + json.dumps(ITB) + "\n"
-    proc = run_cli("batch", "-", "-o", "-", "-j", "1", stdin=stdin, cwd=tmp_path)
+    proc = run_script("batch", "-", "-o", "-", "-j", "1", stdin=stdin, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert [json.loads(line)["id"] for line in proc.stdout.splitlines()] == ["ces", "itb"]
     assert not (tmp_path / "-").exists()
@@ -172,7 +172,7 @@ def test_a_csv_or_other_non_jsonl_input_is_refused(tmp_path: Path) -> None:
     csv = tmp_path / "cases.csv"
     csv.write_text('id,findings\n"a","{}"\n', encoding="utf-8")
     out = tmp_path / "out.jsonl"
-    proc = run_cli("batch", str(csv), "-o", str(out))
+    proc = run_script("batch", str(csv), "-o", str(out))
     assert proc.returncode == 2 and "neither a folder nor a JSONL file" in proc.stderr
     no_crash(proc)
     assert not out.exists()
@@ -181,13 +181,13 @@ def test_a_csv_or_other_non_jsonl_input_is_refused(tmp_path: Path) -> None:
 def test_a_repeated_id_gets_its_own_record_and_is_written_again_on_resume(tmp_path: Path) -> None:
     source = write_jsonl(tmp_path / "s.jsonl", [CES, ITB, dict(ITB, findings={"fever": True})])
     out = tmp_path / "out.jsonl"
-    assert run_cli("batch", str(source), "-o", str(out), "-j", "1").returncode == 1
+    assert run_script("batch", str(source), "-o", str(out), "-j", "1").returncode == 1
     full = records(out)
     assert set(full) == {"ces", "itb", "line-3"}
     assert "duplicate case id 'itb' (first on line 2)" in full["line-3"]["error"]
     out.write_text("".join(out.read_text(encoding="utf-8").splitlines(keepends=True)[:2]),
                    encoding="utf-8")  # interrupted before the repeat was written
-    assert run_cli("batch", str(source), "-o", str(out), "--resume", "-j", "1").returncode == 1
+    assert run_script("batch", str(source), "-o", str(out), "--resume", "-j", "1").returncode == 1
     assert records(out) == full
 
 
@@ -197,7 +197,7 @@ def test_an_output_inside_the_input_folder_is_not_read_back(tmp_path: Path) -> N
     count = sum(1 for p in folder.iterdir() if p.suffix in (".yaml", ".yml", ".json"))
     out = folder / "zz_results.json"  # a name batch would take for a case file
     for flags in ([], ["--force"]):
-        proc = run_cli("batch", str(folder), "-o", str(out), "-j", "2", *flags)
+        proc = run_script("batch", str(folder), "-o", str(out), "-j", "2", *flags)
         assert proc.returncode == 0, proc.stderr
         got = records(out)
         assert len(got) == count and "zz_results.json" not in got
@@ -209,7 +209,7 @@ def test_the_same_input_gives_the_same_bytes_whatever_the_workers(tmp_path: Path
     outs = []
     for jobs in ("1", "2", "2"):
         out = tmp_path / f"out{len(outs)}.jsonl"
-        assert run_cli("batch", str(source), "-o", str(out), "-j", jobs).returncode == 0
+        assert run_script("batch", str(source), "-o", str(out), "-j", jobs).returncode == 0
         outs.append(out.read_bytes())
     assert outs[0] == outs[1] == outs[2]
 

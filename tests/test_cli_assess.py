@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, run_cli
+from tests.conftest import ROOT, run_script
 
 RED = "examples/cases/cauda_equina_emergency.yaml"
 BENIGN = "examples/cases/runner_it_band.yaml"
 
 
 def test_red_flag_case_json_is_emergency() -> None:
-    proc = run_cli("assess", RED, "--format", "json")
+    proc = run_script("assess", RED, "--format", "json")
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
     assert data["triage"] == "emergency"
@@ -27,7 +27,7 @@ def test_red_flag_case_json_is_emergency() -> None:
 
 
 def test_benign_case_is_routine_with_sorted_conditions() -> None:
-    data = json.loads(run_cli("assess", BENIGN, "--format", "json").stdout)
+    data = json.loads(run_script("assess", BENIGN, "--format", "json").stdout)
     assert data["triage"] == "routine"
     assert data["red_flags"] == []
     certainties = [c["certainty"] for c in data["conditions"]]
@@ -37,14 +37,14 @@ def test_benign_case_is_routine_with_sorted_conditions() -> None:
 
 
 def test_stdin_case() -> None:
-    proc = run_cli("assess", "-", "--format", "json",
+    proc = run_script("assess", "-", "--format", "json",
                    stdin='{"findings": {"saddle_anaesthesia": true}}')
     assert proc.returncode == 0
     assert json.loads(proc.stdout)["triage"] == "emergency"
 
 
 def test_text_output_puts_red_flags_first() -> None:
-    proc = run_cli("assess", RED)
+    proc = run_script("assess", RED)
     assert proc.returncode == 0
     lines = proc.stdout.splitlines()
     assert "RED FLAG" in lines[1]
@@ -71,7 +71,7 @@ def test_bad_input_exits_2_with_one_clear_message(tmp_path: Path, content, args,
     if content is not None:
         case.write_text(content, encoding="utf-8")
     argv = [a.replace("{f}", str(case)) for a in args]
-    proc = run_cli(*argv, cwd=tmp_path)
+    proc = run_script(*argv, cwd=tmp_path)
     assert proc.returncode == 2, proc.stdout
     assert expected in proc.stderr
     assert proc.stderr.startswith("error: ")
@@ -80,7 +80,7 @@ def test_bad_input_exits_2_with_one_clear_message(tmp_path: Path, content, args,
 
 
 def test_bad_format_is_usage_error() -> None:
-    proc = run_cli("assess", RED, "--format", "xml")
+    proc = run_script("assess", RED, "--format", "xml")
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
 
@@ -89,14 +89,14 @@ def test_broken_kb_layer_reports_file_and_line(tmp_path: Path) -> None:
     layer = tmp_path / "clinic"
     layer.mkdir()
     (layer / "rules.yaml").write_text("rules:\n  - id: x\n    title: t\n", encoding="utf-8")
-    proc = run_cli("--kb", str(layer), "assess", str(ROOT / RED))
+    proc = run_script("--kb", str(layer), "assess", str(ROOT / RED))
     assert proc.returncode == 2
     assert "rules.yaml:2: rule 'x' is missing 'band'" in proc.stderr
 
 
 def test_version_and_help() -> None:
-    assert run_cli("--version").stdout.startswith("imbalance ")
-    help_text = run_cli("--help").stdout
+    assert run_script("--version").stdout.startswith("imbalance ")
+    help_text = run_script("--help").stdout
     assert "assess" in help_text and "does not diagnose" in help_text
 
 
@@ -118,15 +118,15 @@ def test_assess_json_does_not_import_networkx_or_jinja2() -> None:
 def test_low_concern_flag_asks_for_review_not_referral(tmp_path: Path) -> None:
     """A SOON flag (IFOMPT watchful waiting) must not tell the clinician to refer."""
     case = "examples/cases/weak_flags_watchful_waiting.yaml"
-    text = run_cli("assess", case).stdout
+    text = run_script("assess", case).stdout
     assert "Warning sign, low level of concern: review with a doctor soon" in text
     assert "refer" not in text.splitlines()[1].lower()
     assert "RED FLAG" not in text  # red capitals only where the patient must be referred
     out = tmp_path / "r.html"
-    assert run_cli("report", case, "-o", str(out)).returncode == 0
+    assert run_script("report", case, "-o", str(out)).returncode == 0
     html = out.read_text(encoding="utf-8")
     assert "low level of concern: review with a doctor soon and safety-net" in html
     assert 'class="banner tone-amber"' in html and 'class="banner tone-red"' not in html
     assert "refer before any exercise" not in html
-    emergency = run_cli("assess", RED, "--format", "markdown").stdout
+    emergency = run_script("assess", RED, "--format", "markdown").stdout
     assert "act now, before any exercise treatment" in emergency

@@ -1,4 +1,4 @@
-"""`imbalance kb lint` through the real console script, on folders of deliberately broken rules.
+"""`imbalance kb lint` through the CLI (in-process; tests/test_cli_assess.py runs the console script), on folders of deliberately broken rules.
 
 Each folder under tests/fixtures/broken_kb/ holds one kind of mistake and, in expected.txt, the
 exact lines lint must print for it (path:line: severity: message (suggestion) [check]). Lines
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -23,11 +22,8 @@ KINDS = sorted(p.name for p in BROKEN.iterdir() if p.is_dir())
 
 @pytest.fixture(scope="module")
 def runs() -> dict[str, subprocess.CompletedProcess[str]]:
-    """`imbalance --kb <folder> kb lint` for every folder, run side by side to save time."""
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        done = pool.map(lambda kind: run_cli("--kb", f"tests/fixtures/broken_kb/{kind}", "kb", "lint"),
-                        KINDS)
-        return dict(zip(KINDS, done, strict=True))
+    """`imbalance --kb <folder> kb lint` for every folder (in-process, so one after another)."""
+    return {kind: run_cli("--kb", f"tests/fixtures/broken_kb/{kind}", "kb", "lint") for kind in KINDS}
 
 
 def test_there_is_one_folder_per_kind_of_mistake() -> None:
