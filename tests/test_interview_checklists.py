@@ -245,7 +245,9 @@ def test_one_by_one_flag_shows_no_checklist() -> None:
     proc = run_cli("interview", "--one-by-one", stdin=SKIP_DETAILS + "no\nquit\n")
     assert proc.returncode == 0, proc.stderr
     assert "Where the symptoms are" not in proc.stdout
-    assert "Answer: yes or no" in proc.stdout
+    first = proc.stdout.split("Question 1", 1)[1].split("\n> ", 1)[0]
+    assert "  Answer: " in first  # one finding asked (yes/no or a number), no numbered list
+    assert "Mark every area" not in first and "the numbers that apply" not in first
 
 
 def test_tick_line_of_the_test_driver(body) -> None:
