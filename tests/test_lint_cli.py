@@ -1,4 +1,5 @@
-"""`imbalance kb lint` through the CLI (in-process; tests/test_cli_assess.py runs the console script), on folders of deliberately broken rules.
+"""`imbalance kb lint` through the CLI (in-process; tests/test_cli_assess.py runs the console
+script), on folders of deliberately broken rules.
 
 Each folder under tests/fixtures/broken_kb/ holds one kind of mistake and, in expected.txt, the
 exact lines lint must print for it (path:line: severity: message (suggestion) [check]). Lines
