@@ -212,7 +212,7 @@ def test_checklist_why_help_and_a_bad_line(kb) -> None:
     assert "Type ? and an item's number (? 2) for the full reasoning behind it." in out
     assert 'Why ask about "Low back pain" (red-flag screen)? The answer can still decide' in out
     assert "1 skip 4 5 item 1 yes, items 4 and 5 not known, the rest no" in out
-    assert "10 Do you have pain in one or both arms?" in out  # help lists the items in full
+    assert "10 Does the patient have pain in one or both arms?" in out  # help lists the items in full
     assert ("Not understood: there is no item 12; the items are 1 to 11. Type ? for why it is "
             "asked, help for examples.") in out
     assert "Recorded yes: Low back pain; not known: Neck pain; no: Buttock pain" in out
@@ -238,7 +238,7 @@ def test_each_then_single_questions_at_the_console() -> None:
     proc = run_cli("interview", stdin=SKIP_DETAILS + "each\nyes\nquit\n")
     assert proc.returncode == 0, proc.stderr
     assert "One at a time, then." in proc.stdout
-    assert "  Low back pain\n  Do you have pain in your lower back?" in proc.stdout
+    assert "  Low back pain\n  Does the patient have pain in the lower back?" in proc.stdout
 
 
 def test_one_by_one_flag_shows_no_checklist() -> None:
