@@ -11,6 +11,9 @@ certainty came out the same, how many questions were asked against the size of t
     uv run python bench/interview_bench.py                 # examples/cases/ on the shipped kb/
     uv run python bench/interview_bench.py --one-by-one    # no checklists: one finding a question
     uv run python bench/interview_bench.py --kb clinic/ --cases my_cases/
+    uv run python bench/interview_bench.py --sites         # questions with and without the
+                                                           # complaint-site gate, and how many
+                                                           # were irrelevant to the site
 
 Prints a markdown table (for bench/RESULTS.md); exits 1 when any case disagrees.
 """
@@ -31,7 +34,8 @@ from engine.cases.case import load_case  # noqa: E402
 from engine.inference.assessment import Assessment  # noqa: E402
 from engine.inference.reasoner import Reasoner  # noqa: E402
 from engine.interview.planner import Planner  # noqa: E402
-from engine.interview.session import replay  # noqa: E402
+from engine.interview.relevance import complaint_sites, out_of_site  # noqa: E402
+from engine.interview.session import Session, replay  # noqa: E402
 from engine.kb.loader import load_kb  # noqa: E402
 from engine.kb.model import KnowledgeBase  # noqa: E402
 
@@ -145,6 +149,91 @@ def table(rows: list[Row], kb: KnowledgeBase, thorough: bool = False, checklists
     return "\n".join(lines) + "\n"
 
 
+@dataclass(frozen=True)
+class SiteRow:
+    """One case interviewed without and with the complaint-site gate."""
+
+    case: str
+    sites: tuple[str, ...]  # the pain sites the case marks
+    before: int  # questions asked without the gate (Planner(by_site=False))
+    before_irrelevant: int  # of those, questions only about conditions at other sites
+    after: int
+    after_irrelevant: int
+    details: int  # patient details asked first (age, sex; not counted as questions)
+    agrees: bool  # with the gate: same triage and top conditions as assess
+
+
+def _walk(kb: KnowledgeBase, reasoner: Reasoner, facts: dict[str, object], planner: Planner,
+          gated: frozenset[str]) -> tuple[int, int, int, Assessment]:
+    """An interview answered from `facts` as `replay` does (details first, as the console):
+    questions, those whose every open rule is a condition in `gated`, details, the result."""
+    session = Session.start(kb, reasoner, planner)
+    session.details_first = True
+    details = 0
+    while (detail := session.detail()) is not None:
+        session.record_detail(detail.finding.id, facts.get(detail.finding.id))
+        details += 1
+    irrelevant = 0
+    while (question := session.next_question()) is not None:
+        rules = [kb.rule(rid) for rid in question.rules]
+        if rules and all(r is not None and r.kind == "condition" and r.concludes in gated
+                         for r in rules):
+            irrelevant += 1
+        fids = [f.id for f in question.findings]
+        session.answer_many({f: facts[f] for f in fids if f in facts},
+                            [f for f in fids if f not in facts])
+    return session.prompts, irrelevant, details, session.assessment()
+
+
+def site_rows(kb: KnowledgeBase, cases: list[Path]) -> list[SiteRow]:
+    """Questions per case and how many were irrelevant to the complaint site (questions whose
+    only purpose was a condition none of whose `sites` the case marks), before and after."""
+    reasoner = Reasoner(kb)
+    before_planner, after_planner = Planner(kb, by_site=False), Planner(kb)
+    rows = []
+    for path in cases:
+        case = load_case(str(path), kb)
+        facts: dict[str, object] = dict(case.facts)
+        full = reasoner.assess(case)
+        gated = out_of_site(kb, facts, set(kb.findings))  # as if the whole chart was answered
+        before = _walk(kb, reasoner, facts, before_planner, gated)
+        after = _walk(kb, reasoner, facts, after_planner, gated)
+        agrees = (after[3].triage == full.triage
+                  and top_conditions(after[3]) == top_conditions(full))
+        rows.append(SiteRow(path.name, tuple(sorted(complaint_sites(kb, facts))), before[0],
+                            before[1], after[0], after[1], after[2], agrees))
+    return rows
+
+
+def site_table(rows: list[SiteRow]) -> str:
+    lines = [
+        "Complaint-site gating (issue 14.4): each case interviewed as the console does (patient "
+        "age and sex first, not counted), once without the gate and once with it. "
+        "'Irrelevant' = a question whose every open rule concludes a condition none of whose "
+        "`sites` the case marks.",
+        "",
+        "| case | sites marked | questions before | irrelevant before | questions after | "
+        "irrelevant after | details asked | agrees with assess |",
+        "|---|---|---:|---:|---:|---:|---:|---|",
+    ]
+    for r in rows:
+        lines.append(f"| {r.case} | {', '.join(r.sites) or 'none'} | {r.before} | "
+                     f"{r.before_irrelevant} | {r.after} | {r.after_irrelevant} | {r.details} | "
+                     f"{'yes' if r.agrees else 'NO'} |")
+    if rows:
+        n = len(rows)
+        lines.append(f"| **total ({n} cases)** | | {sum(r.before for r in rows)} | "
+                     f"{sum(r.before_irrelevant for r in rows)} | {sum(r.after for r in rows)} | "
+                     f"{sum(r.after_irrelevant for r in rows)} | {sum(r.details for r in rows)} | "
+                     f"{sum(r.agrees for r in rows)}/{n} |")
+        lines.append("")
+        lines.append(f"Mean questions per case: {sum(r.before for r in rows) / n:.1f} before, "
+                     f"{sum(r.after for r in rows) / n:.1f} after; irrelevant to the site: "
+                     f"{sum(r.before_irrelevant for r in rows) / n:.1f} before, "
+                     f"{sum(r.after_irrelevant for r in rows) / n:.1f} after.")
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kb", action="append", default=[], metavar="DIR",
@@ -155,8 +244,14 @@ def main(argv: list[str] | None = None) -> int:
                         help="interview as `imbalance interview --thorough` (settle every conclusion)")
     parser.add_argument("--one-by-one", action="store_true",
                         help="interview as `imbalance interview --one-by-one` (no checklists)")
+    parser.add_argument("--sites", action="store_true",
+                        help="compare questions with and without the complaint-site gate")
     args = parser.parse_args(argv)
     kb = load_kb(tuple(args.kb))
+    if args.sites:
+        gated = site_rows(kb, example_cases(Path(args.cases)))
+        sys.stdout.write(site_table(gated))
+        return 0 if all(row.agrees for row in gated) else 1
     checklists = not args.one_by_one
     rows = run(kb, example_cases(Path(args.cases)), args.thorough, checklists)
     sys.stdout.write(table(rows, kb, args.thorough, checklists))

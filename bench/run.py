@@ -442,6 +442,16 @@ def interview(res: Results, kb: Any) -> None:
                         f"{mean:.0%}", mean <= interview_bench.TARGET_SHARE)
             res.verdict(f"interview reaches assess's triage and top conditions, {flags}", "all cases",
                         f"{sum(r.agrees for r in rows)}/{len(rows)}", agree)
+    gated = interview_bench.site_rows(kb, cases)
+    res.sections.append("## Interview: complaint-site gating, before and after\n\n"
+                        + interview_bench.site_table(gated))
+    before = sum(r.before_irrelevant for r in gated) / len(gated)
+    after = sum(r.after_irrelevant for r in gated) / len(gated)
+    res.verdict("interview questions irrelevant to the complaint site (mean per case)",
+                "fewer than without the gate", f"{before:.1f} -> {after:.1f}", after < before)
+    res.verdict("interview with the site gate reaches assess's triage and top conditions",
+                "all cases", f"{sum(r.agrees for r in gated)}/{len(gated)}",
+                all(r.agrees for r in gated))
     res.notes.append(INTERVIEW_NOTE)
 
 

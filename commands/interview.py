@@ -49,8 +49,10 @@ def interview(ctx: click.Context, case: str | None, save_to: str | None, force: 
               patient_id: str | None, thorough: bool, one_by_one: bool) -> None:
     """Ask the questions that matter for this patient, then assess.
 
-    Red-flag questions come first; then each question is the one that most advances or rules
-    out the conclusions still open, and it stops when no answer could change the assessment.
+    The patient's id, age and sex come first (Enter skips each); then the body chart, the
+    red-flag questions, and each question the one that most advances or rules out the
+    conclusions still open (only for conditions at the sites that hurt); it stops when no
+    answer could change the assessment.
     Give CASE to resume a partial case file: only what it leaves unanswered is asked.
     --save writes the answers (also on quit, Ctrl-C or end of input); saving to the CASE you
     resumed updates it, and any other existing file is replaced only after you confirm (off a
@@ -76,7 +78,7 @@ def interview(ctx: click.Context, case: str | None, save_to: str | None, force: 
     Examples:
       imbalance interview --save patient.yaml
       imbalance interview patient.yaml --save patient.yaml     # resume and update
-      printf '1 9r\\nnone\\nno\\n' | imbalance interview
+      printf 'P-1\\n52\\nfemale\\n1 9r\\nnone\\n' | imbalance interview
     """
     state = app(ctx)
     kb = state.kb()

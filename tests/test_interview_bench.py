@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.interview_bench import ROOT, example_cases, main, run_case
+from bench.interview_bench import ROOT, example_cases, main, run_case, site_rows, site_table
 from engine.inference.reasoner import Reasoner
 from engine.interview.planner import Planner
 from engine.kb.model import KnowledgeBase
@@ -50,3 +50,16 @@ def test_bench_prints_a_markdown_table(capsys: pytest.CaptureFixture[str]) -> No
     for path in CASES:
         assert f"| {path.name} |" in out
     assert f"**total ({len(CASES)} cases)**" in out and "Mean share of the vocabulary asked" in out
+
+
+def test_site_gate_asks_fewer_irrelevant_questions_and_still_agrees(kb: KnowledgeBase) -> None:
+    chosen = [p for p in CASES if p.stem in ("runner_it_band", "patellofemoral_runner",
+                                              "hamstring_sprinter", "si_joint_postpartum")]
+    rows = {r.case: r for r in site_rows(kb, chosen)}
+    assert all(r.agrees for r in rows.values())
+    knee = rows["runner_it_band.yaml"]
+    assert knee.sites == ("lateral_knee_pain",) and knee.before_irrelevant > 0
+    assert knee.after_irrelevant == 0 and knee.after < knee.before
+    # a pain-free sprinter marks no site: nothing is gated
+    assert rows["hamstring_sprinter.yaml"].before == rows["hamstring_sprinter.yaml"].after
+    assert "| **total (4 cases)** |" in site_table(list(rows.values()))
