@@ -126,3 +126,17 @@ def test_ticking_interview_raises_exactly_the_red_flags_of_assess(kb: KnowledgeB
     got = _clinician_interview(kb, reasoner, facts)
     assert got.triage == full.triage
     assert [(r.id, r.urgency) for r in got.red_flags] == [(r.id, r.urgency) for r in full.red_flags]
+
+
+def test_a_skipped_age_is_not_asked_again_and_a_known_one_never(tmp_path: Path) -> None:
+    """Age is a finding the red-flag rules read (the aneurysm screen asks it): asked once, first,
+    as a patient detail; skipped there, the planner does not ask it again."""
+    skipped = run_cli("interview", stdin="\n\n\n7r\n" + "none\n" * 8 + "quit\n")
+    assert skipped.returncode == 0, skipped.stderr
+    assert "Patient details · Age" in skipped.stdout
+    assert "\n  Age\n" not in skipped.stdout  # never again as a numbered question
+    case = tmp_path / "known.yaml"
+    case.write_text("patient: {id: P-3, age: 71, sex: male}\nfindings: {}\n", encoding="utf-8")
+    resumed = run_cli("interview", str(case), stdin="7r\nquit\n")
+    assert resumed.returncode == 0, resumed.stderr
+    assert "Patient details" not in resumed.stdout and "\n  Age\n" not in resumed.stdout
