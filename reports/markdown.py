@@ -13,14 +13,14 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Environment
 
 from engine.errors import one_line
 from engine.inference.assessment import Assessment
 from engine.inference.reasoner import Reasoner, reasoner_for
 from reports.document import ReportDocument, build_document, report_time
 from reports.reasoning import RuleRef
-from reports.templating import TEMPLATES
+from reports.templating import make_environment
 
 
 class Safe(str):
@@ -71,11 +71,9 @@ def _bar(percent: int, width: int = 10) -> str:
 def markdown_environment() -> Environment:
     """The markdown twin of `reports.templating.environment`: same loader and StrictUndefined,
     no HTML autoescape (markdown has its own escaping, applied to every value)."""
-    env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=False,
-                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-                      keep_trailing_newline=True, finalize=_escape)
+    env = make_environment(autoescape=False, finalize=_escape)
     env.filters.update(code=code, refs=_refs, rule=_rule, bar=_bar, plural=_plural,
-                       num=lambda value: f"{value:.2f}", signed=lambda value: f"{value:+.2f}")
+                       signed=lambda value: f"{value:+.2f}")
     return env
 
 

@@ -7,6 +7,7 @@ template fails loudly in the tests instead of silently dropping a line from a pa
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -40,11 +41,18 @@ def _px(value: float) -> str:
     return text[:-2] if text.endswith(".0") else text
 
 
+def make_environment(autoescape: bool, finalize: Callable[[Any], Any]) -> Environment:
+    """The settings every template shares (loader, StrictUndefined, whitespace control, the
+    `num` filter); `finalize` is how a format makes each printed value safe."""
+    env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=autoescape,
+                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                      keep_trailing_newline=True, finalize=finalize)
+    env.filters["num"] = _number
+    return env
+
+
 @lru_cache(maxsize=1)
 def environment() -> Environment:
-    env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=True,
-                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-                      keep_trailing_newline=True, finalize=visible_controls)
-    env.filters["num"] = _number
+    env = make_environment(autoescape=True, finalize=visible_controls)
     env.filters["px"] = _px
     return env

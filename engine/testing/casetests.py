@@ -15,7 +15,7 @@ from engine.inference.assessment import Assessment
 from engine.inference.reasoner import Reasoner
 from engine.kb import model as m
 from engine.kb import schema
-from engine.kb.yamlsource import LineDict
+from engine.kb.yamlsource import own_line
 
 
 @dataclass(frozen=True)
@@ -44,10 +44,8 @@ def expectation_of(case: Case) -> m.Expectation:
     the same reader as the KB's case tests. A mistake in it is a CaseError at its line."""
     problems: list[Problem] = []
     reader = schema.Reader(case.source, problems)
-    holder = LineDict({"expect": case.expect})
-    holder.line = getattr(case.expect, "line", 1)  # the block's own line, when it was read from a file
-    holder.key_lines = {"expect": holder.line}
-    expect = schema.read_expectation(reader, holder, "the case's expect block")
+    where = Location(case.source, own_line(case.expect, 1))
+    expect = schema.read_expectation(reader, case.expect, where, "the case's expect block")
     if problems:
         first = problems[0]
         raise CaseError(first.message, first.location, first.key, first.suggestion)

@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from engine.errors import Location
 from engine.kb import model as m
 from engine.kb.schema.entries import DISABLE_KEYS
 from engine.kb.schema.reader import Reader, _kind
@@ -24,7 +27,7 @@ def read_case_test(r: Reader, entry: LineDict) -> m.CaseTest | None:
         findings = {}
     if r.mapping(patient, r.at(entry, "patient"), f"'patient' of {what}") is None:
         patient = {}
-    expect = read_expectation(r, entry, what)
+    expect = read_expectation(r, entry.get("expect"), r.at(entry, "expect"), what)
     name = r.text(entry, "name", what, "")
     if not name:
         return None
@@ -32,15 +35,13 @@ def read_case_test(r: Reader, entry: LineDict) -> m.CaseTest | None:
                       r.text(entry, "todo", what, ""), _key_lines(entry))
 
 
-def read_expectation(r: Reader, entry: LineDict, what: str,
-                     allowed: tuple[str, ...] = EXPECT_KEYS) -> m.Expectation:
-    """The `expect:` block of a case test or an example case: one reader for both, so an
-    expectation means the same wherever it is written (`allowed` narrows the keys)."""
-    raw = entry.get("expect")
-    exp = r.mapping(raw, r.at(entry, "expect"), f"'expect' of {what}") if raw is not None else None
+def read_expectation(r: Reader, raw: Any, where: Location, what: str) -> m.Expectation:
+    """The `expect:` block (`raw`, written at `where`) of a case test or an example case: one
+    reader for both, so an expectation means the same wherever it is written."""
+    exp = r.mapping(raw, where, f"'expect' of {what}") if raw is not None else None
     expect = m.Expectation()
     if exp is not None:
-        r.keys(exp, allowed, (), f"'expect' of {what}")
+        r.keys(exp, EXPECT_KEYS, (), f"'expect' of {what}")
         present: list[tuple[str, float, float]] = []
         raw_present = exp.get("present", {})
         if isinstance(raw_present, list):
