@@ -68,7 +68,10 @@ def label_of(kb: m.KnowledgeBase, fid: str) -> str:
 
 def finding_phrase(kb: m.KnowledgeBase, fid: str, value: Any) -> str:
     """A recorded answer: 'Saddle anaesthesia', 'no fever', 'Leg pain below the knee: left',
-    'Sitting time: 9 hours per day'."""
+    'Sitting time: 9 hours per day'; an earlier conclusion in a list of evidence reads
+    'Iliotibial band syndrome suggested', never its id."""
+    if fid not in kb.findings and fid in kb.conclusions:  # evidence can be an earlier conclusion
+        return f"{kb.conclusions[fid].label} suggested"
     label = label_of(kb, fid)
     if value is True:
         return label

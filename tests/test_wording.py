@@ -45,3 +45,8 @@ def test_no_other_module_phrases_values() -> None:
                 if name in names:
                     owners.setdefault(name, []).append(str(path.relative_to(root)))
     assert {name: where for name, where in owners.items() if where != ["engine/wording.py"]} == {}
+
+
+def test_an_earlier_conclusion_in_the_evidence_reads_as_its_label(kb: m.KnowledgeBase) -> None:
+    """Evidence lists mix findings and conclusions (a `concluded:` premise): no id, no 'None'."""
+    assert finding_phrase(kb, "it_band_syndrome", None) == "Iliotibial band syndrome suggested"
