@@ -16,8 +16,10 @@ What makes it fair (issue 17, "the CLIPS comparison flatters us"):
   which is the floor an engine on top of Python can aim at.
 - Realistic mixes: sparse (1-5 findings), typical (3-30), dense (half the vocabulary), all
   findings known, and red-flag heavy (the red-flag rules' findings present, plus 3-15 others).
-- Growth: renamed copies of the KB (bench/synth.py `grow_kb`) with cases drawn from the WHOLE
-  grown vocabulary, so the added rules are reached (the fired rules per case are shown).
+- Growth: renamed copies of the KB (bench/synth.py `grow_kb`). The target reads cases of the
+  original vocabulary each moved wholly into one random copy, so they reach the added rules and
+  do the same work at every size; cases drawn from the whole grown vocabulary (bigger cases)
+  and all cases in one copy (a diagnostic) are reported beside them (`growth_cases`).
 
 Interleaving: each case runs in experta, the fixpoint and CLIPS one after the other (the order
 rotating from case to case), so a burst of load from other processes hits all three alike;
@@ -36,7 +38,7 @@ from typing import Any
 
 from bench.clips_kb import CF_TOLERANCE, ClipsReasoner, disagreement
 from bench.pyfix import Fixpoint
-from bench.synth import grow_kb, random_facts, random_value
+from bench.synth import grow_kb, move_into_copy, random_facts, random_value, spread_over_copies
 from engine.inference.reasoner import Reasoner
 from engine.kb import model as m
 
@@ -159,14 +161,47 @@ PER_CASE_HEAD = ["KB", "rules", "mix", "cases", "rules fired per case", "experta
 
 # --- growth -----------------------------------------------------------------------------------------
 
+# How the growth cases are made (bench/README.md). Each design's cases at a size are fresh for it.
+SAME_WORK = "same work: each case moved into one copy"
+WHOLE_VOCABULARY = "whole grown vocabulary (bigger cases)"
+ONE_COPY = "diagnostic: every case in the last copy"
+GROWTH_DESIGNS = (SAME_WORK, WHOLE_VOCABULARY, ONE_COPY)
 
-def growth(base: m.KnowledgeBase, label: str, n: int,
-           factors: tuple[int, ...]) -> tuple[list[list[Any]], dict[int, float], dict[int, float]]:
-    """Rows, per-case ratio to 1x by factor, and compile ms by factor."""
+
+def growth_cases(base: m.KnowledgeBase, kb: m.KnowledgeBase, factor: int, design: str,
+                 n: int) -> list[Facts]:
+    """`n` cases of 3-30 findings for the grown `kb` (`factor` copies of `base`) by `design`:
+
+    - SAME_WORK: cases of the original vocabulary, the same at every size, each moved wholly
+      into one copy chosen at random (`synth.spread_over_copies`): at 10x nine in ten reach only
+      added rules, and every case does the work it does at 1x. The ratio to 1x isolates the
+      number of rules; the growth target reads this design.
+    - WHOLE_VOCABULARY: findings drawn from the whole grown vocabulary, so a case's findings fall
+      in many copies and reach about `factor` times more distinct rules than the same number of
+      findings at 1x (where they overlap in the same rules): bigger cases, not only more rules.
+    - ONE_COPY: the SAME_WORK cases all moved into the last copy: the engine's tables are as big
+      as in SAME_WORK but every case touches the same few rules, so what SAME_WORK adds on top
+      of this is the memory the cases spread over (caches), not work that grows with the KB.
+    """
+    if design == WHOLE_VOCABULARY:
+        rng = random.Random(factor)
+        return [random_facts(kb, rng, rng.randint(3, 30)) for _ in range(n)]
+    rng = random.Random(2027)
+    originals = [random_facts(base, rng, rng.randint(3, 30)) for _ in range(n)]
+    if design == ONE_COPY:
+        return [move_into_copy(facts, factor - 1) for facts in originals]
+    return spread_over_copies(originals, factor, random.Random(7))
+
+
+def growth(base: m.KnowledgeBase, label: str, n: int, factors: tuple[int, ...],
+           designs: tuple[str, ...] = GROWTH_DESIGNS) -> tuple[
+        list[list[Any]], list[list[Any]], dict[tuple[str, int], tuple[float, float]]]:
+    """Growth rows (one per design and size), compile rows (one per size), and for each
+    (design, factor) the ratios to 1x of experta's and the fixpoint's medians."""
     rows: list[list[Any]] = []
-    ratio: dict[int, float] = {}
-    compile_ms: dict[int, float] = {}
-    first = 0.0
+    compile_rows: list[list[Any]] = []
+    ratios: dict[tuple[str, int], tuple[float, float]] = {}
+    first: dict[str, tuple[float, float]] = {}
     for factor in factors:
         kb = grow_kb(base, factor)
         times = []
@@ -175,33 +210,40 @@ def growth(base: m.KnowledgeBase, label: str, n: int,
             start = time.perf_counter()
             reasoner = Reasoner(kb)
             times.append((time.perf_counter() - start) * 1000)
-        compile_ms[factor] = statistics.median(times)
+        compile_ms = statistics.median(times)
+        compile_rows.append([label, f"{factor}x", len(kb.rules), f"{compile_ms:.0f}"])
         fixpoint = Fixpoint(kb)
         clips = ClipsReasoner(kb) if len(kb.rules) <= 10_000 else None
-        rng = random.Random(factor)
-        # drawn from the whole grown vocabulary: the copies' findings reach the copies' rules
-        cases = [random_facts(kb, rng, rng.randint(3, 30)) for _ in range(n)]
         runners: dict[str, Callable[[Facts], Any]] = {"experta": reasoner.run,
                                                       "fixpoint": fixpoint.run}
         if clips is not None:
             runners["CLIPS"] = clips.run
-        timed = race(runners, cases)
-        fired = statistics.mean(len(reasoner.run(f).fired) for f in cases[:500])
-        copies_reached = statistics.mean(
-            sum(1 for r in fired_ids if COPY.search(r)) / max(len(fired_ids), 1)
-            for fired_ids in (reasoner.run(f).fired for f in cases[:300]))
-        e = med_us(timed["experta"])
-        first = first or e
-        ratio[factor] = e / first
-        rows.append([label, f"{factor}x", len(kb.rules), f"{compile_ms[factor]:.0f}",
-                     f"{fired:.1f}", f"{100 * copies_reached:.0f}%", f"{e:.0f}", f"{e / first:.2f}",
-                     f"{med_us(timed['fixpoint']):.0f}",
-                     f"{med_us(timed['CLIPS']):.0f}" if "CLIPS" in timed else "-"])
-    return rows, ratio, compile_ms
+        for design in designs:
+            cases = growth_cases(base, kb, factor, design, n)
+            timed = race(runners, cases)
+            sample = cases[:500]
+            fired_ids = [tuple(reasoner.run(f).fired) for f in sample]
+            evaluated = statistics.mean(reasoner.run(f).matcher.evaluations for f in sample)
+            fired = statistics.mean(len(ids) for ids in fired_ids)
+            in_copies = (sum(1 for ids in fired_ids for r in ids if COPY.search(r))
+                         / max(sum(len(ids) for ids in fired_ids), 1))
+            e, p = med_us(timed["experta"]), med_us(timed["fixpoint"])
+            e1, p1 = first.setdefault(design, (e, p))
+            ratios[(design, factor)] = (e / e1, p / p1)
+            rows.append([label, design, f"{factor}x", len(kb.rules), f"{fired:.1f}",
+                         f"{evaluated:.1f}", f"{100 * in_copies:.0f}%", f"{e:.0f}",
+                         f"{e / e1:.2f}", f"{p:.0f}", f"{p / p1:.2f}", f"{e / p:.2f}",
+                         f"{med_us(timed['CLIPS']):.0f}" if "CLIPS" in timed else "-"])
+    rows.sort(key=lambda row: designs.index(row[1]))  # one design's sizes together
+    return rows, compile_rows, ratios
 
 
-GROWTH_HEAD = ["KB", "size", "rules", "compile ms (median of 3)", "rules fired per case",
-               "of them in added copies", "experta us/case", "vs 1x", "fixpoint us/case",
+GROWTH_HEAD = ["KB", "cases", "size", "rules", "rules fired per case",
+               "premises evaluated per case", "of the fired in added copies", "experta us/case",
+               "experta vs 1x", "fixpoint us/case", "fixpoint vs 1x", "experta / fixpoint",
                "CLIPS us/case"]
+COMPILE_HEAD = ["KB", "size", "rules", "compile ms (median of 3)"]
 
-__all__ = ["CF_TOLERANCE", "GROWTH_HEAD", "PER_CASE_HEAD", "growth", "mixes", "per_case", "race"]
+__all__ = ["CF_TOLERANCE", "COMPILE_HEAD", "GROWTH_DESIGNS", "GROWTH_HEAD", "ONE_COPY",
+           "PER_CASE_HEAD", "SAME_WORK", "WHOLE_VOCABULARY", "growth", "growth_cases", "mixes",
+           "per_case", "race"]

@@ -212,29 +212,51 @@ def per_case(res: Results, kbs: list[tuple[str, m.KnowledgeBase]], n_random: int
 
 def growth(res: Results, kbs: list[tuple[str, m.KnowledgeBase]], n_cases: int,
            factors: tuple[int, ...]) -> None:
-    rows = []
+    rows, compile_rows = [], []
     for label, base in kbs:
-        got, ratio, compile_ms = fair.growth(base, label, n_cases, factors)
+        got, compiled, ratios = fair.growth(base, label, n_cases, factors)
         rows.extend(got)
+        compile_rows.extend(compiled)
         series: dict[str, list[tuple[int, float]]] = {"experta": [], "CLIPS": []}
         for row in got:
-            series["experta"].append((row[2], float(row[6]) / 1000))
-            if row[9] != "-":
-                series["CLIPS"].append((row[2], float(row[9]) / 1000))
+            if row[1] == fair.SAME_WORK:
+                series["experta"].append((row[3], float(row[7]) / 1000))
+                if row[12] != "-":
+                    series["CLIPS"].append((row[3], float(row[12]) / 1000))
         res.plot.setdefault("growth", {})[label] = series
-        if 10 in ratio:
-            res.verdict(f"10x rules per case (cases reach the added rules), {label}",
-                        "<= 1.5x of 1x", f"{ratio[10]:.2f}x", ratio[10] <= TARGETS["growth_10x"])
-        if 30 in compile_ms:
-            res.verdict(f"compile at 30x rules, {label}", "< 300 ms", f"{compile_ms[30]:.0f} ms",
-                        compile_ms[30] < TARGETS["compile_30x_ms"])
-    res.table("Growth with the number of rules, cases reaching the added rules", fair.GROWTH_HEAD,
-              rows, "Renamed copies of every rule, finding and conclusion (bench/synth.py "
-              f"`grow_kb`); {n_cases:,} cases at each size with 3-30 findings drawn from the WHOLE "
-              "grown vocabulary, so at 10x nine in ten of a case's findings belong to added "
-              "copies and reach their rules (the fired rules column shows the work per case "
-              "stays alike). Compile is `Reasoner(kb)`: firing order, premise closures, the "
-              "index, the engine class and its matcher, with the garbage collector off.")
+        if (fair.SAME_WORK, 10) in ratios:
+            experta, fixpoint = ratios[(fair.SAME_WORK, 10)]
+            res.verdict(f"10x rules per case (cases reach the added rules, same work per case), "
+                        f"{label}", "<= 1.5x of 1x", f"{experta:.2f}x (fixpoint {fixpoint:.2f}x)",
+                        experta <= TARGETS["growth_10x"])
+        if (fair.WHOLE_VOCABULARY, 10) in ratios:
+            experta, fixpoint = ratios[(fair.WHOLE_VOCABULARY, 10)]
+            res.notes.append(
+                f"Growth, {label}, cases drawn from the whole grown vocabulary (bigger cases, not "
+                f"only more rules): experta {experta:.2f}x at 10x, the plain fixpoint {fixpoint:.2f}x "
+                "in the same run; not the target's measure (see the growth section).")
+        if 30 in factors:
+            ms = float(compiled[factors.index(30)][3])
+            res.verdict(f"compile at 30x rules, {label}", "< 300 ms", f"{ms:.0f} ms",
+                        ms < TARGETS["compile_30x_ms"])
+    res.table(
+        "Growth with the number of rules, cases reaching the added rules", fair.GROWTH_HEAD, rows,
+        "Renamed copies of every rule, finding and conclusion (bench/synth.py `grow_kb`); "
+        f"{n_cases:,} cases of 3-30 findings per design and size, each timed in experta, the "
+        "plain-Python fixpoint and CLIPS in rotating order (medians; ratios to the same design "
+        f"at 1x, same run). *{fair.SAME_WORK}* (the target's measure): cases of the original "
+        "vocabulary, the same at every size, each renamed wholly into one copy chosen at random, "
+        "so at 10x nine in ten fire only added rules and every case does the work it does at 1x "
+        "(the fired and evaluated columns stay equal): the ratio isolates the number of rules. "
+        f"*{fair.WHOLE_VOCABULARY}*: findings drawn from the whole grown vocabulary, so a case "
+        "touches about that many times more distinct rules than a 1x case with as many findings: "
+        "it measures bigger cases as much as more rules, and the fixpoint grows with it. "
+        f"*{fair.ONE_COPY}*: the same-work cases all in the last copy: tables as big, memory "
+        "touched as small as at 1x, so what the same-work row adds on top of it is the memory the "
+        "cases spread over (processor caches), not work that grows with the rule count.")
+    res.table("Compile time by the number of rules", fair.COMPILE_HEAD, compile_rows,
+              "`Reasoner(kb)`: firing order, premise closures, the index, the engine class and "
+              "its matcher, with the garbage collector off; median of 3.")
 
 
 def case_size(res: Results, kbs: list[tuple[str, m.KnowledgeBase]], sizes: tuple[int, ...],

@@ -6,6 +6,8 @@ Three generators, all deterministic for a seed and all working from whatever KB 
   copy reading its own renamed findings and concluding its own renamed conclusions. That is how
   a KB grows when experts add regions: more vocabulary and more rules, while a case still
   mentions a few dozen findings. A perfect engine costs the same per case at every factor.
+  `spread_over_copies` moves each case of the original vocabulary wholly into one copy, so a
+  case does the same work at every size while the cases reach every copy.
 - `clinical_kb(kb, n_rules)` writes a clinical-shaped rule base of any size over the shipped
   vocabulary and conclusions (all/any/not/at_least/concluded chains, every band), so the engine
   can be profiled at a realistic size even while the shipped KB is still small.
@@ -49,7 +51,7 @@ def grow_kb(kb: m.KnowledgeBase, factor: int) -> m.KnowledgeBase:
     rules = list(kb.rules)
     order = max((r.order for r in kb.rules), default=0) + 1
     for copy in range(1, factor):
-        suffix = f"_c{copy}"
+        suffix = copy_suffix(copy)
         for fid, finding in kb.findings.items():
             findings[fid + suffix] = dataclasses.replace(finding, id=fid + suffix)
         for cid, conclusion in kb.conclusions.items():
@@ -61,6 +63,27 @@ def grow_kb(kb: m.KnowledgeBase, factor: int) -> m.KnowledgeBase:
             order += 1
     return dataclasses.replace(kb, findings=findings, conclusions=conclusions, rules=tuple(rules),
                                tests=())
+
+
+def copy_suffix(copy: int) -> str:
+    """The suffix `grow_kb` gives copy `copy` of every id (copy 0 is the original KB)."""
+    return f"_c{copy}" if copy else ""
+
+
+def move_into_copy(facts: dict[str, Any], copy: int) -> dict[str, Any]:
+    """A case of the original vocabulary moved wholly into copy `copy` of a grown KB: every
+    finding renamed, values kept. Its copy of the rules then does exactly the work the original
+    rules do on the original case (same premises evaluated, same firings, renamed), so timing
+    such cases across KB sizes isolates the cost of the number of rules."""
+    suffix = copy_suffix(copy)
+    return {fid + suffix: value for fid, value in facts.items()}
+
+
+def spread_over_copies(cases: list[dict[str, Any]], factor: int,
+                       rng: random.Random) -> list[dict[str, Any]]:
+    """Each case moved into one copy chosen at random among the `factor` copies (the original
+    included), so at 10x about nine cases in ten reach only added rules."""
+    return [move_into_copy(facts, rng.randrange(factor)) for facts in cases]
 
 
 # --- random values and cases ------------------------------------------------------------------

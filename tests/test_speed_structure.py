@@ -6,7 +6,17 @@ from __future__ import annotations
 import random
 import re
 
-from bench.synth import clinical_kb, grow_kb, random_facts
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bench.synth import (
+    clinical_kb,
+    copy_suffix,
+    grow_kb,
+    move_into_copy,
+    random_facts,
+    spread_over_copies,
+)
 from engine.inference.reasoner import Reasoner
 from engine.kb import model as m
 from tests.conftest import ROOT
@@ -61,3 +71,42 @@ def test_only_the_compiler_modules_import_experta() -> None:
     if pattern.search((ROOT / "cli.py").read_text(encoding="utf-8")):
         offenders.append("cli.py")
     assert offenders == []
+
+
+_GROWN: dict[int, tuple[Reasoner, Reasoner]] = {}
+
+
+def _small_and_grown(kb: m.KnowledgeBase) -> tuple[Reasoner, Reasoner]:
+    if not _GROWN:
+        _GROWN[0] = (Reasoner(kb), Reasoner(grow_kb(kb, 10)))
+    return _GROWN[0]
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 10_000), copy=st.integers(0, 9))
+def test_a_case_moved_into_a_copy_does_the_same_work_there(kb: m.KnowledgeBase, seed: int,
+                                                           copy: int) -> None:
+    """The growth benchmark's target design (bench/fair.py SAME_WORK) rests on this: a case
+    renamed into copy k of a 10x KB fires the renamed rules of the original, in the same order,
+    with the same certainties, after evaluating as many premises."""
+    small, big = _small_and_grown(kb)
+    rng = random.Random(seed)
+    facts = random_facts(kb, rng, rng.randint(3, 30))
+    suffix = copy_suffix(copy)
+    original = small.run(facts)
+    fired, certainty, evaluations = (list(original.fired), dict(original.certainty),
+                                     original.matcher.evaluations)
+    moved = big.run(move_into_copy(facts, copy))
+    assert moved.fired == [rule + suffix for rule in fired]
+    assert moved.certainty == {cid + suffix: cf for cid, cf in certainty.items()}
+    assert moved.matcher.evaluations == evaluations
+
+
+def test_cases_spread_over_copies_reach_the_added_rules(kb: m.KnowledgeBase) -> None:
+    rng = random.Random(5)
+    cases = [random_facts(kb, rng, rng.randint(3, 30)) for _ in range(200)]
+    spread = spread_over_copies(cases, 10, random.Random(7))
+    copies = [next((c for c in range(1, 10) if all(f.endswith(copy_suffix(c)) for f in facts)), 0)
+              for facts in spread]
+    assert 0.8 < sum(1 for c in copies if c) / len(copies) < 0.97
+    assert [len(f) for f in spread] == [len(f) for f in cases]
