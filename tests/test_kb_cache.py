@@ -90,7 +90,7 @@ def test_problems_come_back_from_the_cache_too(cache_dir: Path, tmp_path: Path) 
     assert [p.render() for p in load(layer).problems] == first  # type: ignore[attr-defined]
 
 
-@pytest.mark.parametrize("damage", [b"", b"not marshal at all", marshal.dumps(("x", ("o", "Rule", {})))])
+@pytest.mark.parametrize("damage", [b"", b"not marshal at all", marshal.dumps(("x", ["Rule"]))])
 def test_a_damaged_or_foreign_entry_is_a_miss(cache_dir: Path, damage: bytes) -> None:
     good = load()
     (entry,) = entries(cache_dir)
@@ -102,7 +102,13 @@ def test_a_damaged_or_foreign_entry_is_a_miss(cache_dir: Path, damage: bytes) ->
 
 def test_an_entry_naming_a_class_outside_the_model_is_refused() -> None:
     with pytest.raises(KeyError):
-        cache.decode(("o", "Popen", {"args": "rm -rf /"}))
+        cache.decode(["Popen", "rm -rf /"])
+    with pytest.raises(KeyError):
+        cache.decode({"rules": [0, ["Popen", "rm -rf /"]]})
+    with pytest.raises(ValueError):  # a model class with the wrong number of fields
+        cache.decode(["Location", "kb/x.yaml", 3, "extra", "fields"])
+    with pytest.raises(ValueError):
+        cache.decode([7, "unknown tag"])
     with pytest.raises(TypeError):
         cache.encode(Path("."))  # not a KB class: never written
 
@@ -122,7 +128,27 @@ def test_the_entry_is_plain_data(cache_dir: Path) -> None:
                 out |= kinds(k) | kinds(v)
         return out
 
-    assert kinds(data) <= {str, int, float, bool, type(None), tuple, list, dict}
+    assert kinds(data) <= {str, int, float, bool, type(None), tuple, list, dict, bytes}
+
+    def blobs(value: object) -> list[bytes]:  # deferred fields: marshal of plain data again
+        if isinstance(value, bytes):
+            return [value]
+        items = value.values() if isinstance(value, dict) else value
+        return [b for item in items for b in blobs(item)] if isinstance(value, (tuple, list, dict)) else []
+
+    for blob in blobs(data):
+        assert kinds(marshal.loads(blob)) <= {str, int, float, bool, type(None), tuple, list, dict}
+
+
+def test_the_case_tests_wait_until_something_reads_them(cache_dir: Path) -> None:
+    """A start of `assess` does not rebuild the KB's case tests; `kb test` gets all of them."""
+    fresh = load()
+    cached = load()
+    tests = cached.kb.tests  # type: ignore[attr-defined]
+    assert isinstance(tests, cache.Deferred) and tests._items is None
+    assert len(tests) == len(fresh.kb.tests) > 0 and tests == fresh.kb.tests  # type: ignore[attr-defined]
+    assert [t.name for t in tests] == [t.name for t in fresh.kb.tests]  # type: ignore[attr-defined]
+    assert tests[0] == fresh.kb.tests[0] and tests[-1].expect == fresh.kb.tests[-1].expect  # type: ignore[attr-defined]
 
 
 def test_deleting_the_cache_folder_is_safe(cache_dir: Path) -> None:
@@ -168,9 +194,9 @@ def test_a_layer_error_is_reported_the_same_from_the_cache(cache_dir: Path, tmp_
 
 def test_the_stamp_covers_every_module_that_reads_kb_files() -> None:
     """A changed schema makes a different KB from the same files: every module under engine/kb
-    (the schema package included) is part of the stamp."""
+    (the schema package included) and engine/errors.py (Location, Problem) are in the stamp."""
     from engine.kb import cache
 
     root = Path(cache.__file__).resolve().parent
-    assert set(cache._CODE_FILES) == set(root.rglob("*.py"))
+    assert set(cache._CODE_FILES) == {*root.rglob("*.py"), root.parent / "errors.py"}
     assert any(path.parent.name == "schema" for path in cache._CODE_FILES)

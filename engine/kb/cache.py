@@ -26,18 +26,19 @@ a KB is made of; the cache folder itself comes from platformdirs.
 from __future__ import annotations
 
 import dataclasses
+import gc
 import hashlib
 import marshal
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from engine import errors
 from engine.kb import model as m
 
-FORMAT = 1  # bump when the encoding below changes
+FORMAT = 2  # bump when the encoding below changes
 _CLASSES: dict[str, type] = {
     cls.__name__: cls
     for module in (m, errors)
@@ -45,7 +46,8 @@ _CLASSES: dict[str, type] = {
     if isinstance(cls, type) and dataclasses.is_dataclass(cls) and cls.__module__ == module.__name__
 }
 _HERE = Path(__file__).resolve().parent
-_CODE_FILES = tuple(sorted(_HERE.rglob("*.py")))  # the modules that read KB files (schema/ too)
+# the modules that read KB files (schema/ too) and the one defining Location and Problem
+_CODE_FILES = (*sorted(_HERE.rglob("*.py")), _HERE.parent / "errors.py")
 
 
 def cache_dir() -> Path | None:
@@ -68,7 +70,7 @@ def stamp(files: Sequence[Path], folders: Sequence[Path]) -> tuple[Any, ...]:
                         tuple(str(f) for f in folders)]
     for path in _CODE_FILES:
         info = path.stat()
-        parts.append((str(path.relative_to(_HERE)), info.st_size, info.st_mtime_ns))
+        parts.append((str(path.relative_to(_HERE.parent)), info.st_size, info.st_mtime_ns))
     for path in files:
         info = path.stat()
         digest = hashlib.blake2b(path.read_bytes(), digest_size=16).hexdigest()
@@ -93,12 +95,17 @@ def cached(folders: Sequence[Path], files: Sequence[Path], load: Callable[[], An
     except OSError:
         return load()  # a file vanished while listing: let the load report it
     entry = _entry_path(folder, folders)
+    collecting = gc.isenabled()
+    gc.disable()  # thousands of new containers, none of them garbage: the collector only costs
     try:
         stored_stamp, data = marshal.loads(entry.read_bytes())
         if stored_stamp == current:
             return decode(data)
     except (OSError, EOFError, ValueError, TypeError, KeyError):
         pass  # no entry, unreadable or not ours: a miss
+    finally:
+        if collecting:
+            gc.enable()
     result = load()
     try:
         data = encode(result)
@@ -126,8 +133,28 @@ def _store(entry: Path, current: tuple[Any, ...], data: Any) -> None:
 
 
 # --- plain data <-> model objects ---------------------------------------------------------------
-# Every container becomes a tuple whose first item says what it was: ("t", items) a tuple,
-# ("l", items) a list, ("d", {key: value}) a dict, ("o", class name, {field: value}) a dataclass.
+# Written for the speed of `decode`, which runs at every start: only containers that hold
+# something to rebuild are tagged, everything else is stored as marshal gives it back.
+#   str, int, float, bool, None      as they are
+#   a tuple of those (nested too)    as it is: marshal returns tuples
+#   a dataclass of the model         [class name, field values in declaration order]
+#   any other tuple / list           [0, items...] / [1, items...]
+#   a dict keyed by text             a dict of encoded values
+#   a deferred field (_DEFERRED)     [2, marshal bytes of its encoded value], decoded on first use
+
+_TUPLE, _LIST, _DEFERRED_TAG = 0, 1, 2
+_FIELDS: dict[str, tuple[str, ...]] = {
+    name: tuple(f.name for f in dataclasses.fields(cls)) for name, cls in _CLASSES.items()}
+# Fields a start of `assess` or `report` never reads, kept as bytes until something does: the
+# KB's case tests are over half of the entry and only `kb test`, `kb lint` and the authoring
+# tools read them.
+_DEFERRED = {("KnowledgeBase", "tests")}
+
+
+def _plain(value: Any) -> bool:
+    if value.__class__ is tuple:
+        return all(_plain(item) for item in value)
+    return value is None or isinstance(value, (str, bool, int, float))
 
 
 def encode(value: Any) -> Any:
@@ -137,38 +164,89 @@ def encode(value: Any) -> Any:
         name = type(value).__name__
         if _CLASSES.get(name) is not type(value):
             raise TypeError(f"{name} is not a knowledge-base class")
-        return ("o", name, {f.name: encode(getattr(value, f.name))
-                            for f in dataclasses.fields(value)})
+        return [name, *(_encode_field(name, field, getattr(value, field))
+                        for field in _FIELDS[name])]
     if isinstance(value, tuple):
-        return ("t", tuple(encode(v) for v in value))
+        return value if _plain(value) else [_TUPLE, *(encode(v) for v in value)]
+    if isinstance(value, Deferred):
+        return encode(tuple(value))
     if isinstance(value, list):
-        return ("l", [encode(v) for v in value])
+        return [_LIST, *(encode(v) for v in value)]
     if isinstance(value, dict):
         if not all(isinstance(k, str) for k in value):
             raise TypeError("only dicts keyed by text are cached")
-        return ("d", {k: encode(v) for k, v in value.items()})
+        return {k: encode(v) for k, v in value.items()}
     raise TypeError(f"cannot cache a {type(value).__name__}")
 
 
+def _encode_field(cls_name: str, field: str, value: Any) -> Any:
+    if (cls_name, field) in _DEFERRED:
+        return [_DEFERRED_TAG, marshal.dumps(encode(tuple(value)))]
+    return encode(value)
+
+
 def decode(value: Any) -> Any:
-    """The inverse of `encode` (written for speed: it rebuilds every object of the KB)."""
-    if value.__class__ is not tuple:
+    """The inverse of `encode`: rebuilds every object of the KB (only classes in `_CLASSES`)."""
+    kind = value.__class__
+    if kind is dict:
+        return {k: v if v.__class__ is not list and v.__class__ is not dict else decode(v)
+                for k, v in value.items()}
+    if kind is not list:
         return value
-    tag = value[0]
-    if tag == "o":
-        cls = _CLASSES[value[1]]
+    head = value[0]
+    items = [v if v.__class__ is not list and v.__class__ is not dict else decode(v)
+             for v in value[1:]]
+    if head.__class__ is str:
+        cls = _CLASSES[head]
         obj: Any = object.__new__(cls)
-        # the frozen dataclass's own fields, as its __init__ would set them (none computes any)
-        obj.__dict__.update({k: v if v.__class__ is not tuple else decode(v)
-                             for k, v in value[2].items()})
+        # the frozen dataclass's own fields, as its __init__ would set them (none computes any);
+        # strict: a list of the wrong length is not ours (ValueError, a miss)
+        obj.__dict__.update(zip(_FIELDS[head], items, strict=True))
         return obj
-    if tag == "t":
-        return tuple([v if v.__class__ is not tuple else decode(v) for v in value[1]])
-    if tag == "l":
-        return [v if v.__class__ is not tuple else decode(v) for v in value[1]]
-    if tag == "d":
-        return {k: v if v.__class__ is not tuple else decode(v) for k, v in value[1].items()}
-    raise ValueError(f"unknown tag {tag!r}")
+    if head == _TUPLE:
+        return tuple(items)
+    if head == _LIST:
+        return items
+    if head == _DEFERRED_TAG and len(items) == 1 and items[0].__class__ is bytes:
+        return Deferred(items[0])
+    raise ValueError(f"unknown tag {head!r}")
 
 
-__all__ = ["cache_dir", "cached", "decode", "encode", "stamp"]
+class Deferred(Sequence[Any]):
+    """A tuple from the cache, decoded on first use (see `_DEFERRED`); equal to the tuple."""
+
+    __slots__ = ("_blob", "_items")
+
+    def __init__(self, blob: bytes) -> None:
+        self._blob = blob
+        self._items: tuple[Any, ...] | None = None
+
+    def _tuple(self) -> tuple[Any, ...]:
+        if self._items is None:
+            items = decode(marshal.loads(self._blob))
+            self._items = items if items.__class__ is tuple else tuple(items)
+            self._blob = b""
+        return self._items
+
+    def __getitem__(self, index: Any) -> Any:
+        return self._tuple()[index]
+
+    def __len__(self) -> int:
+        return len(self._tuple())
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._tuple())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Deferred):
+            other = other._tuple()
+        return self._tuple() == other if isinstance(other, tuple) else NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._tuple())
+
+    def __repr__(self) -> str:
+        return repr(self._tuple())
+
+
+__all__ = ["Deferred", "cache_dir", "cached", "decode", "encode", "stamp"]

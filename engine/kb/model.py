@@ -6,6 +6,7 @@ lint, the interview and the reports.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -412,7 +413,8 @@ class KnowledgeBase:
     recommendations: dict[str, Recommendation]
     sources: dict[str, Source]
     rules: tuple[Rule, ...]
-    tests: tuple[CaseTest, ...] = ()
+    # a sequence, not always a tuple: a KB from the cache decodes its tests on first use
+    tests: Sequence[CaseTest] = ()
     disabled: tuple[Disabled, ...] = ()
     layers: tuple[Layer, ...] = ()
     warnings: tuple[Any, ...] = field(default=())
