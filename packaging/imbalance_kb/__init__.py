@@ -12,7 +12,6 @@ at the front of `sys.path` only inside the `imbalance` process. In a development
 from __future__ import annotations
 
 import sys
-from importlib import metadata
 from pathlib import Path
 
 APP = Path(__file__).resolve().parent / "app"
@@ -25,15 +24,31 @@ OLD_FROZENDICT = ("error: frozendict {version} is installed (experta's pin), whi
 
 
 def main() -> None:
-    try:
-        version = metadata.version("frozendict")
-    except metadata.PackageNotFoundError:
-        version = ""
-    if version.split(".")[0] in ("0", "1"):
-        print(OLD_FROZENDICT.format(version=version), file=sys.stderr)
-        raise SystemExit(2)
+    _check_frozendict()
     if APP.is_dir() and str(APP) not in sys.path:
         sys.path.insert(0, str(APP))
     from cli import main as cli_main
 
     cli_main()
+
+
+def _check_frozendict() -> None:
+    """Refuse experta's old frozendict pin with one line, before anything imports experta.
+
+    Tried by importing it (experta's commands import it anyway): 0.x and 1.x fail right there
+    on Python 3.10+. `importlib.metadata`, which names the version, is imported only then: it
+    pulls in email, zipfile and csv and scans site-packages, 20-50 ms of every start otherwise.
+    """
+    try:
+        import frozendict  # noqa: F401
+    except ModuleNotFoundError:
+        return  # not installed at all: the commands that need it say so
+    except (ImportError, AttributeError):
+        from importlib import metadata
+
+        try:
+            version = metadata.version("frozendict")
+        except metadata.PackageNotFoundError:  # pragma: no cover - importable yet not installed
+            version = "?"
+        print(OLD_FROZENDICT.format(version=version), file=sys.stderr)
+        raise SystemExit(2) from None
