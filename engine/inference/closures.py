@@ -82,11 +82,10 @@ class _Builder:
 
 
 def _test(fid: str, check: Callable[[Any], bool]) -> Premise:
-    missing = _MISSING
 
     def premise(findings: Mapping[str, Any], _certainty: Mapping[str, float]) -> float:
-        value = findings.get(fid, missing)
-        if value is missing:
+        value = findings.get(fid, _MISSING)
+        if value is _MISSING:
             return UNKNOWN
         return 1.0 if check(value) else FALSE
 
@@ -94,11 +93,10 @@ def _test(fid: str, check: Callable[[Any], bool]) -> Premise:
 
 
 def _not_test(fid: str, check: Callable[[Any], bool]) -> Premise:
-    missing = _MISSING
 
     def premise(findings: Mapping[str, Any], _certainty: Mapping[str, float]) -> float:
-        value = findings.get(fid, missing)
-        if value is missing:
+        value = findings.get(fid, _MISSING)
+        if value is _MISSING:
             return UNKNOWN
         return FALSE if check(value) else 1.0
 
@@ -127,13 +125,12 @@ def _not(inner: Premise) -> Premise:
 
 def _all_tests(tests: Tests) -> Premise:
     """`all` of finding tests only: false at the first known failure, else unknown or 1.0."""
-    missing = _MISSING
 
     def premise(findings: Mapping[str, Any], _certainty: Mapping[str, float]) -> float:
         unknown = False
         for fid, check in tests:
-            value = findings.get(fid, missing)
-            if value is missing:
+            value = findings.get(fid, _MISSING)
+            if value is _MISSING:
                 unknown = True
             elif not check(value):
                 return FALSE
@@ -143,13 +140,12 @@ def _all_tests(tests: Tests) -> Premise:
 
 
 def _all(tests: Tests, parts: tuple[Premise, ...]) -> Premise:
-    missing = _MISSING
 
     def premise(findings: Mapping[str, Any], certainty: Mapping[str, float]) -> float:
         unknown = False
         for fid, check in tests:
-            value = findings.get(fid, missing)
-            if value is missing:
+            value = findings.get(fid, _MISSING)
+            if value is _MISSING:
                 unknown = True
             elif not check(value):
                 return FALSE
@@ -168,13 +164,12 @@ def _all(tests: Tests, parts: tuple[Premise, ...]) -> Premise:
 
 
 def _any(tests: Tests, parts: tuple[Premise, ...]) -> Premise:
-    missing = _MISSING
 
     def premise(findings: Mapping[str, Any], certainty: Mapping[str, float]) -> float:
         unknown = False
         for fid, check in tests:
-            value = findings.get(fid, missing)
-            if value is missing:
+            value = findings.get(fid, _MISSING)
+            if value is _MISSING:
                 unknown = True
             elif check(value):
                 return 1.0  # nothing is stronger than a finding that holds

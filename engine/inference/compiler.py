@@ -120,6 +120,9 @@ class InferenceEngine(KnowledgeEngine):
     def __init__(self) -> None:
         super().__init__()
         self._evaluator = Evaluator(self.kb)
+        self.agenda = Agenda()
+        self.facts = LeanFactList()
+        self._initial = InitialFact()  # declared again at every reset, as experta's reset does
         self.begin({})
 
     def reset(self, **_kwargs: Any) -> None:
@@ -127,13 +130,20 @@ class InferenceEngine(KnowledgeEngine):
         self._restart(())
 
     def _restart(self, facts: Iterable[Any]) -> None:
-        self.agenda = Agenda()
-        self.facts = LeanFactList()
+        """experta's reset: empty agenda and working memory, the initial fact and the given
+        facts declared, the agenda brought up to date. The agenda and fact list are emptied and
+        reused rather than made anew: the engine runs one case after another, and making them
+        (a `Counter`, an `OrderedDict`, an experta `Fact`) was a fixed cost on every case."""
+        self.agenda.activations.clear()
+        working = self.facts
+        working.clear_for_reuse()
         self.matcher.reset()
-        for fact in (InitialFact(), *facts):
-            self.facts.declare(fact)
-        added, removed = self.get_activations()
-        self.strategy.update_agenda(self.agenda, added, removed)
+        working.declare(self._initial)
+        for fact in facts:
+            working.declare(fact)
+        adding, working.added = working.added, []
+        added, _removed = self.matcher.changes(adding, ())
+        self.strategy._update_agenda(self.agenda, added, ())
         self.running = False
 
     def begin(self, findings: dict[str, Any]) -> None:
@@ -153,7 +163,7 @@ class InferenceEngine(KnowledgeEngine):
         self.running = True
         matcher, update, agenda, facts = (self.matcher, self.strategy._update_agenda,
                                           self.agenda, self.facts)
-        retired, active = matcher._retired, matcher._active
+        retired, active, queue = matcher._retired, matcher._active, agenda.activations
         while steps > 0 and self.running:
             if facts.added or facts.removed:
                 adding, deleting = facts.added, facts.removed
@@ -161,9 +171,9 @@ class InferenceEngine(KnowledgeEngine):
                 added, removed = matcher.changes(adding, deleting)
                 if added or removed:
                     update(agenda, added, removed)
-            activation = agenda.get_next()
-            if activation is None:
+            if not queue:  # agenda.get_next(), inlined: the last activation fires next
                 break
+            activation = queue.pop()
             steps -= 1
             compiled = activation.compiled
             retired.add(compiled.index)  # a KB rule fires at most once (matcher.retire, inlined)
@@ -190,15 +200,14 @@ class InferenceEngine(KnowledgeEngine):
                 current = self.urgency.get(concludes)
                 if current is None or m.urgency_rank(level) < m.urgency_rank(current):
                     self.urgency[concludes] = level
-                if compiled.kb_rule.kind == "red_flag":
+                if compiled.red_flag:
                     urgency = self.urgency[concludes]
             # experta's modify: retract, then declare the new value (the matcher sees both at
             # the next agenda update); our facts need none of its checks
-            facts = self.facts
             old = self._conclusion_facts.get(concludes)
-            if old is not None:
-                facts.retract(old)
-            self._conclusion_facts[concludes] = facts.declare(ConclusionFact(id=concludes, cf=after))
+            new = ConclusionFact(id=concludes, cf=after)
+            self._conclusion_facts[concludes] = (self.facts.declare(new) if old is None
+                                                 else self.facts.replace(old, new))
         self._log.append((compiled, premise_cf, contribution, after, urgency, seen))
 
     @property
@@ -256,7 +265,8 @@ def compile_kb(kb: m.KnowledgeBase) -> type[InferenceEngine]:
                 level = rule.urgency or kb.conclusions[rule.concludes].urgency
             compiled.append(CompiledRule(
                 position, _xrule(rule, total - position), rule, premise, finding_ids,
-                conclusion_ids, rule.concludes, rule.signed_certainty, level))
+                conclusion_ids, rule.concludes, rule.signed_certainty, level,
+                rule.kind == "red_flag"))
         index = RuleIndex(compiled)
         namespace: dict[str, Any] = {"kb": kb, "rule_index": index,
                                      "read_findings": index.finding_ids}

@@ -35,10 +35,11 @@ from engine.inference.facts import CaseFact, ConclusionFact
 from engine.kb import model as m
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, slots=True)
 class CompiledRule:
     """One KB rule as the matcher sees it: its experta rule (salience, identity), its premise as
-    a closure, and the finding and conclusion ids the premise reads."""
+    a closure, and the finding and conclusion ids the premise reads. Slotted: its fields sit in
+    the object itself, so a firing reads one small object, not an object and its dict."""
 
     index: int
     xrule: Rule
@@ -49,6 +50,7 @@ class CompiledRule:
     concludes: str = ""  # the conclusion it adds to, if any
     signed_certainty: float = 0.0  # its certainty factor at full premise (negative: against)
     level: str = ""  # the urgency it sets on its conclusion (red flags), else ""
+    red_flag: bool = False  # a red-flag rule: its firing records the urgency reached
 
 
 class RuleIndex:

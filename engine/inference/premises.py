@@ -39,15 +39,30 @@ def predicate(test: m.Test, finding_type: str) -> Callable[[Any], bool]:
     """A one-argument test of a known value; shared by experta patterns and evaluation.
 
     The commonest tests get a direct check equal to what `OPERATORS` says (a boolean finding
-    `eq true` is `value is True`: `_eq` wants an equal value of the same bool-ness), because
-    the engine calls these on every premise it evaluates."""
-    compare = OPERATORS[test.op]
+    `eq true` is `value is True`: `_eq` wants an equal value of the same bool-ness; `gt 30` is
+    one comparison), because the engine calls these on every premise it evaluates. Checks are
+    shared: every test with the same operator, value and sidedness gets the same function, so
+    a KB of thousands of rules holds a few hundred checks, not one per leaf (less memory for a
+    case to touch as the KB grows)."""
     sided = finding_type == "sided"
-    expected = test.value
-    if test.op == "eq" and isinstance(expected, bool) and not (sided and expected):
-        return _identity_check(expected)
-    if test.op == "eq" and sided and expected is True:
+    key = (test.op, sided, repr(test.value))  # repr: `eq true` and `eq 1` must not share
+    check = _SHARED.get(key)
+    if check is None:
+        check = _SHARED[key] = _make_check(test.op, test.value, sided)
+    return check
+
+
+_SHARED: dict[tuple[str, bool, str], Callable[[Any], bool]] = {}
+
+
+def _make_check(op: str, expected: Any, sided: bool) -> Callable[[Any], bool]:
+    if op == "eq" and isinstance(expected, bool) and not (sided and expected):
+        return _is_true if expected else _is_false
+    if op == "eq" and sided and expected is True:
         return is_present
+    if op in _ORDERINGS:
+        return _ORDERINGS[op](expected)
+    compare = OPERATORS[op]
 
     def check(actual: Any) -> bool:
         try:
@@ -58,11 +73,53 @@ def predicate(test: m.Test, finding_type: str) -> Callable[[Any], bool]:
     return check
 
 
-def _identity_check(expected: bool) -> Callable[[Any], bool]:
-    def check(actual: Any) -> bool:
-        return actual is expected
+def _is_true(actual: Any) -> bool:
+    return actual is True
 
+
+def _is_false(actual: Any) -> bool:
+    return actual is False
+
+
+def _less(bound: Any) -> Callable[[Any], bool]:
+    def check(actual: Any) -> bool:
+        try:
+            return bool(actual < bound)
+        except TypeError:
+            return False
     return check
+
+
+def _at_most(bound: Any) -> Callable[[Any], bool]:
+    def check(actual: Any) -> bool:
+        try:
+            return bool(actual <= bound)
+        except TypeError:
+            return False
+    return check
+
+
+def _more(bound: Any) -> Callable[[Any], bool]:
+    def check(actual: Any) -> bool:
+        try:
+            return bool(actual > bound)
+        except TypeError:
+            return False
+    return check
+
+
+def _at_least(bound: Any) -> Callable[[Any], bool]:
+    def check(actual: Any) -> bool:
+        try:
+            return bool(actual >= bound)
+        except TypeError:
+            return False
+    return check
+
+
+# the same comparisons as OPERATORS' lt/le/gt/ge, one call fewer per check
+_ORDERINGS: dict[str, Callable[[Any], Callable[[Any], bool]]] = {
+    "lt": _less, "le": _at_most, "gt": _more, "ge": _at_least}
 
 
 class Evaluator:
