@@ -27,6 +27,7 @@ from clinic.auth import LoginLimiter
 from clinic.db import Database, migrate
 from clinic.models import Setting
 from clinic.pages import LoginRequired, render
+from clinic.result_page import PartsCache
 from clinic.security import SecurityHeaders
 from clinic.settings import Settings
 
@@ -70,6 +71,7 @@ def create_app(settings: Settings, assessor: Assessor | None = None,
     app.state.db = db
     app.state.assessor = assessor or Assessor(settings.kb_dirs)
     app.state.limiter = LoginLimiter()
+    app.state.result_parts = PartsCache()
 
     app.add_middleware(SessionMiddleware, secret_key=session_secret(db), session_cookie=SESSION_COOKIE,
                        max_age=SESSION_HOURS * 3600, same_site="strict",

@@ -6,20 +6,24 @@ session and added just before the commit rather than at once: a page reads the r
 it, and only then writes its audit line, so on SQLite (one writer at a time) the write lock is
 held for that one INSERT and the commit, not for the whole page. Added at once, the first query
 after it would flush the INSERT and every concurrent page view would wait behind the renders of
-the others (measured: bench/RESULTS.md, "Clinic server under load").
+the others (measured: bench/RESULTS.md, "Clinic server under load"). The entries are written
+with one Core INSERT rather than through the ORM's unit of work: a log line is never read back
+in the transaction that writes it, and the unit of work (change tracking, identity map) cost
+more CPU than any other step of a result page (issue 18, profile in bench/RESULTS.md).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import event, select
+from sqlalchemy import Table, event, insert, select
 from sqlalchemy.orm import Session
 
 from clinic.models import AuditEntry, utcnow
 
 ACTIONS = ("read", "write", "export", "delete")
 PENDING = "imbalance_audit_pending"  # key in Session.info
+TABLE = cast(Table, AuditEntry.__table__)
 
 
 def record(session: Session, user: str, action: str, patient_id: int | None, detail: str = "") -> None:
@@ -31,9 +35,13 @@ def record(session: Session, user: str, action: str, patient_id: int | None, det
 
 @event.listens_for(Session, "before_commit")
 def _add_pending(session: Session) -> None:
-    """The commit's flush, which follows this hook, writes the entries with everything else."""
+    """Written as the transaction commits, with whatever else the page changed (the log has no
+    foreign key, so the order of the two never matters)."""
     entries: list[AuditEntry] = session.info.pop(PENDING, [])
-    session.add_all(entries)
+    if entries:
+        session.execute(insert(TABLE), [
+            {"at": e.at, "user": e.user, "action": e.action, "patient_id": e.patient_id,
+             "detail": e.detail} for e in entries])
 
 
 @event.listens_for(Session, "after_rollback")

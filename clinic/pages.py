@@ -14,6 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import anyio.to_thread
 from fastapi import HTTPException, Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
@@ -58,19 +59,24 @@ def db(request: Request) -> Database:
 USERS_RECHECK_SECONDS = 2.0
 
 
-def login_needed(request: Request) -> bool:
+async def login_needed(request: Request) -> bool:
     """True on a network host, or once any user exists. Users are only ever added (from the
     CLI, possibly while the server runs), so a yes is kept and a no is looked up again at most
-    every USERS_RECHECK_SECONDS, instead of one query per page."""
+    every USERS_RECHECK_SECONDS, instead of one query per page (in a worker thread: the query
+    must not hold up the event loop)."""
     state = request.app.state
     if not state.settings.loopback or getattr(state, "users_exist", False):
         return True
     now = time.monotonic()
     if now - getattr(state, "users_checked", -USERS_RECHECK_SECONDS) >= USERS_RECHECK_SECONDS:
-        with db(request).session() as session:
-            state.users_exist = user_count(session) > 0
+        state.users_exist = await anyio.to_thread.run_sync(_any_user, db(request))
         state.users_checked = now
     return bool(state.users_exist)
+
+
+def _any_user(database: Database) -> bool:
+    with database.session() as session:
+        return user_count(session) > 0
 
 
 @lru_cache(maxsize=1)
@@ -79,10 +85,12 @@ def local_user() -> str:
     return f"local:{getpass.getuser()}"
 
 
-def current_user(request: Request) -> str:
-    """The logged-in user's name; the local user when no login is needed; else LoginRequired."""
+async def current_user(request: Request) -> str:
+    """The logged-in user's name; the local user when no login is needed; else LoginRequired.
+    A coroutine, so FastAPI runs it on the event loop: as a plain function it would cost every
+    page a hop to a worker thread and back, for a dictionary look-up."""
     user = request.session.get("user")
-    if not login_needed(request):
+    if not await login_needed(request):
         return local_user()
     if not isinstance(user, str) or not user:
         raise LoginRequired()

@@ -6,13 +6,12 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from clinic import audit, compare, store
+from clinic import audit, compare, result_page, store
 from clinic.models import Visit
 from clinic.pages import current_user, db, form_with_csrf, render
 from clinic.routes.patients import load_patient
 from clinic.routes.visits import assessor_of, patient_block
 from clinic.security import REPORT_CSP
-from engine.wording import finding_phrase
 
 router = APIRouter()
 
@@ -26,22 +25,19 @@ def _visit(session: Session, pid: int, vid: int) -> Visit:
 
 @router.get("/patients/{pid}/visits/{vid}")
 def visit_page(request: Request, pid: int, vid: int, user: str = Depends(current_user)) -> Response:
+    """Narrow reads and the cached rendering of what never changes (clinic/result_page.py); the
+    login check has run and the audit row is written on every request."""
     kb = assessor_of(request).kb
     with db(request).session() as session:
-        patient = load_patient(session, pid)
-        visit = _visit(session, pid, vid)
+        page = result_page.load(session, request.app.state.result_parts, kb, pid, vid)
+        if page is None:
+            raise HTTPException(404)
         audit.record(session, user, "read", pid, f"visit {vid} results")
-        latest = visit.assessments[-1]
-        changes = (compare.compare_results(visit.assessments[-2].result, latest.result)
-                   if len(visit.assessments) > 1 else [])
-        others = store.other_visit_ids(session, pid, vid)  # ids only: not every visit's findings
-        findings = [finding_phrase(kb, fid, value) for fid, value in visit.findings.items()]
-        return render(request, "visit.html.j2", title=f"{patient.name}: visit of {visit.seen_on}",
-                      patient=patient, visit=visit, assessment=latest,
-                      result=compare.with_defaults(latest.result),
-                      changes=changes, previous=visit.assessments[-2] if len(visit.assessments) > 1 else None,
-                      findings=findings, others=others, kb_version=kb.version,
-                      plan=compare.plan_lines(latest.result), kb=kb)
+    head = page.head
+    return render(request, "visit.html.j2", title=f"{head.patient_name}: visit of {head.seen_on}",
+                  patient={"id": head.patient_id, "name": head.patient_name}, visit=head,
+                  assessment=page.assessments[-1], assessments=page.assessments, others=page.others,
+                  parts=page.parts, kb_version=kb.version)
 
 
 @router.get("/patients/{pid}/visits/{vid}/report")
@@ -49,10 +45,11 @@ def report(request: Request, pid: int, vid: int, assessment: int = 0,
            user: str = Depends(current_user)) -> Response:
     """The HTML report exactly as `imbalance report` wrote it when the visit was assessed."""
     with db(request).session() as session:
-        visit = _visit(session, pid, vid)
-        chosen = next((a for a in visit.assessments if a.id == assessment), visit.assessments[-1])
-        audit.record(session, user, "read", pid, f"visit {vid} report (assessment {chosen.id})")
-        html = chosen.report_html
+        found = result_page.stored_report(session, pid, vid, assessment)
+        if found is None:
+            raise HTTPException(404)
+        chosen, html = found
+        audit.record(session, user, "read", pid, f"visit {vid} report (assessment {chosen})")
     return HTMLResponse(html, headers={"Content-Security-Policy": REPORT_CSP})
 
 
