@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from contextlib import suppress
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Environment, FileSystemBytecodeCache, FileSystemLoader, StrictUndefined
+from jinja2.bccache import Bucket
 from markupsafe import Markup
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -46,9 +48,38 @@ def make_environment(autoescape: bool, finalize: Callable[[Any], Any]) -> Enviro
     `num` filter); `finalize` is how a format makes each printed value safe."""
     env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=autoescape,
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-                      keep_trailing_newline=True, finalize=finalize)
+                      keep_trailing_newline=True, finalize=finalize,
+                      bytecode_cache=_bytecode_cache())
     env.filters["num"] = _number
     return env
+
+
+class _QuietBytecodeCache(FileSystemBytecodeCache):
+    """Jinja's own cache of compiled templates, in the tool's cache folder, that never fails a
+    command: a folder it cannot write to only costs the next start a compile."""
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        with suppress(OSError):
+            super().dump_bytecode(bucket)
+
+
+def _bytecode_cache() -> FileSystemBytecodeCache | None:
+    """Compiling the report's templates is about a third of a cold `imbalance report`, so the
+    compiled code is kept beside the KB cache (`engine.kb.cache.cache_dir`: off with
+    IMBALANCE_NO_CACHE, moved with IMBALANCE_CACHE_DIR). Jinja keys each entry by the template's
+    name and checks it against a checksum of the source, its own format version and the Python
+    version, so an edited template or a new Jinja is compiled afresh; a damaged entry is a miss."""
+    from engine.kb.cache import cache_dir
+
+    folder = cache_dir()
+    if folder is None:
+        return None
+    folder = folder / "templates"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return _QuietBytecodeCache(str(folder))
 
 
 @lru_cache(maxsize=1)

@@ -30,11 +30,6 @@ from typing import Any
 from engine.errors import InputError, Location
 from engine.kb.suggest import did_you_mean
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
-
 FILE_NAME = "imbalance.toml"
 ENV = "IMBALANCE_KB"
 SECTIONS: dict[str, tuple[str, ...]] = {"kb": ("layers",), "lint": ("review_interval_days",)}
@@ -81,6 +76,11 @@ def read_config(path: Path) -> ProjectConfig:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read {shown}: {getattr(exc, 'strerror', None) or exc}") from None
+    # imported only when there is a file to read: most starts have none, and tomllib costs ~2 ms
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.10
+        import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -1,13 +1,16 @@
-"""Did-you-mean suggestions for unknown names, by string similarity."""
+"""Did-you-mean suggestions for unknown names, by string similarity.
+
+Only a mistake needs one, so difflib is imported then, not at every start."""
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 
 
 def closest(name: str, candidates: Iterable[str]) -> str | None:
     """The most similar known name, or None when nothing is close enough to be a typo."""
+    import difflib
+
     pool = list(candidates)
     matches = difflib.get_close_matches(name, pool, n=1, cutoff=0.6)
     if matches:
