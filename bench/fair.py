@@ -193,15 +193,23 @@ def growth_cases(base: m.KnowledgeBase, kb: m.KnowledgeBase, factor: int, design
     return spread_over_copies(originals, factor, random.Random(7))
 
 
+BLOCK = 100  # cases per block when the sizes take turns (see `growth`)
+
+
 def growth(base: m.KnowledgeBase, label: str, n: int, factors: tuple[int, ...],
            designs: tuple[str, ...] = GROWTH_DESIGNS) -> tuple[
         list[list[Any]], list[list[Any]], dict[tuple[str, int], tuple[float, float]]]:
     """Growth rows (one per design and size), compile rows (one per size), and for each
-    (design, factor) the ratios to 1x of experta's and the fixpoint's medians."""
+    (design, factor) the ratios to 1x of experta's and the fixpoint's medians.
+
+    Every size is compiled first; then, for each design, the sizes take turns in blocks of
+    `BLOCK` cases (the order rotating), so a change of load on the machine during the run
+    falls on every size alike, while each block is long enough for a size's rules to be as warm
+    in the processor's caches as they are when one KB serves case after case."""
     rows: list[list[Any]] = []
     compile_rows: list[list[Any]] = []
     ratios: dict[tuple[str, int], tuple[float, float]] = {}
-    first: dict[str, tuple[float, float]] = {}
+    engines: dict[int, tuple[m.KnowledgeBase, Reasoner, dict[str, Callable[[Facts], Any]]]] = {}
     for factor in factors:
         kb = grow_kb(base, factor)
         times = []
@@ -210,31 +218,39 @@ def growth(base: m.KnowledgeBase, label: str, n: int, factors: tuple[int, ...],
             start = time.perf_counter()
             reasoner = Reasoner(kb)
             times.append((time.perf_counter() - start) * 1000)
-        compile_ms = statistics.median(times)
-        compile_rows.append([label, f"{factor}x", len(kb.rules), f"{compile_ms:.0f}"])
-        fixpoint = Fixpoint(kb)
-        clips = ClipsReasoner(kb) if len(kb.rules) <= 10_000 else None
+        compile_rows.append([label, f"{factor}x", len(kb.rules),
+                             f"{statistics.median(times):.0f}"])
         runners: dict[str, Callable[[Facts], Any]] = {"experta": reasoner.run,
-                                                      "fixpoint": fixpoint.run}
-        if clips is not None:
-            runners["CLIPS"] = clips.run
-        for design in designs:
-            cases = growth_cases(base, kb, factor, design, n)
-            timed = race(runners, cases)
-            sample = cases[:500]
+                                                      "fixpoint": Fixpoint(kb).run}
+        if len(kb.rules) <= 10_000:
+            runners["CLIPS"] = ClipsReasoner(kb).run
+        engines[factor] = (kb, reasoner, runners)
+    for design in designs:
+        cases = {f: growth_cases(base, engines[f][0], f, design, n) for f in factors}
+        timed: dict[int, dict[str, list[float]]] = {
+            f: {name: [] for name in engines[f][2]} for f in factors}
+        for block, first_case in enumerate(range(0, n, BLOCK)):
+            for k in range(len(factors)):
+                factor = factors[(block + k) % len(factors)]
+                got = race(engines[factor][2], cases[factor][first_case:first_case + BLOCK])
+                for name, samples in got.items():
+                    timed[factor][name] += samples
+        e1, p1 = med_us(timed[factors[0]]["experta"]), med_us(timed[factors[0]]["fixpoint"])
+        for factor in factors:
+            kb, reasoner, _runners = engines[factor]
+            sample = cases[factor][:500]
             fired_ids = [tuple(reasoner.run(f).fired) for f in sample]
             evaluated = statistics.mean(reasoner.run(f).matcher.evaluations for f in sample)
             fired = statistics.mean(len(ids) for ids in fired_ids)
             in_copies = (sum(1 for ids in fired_ids for r in ids if COPY.search(r))
                          / max(sum(len(ids) for ids in fired_ids), 1))
-            e, p = med_us(timed["experta"]), med_us(timed["fixpoint"])
-            e1, p1 = first.setdefault(design, (e, p))
+            e, p = med_us(timed[factor]["experta"]), med_us(timed[factor]["fixpoint"])
             ratios[(design, factor)] = (e / e1, p / p1)
+            clips = timed[factor].get("CLIPS")
             rows.append([label, design, f"{factor}x", len(kb.rules), f"{fired:.1f}",
                          f"{evaluated:.1f}", f"{100 * in_copies:.0f}%", f"{e:.0f}",
                          f"{e / e1:.2f}", f"{p:.0f}", f"{p / p1:.2f}", f"{e / p:.2f}",
-                         f"{med_us(timed['CLIPS']):.0f}" if "CLIPS" in timed else "-"])
-    rows.sort(key=lambda row: designs.index(row[1]))  # one design's sizes together
+                         f"{med_us(clips):.0f}" if clips else "-"])
     return rows, compile_rows, ratios
 
 

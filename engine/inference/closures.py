@@ -15,7 +15,10 @@ tests hold the two against each other on random cases): `all` takes the weakest 
 `any` the strongest, `at_least N` the N-th strongest, `not` flips true and false and keeps
 unknown, a finding test counts as 1.0, and a `concluded` leaf is its certainty when reached.
 Common shapes (a conjunction of finding tests, the most frequent rule in the KB) get one flat
-closure instead of a closure per leaf.
+closure instead of a closure per leaf. What a closure needs is bound as default arguments rather
+than captured in cells, and leaf checks are shared (`premises.predicate`): a rule's premise is then
+a function object and one tuple of its data, fewer scattered objects for a case to touch, which is
+what a case pays for as the KB grows (bench/RESULTS.md, growth).
 """
 
 from __future__ import annotations
@@ -82,31 +85,32 @@ class _Builder:
 
 
 def _test(fid: str, check: Callable[[Any], bool]) -> Premise:
-
-    def premise(findings: Mapping[str, Any], _certainty: Mapping[str, float]) -> float:
-        value = findings.get(fid, _MISSING)
+    def premise(findings: Mapping[str, Any], _certainty: Mapping[str, float],
+                _fid: str = fid, _check: Callable[[Any], bool] = check) -> float:
+        value = findings.get(_fid, _MISSING)
         if value is _MISSING:
             return UNKNOWN
-        return 1.0 if check(value) else FALSE
+        return 1.0 if _check(value) else FALSE
 
     return premise
 
 
 def _not_test(fid: str, check: Callable[[Any], bool]) -> Premise:
-
-    def premise(findings: Mapping[str, Any], _certainty: Mapping[str, float]) -> float:
-        value = findings.get(fid, _MISSING)
+    def premise(findings: Mapping[str, Any], _certainty: Mapping[str, float],
+                _fid: str = fid, _check: Callable[[Any], bool] = check) -> float:
+        value = findings.get(_fid, _MISSING)
         if value is _MISSING:
             return UNKNOWN
-        return FALSE if check(value) else 1.0
+        return FALSE if _check(value) else 1.0
 
     return premise
 
 
 def _concluded(cid: str, low: float) -> Premise:
-    def premise(_findings: Mapping[str, Any], certainty: Mapping[str, float]) -> float:
-        cf = certainty.get(cid)
-        if cf is None or cf < low or cf <= 0:
+    def premise(_findings: Mapping[str, Any], certainty: Mapping[str, float],
+                _cid: str = cid, _low: float = low) -> float:
+        cf = certainty.get(_cid)
+        if cf is None or cf < _low or cf <= 0:
             return FALSE
         return cf
 
@@ -114,8 +118,9 @@ def _concluded(cid: str, low: float) -> Premise:
 
 
 def _not(inner: Premise) -> Premise:
-    def premise(findings: Mapping[str, Any], certainty: Mapping[str, float]) -> float:
-        x = inner(findings, certainty)
+    def premise(findings: Mapping[str, Any], certainty: Mapping[str, float],
+                _inner: Premise = inner) -> float:
+        x = _inner(findings, certainty)
         if x < 0:
             return UNKNOWN
         return FALSE if x > 0 else 1.0
@@ -126,9 +131,10 @@ def _not(inner: Premise) -> Premise:
 def _all_tests(tests: Tests) -> Premise:
     """`all` of finding tests only: false at the first known failure, else unknown or 1.0."""
 
-    def premise(findings: Mapping[str, Any], _certainty: Mapping[str, float]) -> float:
+    def premise(findings: Mapping[str, Any], _certainty: Mapping[str, float],
+                _tests: Tests = tests) -> float:
         unknown = False
-        for fid, check in tests:
+        for fid, check in _tests:
             value = findings.get(fid, _MISSING)
             if value is _MISSING:
                 unknown = True
@@ -140,17 +146,17 @@ def _all_tests(tests: Tests) -> Premise:
 
 
 def _all(tests: Tests, parts: tuple[Premise, ...]) -> Premise:
-
-    def premise(findings: Mapping[str, Any], certainty: Mapping[str, float]) -> float:
+    def premise(findings: Mapping[str, Any], certainty: Mapping[str, float],
+                _tests: Tests = tests, _parts: tuple[Premise, ...] = parts) -> float:
         unknown = False
-        for fid, check in tests:
+        for fid, check in _tests:
             value = findings.get(fid, _MISSING)
             if value is _MISSING:
                 unknown = True
             elif not check(value):
                 return FALSE
         low = 1.0
-        for part in parts:
+        for part in _parts:
             x = part(findings, certainty)
             if x == 0:
                 return FALSE  # one false part makes the whole false, whatever is unknown
@@ -164,17 +170,17 @@ def _all(tests: Tests, parts: tuple[Premise, ...]) -> Premise:
 
 
 def _any(tests: Tests, parts: tuple[Premise, ...]) -> Premise:
-
-    def premise(findings: Mapping[str, Any], certainty: Mapping[str, float]) -> float:
+    def premise(findings: Mapping[str, Any], certainty: Mapping[str, float],
+                _tests: Tests = tests, _parts: tuple[Premise, ...] = parts) -> float:
         unknown = False
-        for fid, check in tests:
+        for fid, check in _tests:
             value = findings.get(fid, _MISSING)
             if value is _MISSING:
                 unknown = True
             elif check(value):
                 return 1.0  # nothing is stronger than a finding that holds
         high = 0.0
-        for part in parts:
+        for part in _parts:
             x = part(findings, certainty)
             if x < 0:
                 unknown = True
@@ -190,19 +196,20 @@ def _any(tests: Tests, parts: tuple[Premise, ...]) -> Premise:
 
 
 def _at_least(count: int, parts: tuple[Premise, ...]) -> Premise:
-    def premise(findings: Mapping[str, Any], certainty: Mapping[str, float]) -> float:
+    def premise(findings: Mapping[str, Any], certainty: Mapping[str, float],
+                _count: int = count, _parts: tuple[Premise, ...] = parts) -> float:
         true: list[float] = []
         unknown = 0
-        for part in parts:
+        for part in _parts:
             x = part(findings, certainty)
             if x < 0:
                 unknown += 1
             elif x > 0:
                 true.append(x)
-        if len(true) >= count:
+        if len(true) >= _count:
             true.sort(reverse=True)
-            return true[count - 1]
-        return FALSE if len(true) + unknown < count else UNKNOWN
+            return true[_count - 1]
+        return FALSE if len(true) + unknown < _count else UNKNOWN
 
     return premise
 
