@@ -12,13 +12,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from engine.errors import InputError, KBError, Location, Problem
 from engine.kb import model as m
-from engine.kb import schema
 from engine.kb.suggest import did_you_mean
 from engine.kb.yamlsource import LineDict, YamlSyntaxError, parse_text
+
+if TYPE_CHECKING:  # the schema is imported where files are read: a cache hit reads none
+    from engine.kb import schema
 
 _ENGINE = Path(__file__).resolve().parent.parent  # engine/, beside the checkout's kb/
 MAX_FILE_BYTES = 2_000_000  # a rule file this large is a mistake (a data dump), not rules
@@ -157,6 +159,8 @@ def _load_listed(listed: list[tuple[Path, list[Path]]]) -> tuple[
 
 def _load_file(path: Path, layer: int, acc: _Collected, problems: list[Problem],
                order: int, layer_path: str) -> tuple[int, tuple[str, str] | None]:
+    from engine.kb import schema
+
     shown = display_path(path)
     try:
         if path.stat().st_size > MAX_FILE_BYTES:
@@ -216,6 +220,8 @@ def _load_file(path: Path, layer: int, acc: _Collected, problems: list[Problem],
 
 
 def _read_meta(reader: schema.Reader, body: Any, where: Location) -> tuple[str, str] | None:
+    from engine.kb import schema
+
     meta = reader.mapping(body, where, "'knowledge_base'")
     if meta is None:
         return None
@@ -226,6 +232,8 @@ def _read_meta(reader: schema.Reader, body: Any, where: Location) -> tuple[str, 
 
 def _add_entry(reader: schema.Reader, section: str, entry: LineDict, acc: _Collected,
                order: int, layer_path: str) -> int:
+    from engine.kb import schema
+
     item: Any
     read: Any
     if section == "findings":

@@ -1,0 +1,87 @@
+"""The cold-start budget, guarded by what a start imports (timed tests are not allowed here;
+bench/run.py measures the time): each command imports only what it uses, and a warm KB cache
+means no rule file is parsed or checked."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+
+CASE = str(ROOT / "examples" / "cases" / "runner_it_band.yaml")
+
+# In a subprocess: run the command as the console script would, then list every module loaded.
+PROBE = """
+import json, sys
+out, argv = sys.argv[1], sys.argv[2:]
+sys.argv = ["imbalance", *argv]
+import cli
+try:
+    cli.main()
+except SystemExit as exc:
+    code = exc.code
+with open(out, "w", encoding="utf-8") as handle:
+    json.dump({"code": code, "modules": sorted(sys.modules)}, handle)
+"""
+
+# Never on the way of `assess`: HTML, graphs, other commands' machinery, and the parsing and
+# checking of rule files that a warm cache replaces.
+NOT_FOR_ASSESS = ("jinja2", "markupsafe", "networkx", "engine.explain", "reports", "weasyprint",
+                  "sqlalchemy", "fastapi", "pydantic", "fhir", "engine.kb.schema",
+                  "engine.kb.references", "tomllib", "difflib", "importlib.metadata", "email",
+                  "tempfile", "platformdirs", "dask")
+
+
+def modules_of(tmp_path: Path, *argv: str) -> set[str]:
+    env = {k: v for k, v in os.environ.items() if k != "IMBALANCE_NO_CACHE"}
+    env["IMBALANCE_CACHE_DIR"] = str(tmp_path / "cache")
+    listing = tmp_path / "modules.json"
+    for _ in range(2):  # the first run fills the caches, the second is the start measured
+        done = subprocess.run([sys.executable, "-c", PROBE, str(listing), *argv], env=env, cwd=ROOT,
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+    data = json.loads(listing.read_text(encoding="utf-8"))
+    assert data["code"] in (0, None), data
+    return set(data["modules"])
+
+
+def loaded(modules: set[str], package: str) -> list[str]:
+    return sorted(m for m in modules if m == package or m.startswith(package + "."))
+
+
+def test_assess_on_a_warm_cache_imports_only_what_it_uses(tmp_path: Path) -> None:
+    modules = modules_of(tmp_path, "assess", CASE, "--format", "json")
+    assert "experta" in modules and "engine.kb.cache" in modules  # the probe ran the command
+    assert {name: loaded(modules, name) for name in NOT_FOR_ASSESS} == {name: [] for name in NOT_FOR_ASSESS}
+
+
+@pytest.mark.parametrize(("fmt", "unused"), [
+    ("text", ("networkx", "jinja2", "engine.explain")),
+    ("markdown", ()),  # the HTML report's content: the document, its graph and a template
+])
+def test_the_other_assess_formats_on_a_warm_cache(tmp_path: Path, fmt: str, unused: tuple[str, ...]) -> None:
+    modules = modules_of(tmp_path, "assess", CASE, "--format", fmt)
+    for name in (*unused, "engine.kb.schema", "tomllib", "difflib", "weasyprint", "sqlalchemy"):
+        assert not loaded(modules, name), name
+
+
+def test_report_on_a_warm_cache_parses_no_rule_file(tmp_path: Path) -> None:
+    out = tmp_path / "x.html"
+    modules = modules_of(tmp_path, "report", CASE, "-o", str(out), "--force")
+    assert out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    # (no difflib check: click's parser tries `-o` as a long option first and imports it)
+    for name in ("engine.kb.schema", "tomllib", "weasyprint", "sqlalchemy", "fastapi", "dask"):
+        assert not loaded(modules, name), name
+    assert list((tmp_path / "cache" / "templates").iterdir())  # compiled templates kept
+
+
+def test_help_imports_neither_the_engine_nor_a_parser(tmp_path: Path) -> None:
+    modules = modules_of(tmp_path, "--help")
+    for name in ("experta", "yaml", "jinja2", "networkx", "engine.kb", "engine.inference"):
+        assert not loaded(modules, name), name
