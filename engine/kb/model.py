@@ -133,6 +133,8 @@ class Conclusion:
 
 @dataclass(frozen=True)
 class Muscle:
+    """A muscle the advice names: stretched when tight, strengthened when weak."""
+
     id: str
     label: str
     location: Location
@@ -170,6 +172,8 @@ CHECKLIST_TYPES = ("boolean", "sided")  # what a tick (with a side) can answer
 
 @dataclass(frozen=True)
 class Recommendation:
+    """A piece of advice a rule can give, with its evidence and, for the handout, the patient's words."""
+
     id: str
     text: str
     location: Location
@@ -186,6 +190,8 @@ class Recommendation:
 
 @dataclass(frozen=True)
 class Source:
+    """A published source the rules cite, with its level of evidence."""
+
     id: str
     citation: str
     level: str
@@ -260,24 +266,32 @@ class Concluded:
 
 @dataclass(frozen=True)
 class All:
+    """Holds when every item holds (`all:` in a rule file)."""
+
     items: tuple[Cond, ...]
     location: Location
 
 
 @dataclass(frozen=True)
 class AnyOf:
+    """Holds when at least one item holds (`any:`)."""
+
     items: tuple[Cond, ...]
     location: Location
 
 
 @dataclass(frozen=True)
 class Not:
+    """The negation of its item (`not:`)."""
+
     item: Cond
     location: Location
 
 
 @dataclass(frozen=True)
 class AtLeast:
+    """Holds when at least `count` of its items hold (`at_least:`, e.g. a cluster of tests)."""
+
     count: int
     items: tuple[Cond, ...]
     location: Location
@@ -368,6 +382,8 @@ class Expectation:
 
 @dataclass(frozen=True)
 class CaseTest:
+    """A KB case test: findings and patient details, and what the assessment must show."""
+
     name: str
     findings: tuple[tuple[str, Any], ...]
     patient: tuple[tuple[str, Any], ...]
@@ -400,6 +416,8 @@ class Disabled:
 
 @dataclass(frozen=True)
 class Layer:
+    """One knowledge-base folder (the shipped kb/ or a --kb layer) with its name and version."""
+
     path: str
     name: str
     version: str
@@ -407,6 +425,8 @@ class Layer:
 
 @dataclass(frozen=True)
 class KnowledgeBase:
+    """Everything the loader read from every layer, checked and merged."""
+
     findings: dict[str, Finding]
     conclusions: dict[str, Conclusion]
     muscles: dict[str, Muscle]
