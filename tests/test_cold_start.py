@@ -35,7 +35,7 @@ with open(out, "w", encoding="utf-8") as handle:
 NOT_FOR_ASSESS = ("jinja2", "markupsafe", "networkx", "engine.explain", "reports", "weasyprint",
                   "sqlalchemy", "fastapi", "pydantic", "fhir", "engine.kb.schema",
                   "engine.kb.references", "tomllib", "difflib", "importlib.metadata", "email",
-                  "tempfile", "platformdirs", "dask")
+                  "tempfile", "platformdirs", "dask", "hashlib")
 
 
 def modules_of(tmp_path: Path, *argv: str) -> set[str]:

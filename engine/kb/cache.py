@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import dataclasses
 import gc
-import hashlib
 import marshal
 import os
 import sys
@@ -37,6 +36,11 @@ from typing import Any
 
 from engine import errors
 from engine.kb import model as m
+
+try:  # hashlib's own BLAKE2: `import hashlib` first loads OpenSSL, 3-10 ms of every start
+    from _blake2 import blake2b
+except ImportError:  # pragma: no cover - a Python built without it
+    from hashlib import blake2b
 
 FORMAT = 2  # bump when the encoding below changes
 _CLASSES: dict[str, type] = {
@@ -73,14 +77,14 @@ def stamp(files: Sequence[Path], folders: Sequence[Path]) -> tuple[Any, ...]:
         parts.append((str(path.relative_to(_HERE.parent)), info.st_size, info.st_mtime_ns))
     for path in files:
         info = path.stat()
-        digest = hashlib.blake2b(path.read_bytes(), digest_size=16).hexdigest()
+        digest = blake2b(path.read_bytes(), digest_size=16).hexdigest()
         parts.append((str(path), info.st_size, info.st_mtime_ns, digest))
     return tuple(parts)
 
 
 def _entry_path(folder: Path, folders: Sequence[Path]) -> Path:
     """One entry per set of layers and working directory; a later load overwrites it."""
-    name = hashlib.blake2b(repr((os.getcwd(), [str(Path(f).resolve()) for f in folders]))
+    name = blake2b(repr((os.getcwd(), [str(Path(f).resolve()) for f in folders]))
                            .encode(), digest_size=12).hexdigest()
     return folder / f"kb-{name}.marshal"
 
