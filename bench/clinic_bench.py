@@ -139,10 +139,25 @@ class Row:
     server_cpu_ms: float = float("nan")
 
 
+def descendants(pid: int) -> list[int]:
+    """The process and every process under it (uvicorn's worker processes with --workers N)."""
+    found = [pid]
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        for child in task.read_text().split():
+            found += descendants(int(child))
+    return found
+
+
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU time so far of a process and the processes under it (Linux /proc)."""
+    total = 0.0
+    for one in descendants(pid):
+        try:
+            fields = Path(f"/proc/{one}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:  # ended meanwhile
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
 
 
 async def run(base: str, clients: int, seconds: float, scenario: str,
@@ -224,7 +239,7 @@ def table(backend: str, rows: list[Row]) -> list[str]:
 
 def measure(backend: str, url: str, args: argparse.Namespace) -> list[str]:
     port = free_port()
-    server = start_server(url, port)
+    server = start_server(url, port, args.workers)
     base = f"http://127.0.0.1:{port}"
     use_wrk = args.generator == "wrk" or (args.generator == "auto" and shutil.which("wrk"))
     try:
@@ -268,6 +283,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--patients", type=int, default=40)
+    parser.add_argument("--workers", type=int, default=1, help="serve --workers N (default 1)")
     parser.add_argument("--pg", default=os.environ.get("IMBALANCE_TEST_PG_URL", ""),
                         help="PostgreSQL admin URL (a database is created and dropped)")
     parser.add_argument("--generator", choices=["auto", "wrk", "httpx"], default="auto",

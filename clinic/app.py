@@ -10,6 +10,7 @@ that step would answer only as if it listened on this machine.
 
 from __future__ import annotations
 
+import os
 import secrets
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -20,6 +21,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import IntegrityError
 from starlette.middleware.sessions import SessionMiddleware
 
 from clinic.assessing import Assessor
@@ -41,15 +43,31 @@ SESSION_HOURS = 10  # one clinic day; then log in again
 PAGE_THREADS = 8
 
 
+SETTINGS_ENV = "IMBALANCE_SERVE_SETTINGS"  # set by `serve --workers N` for its worker processes
+
+
 def session_secret(db: Database) -> str:
     """The key that signs session cookies, made once and kept in the database, so sessions
-    survive a restart and every worker of a PostgreSQL-backed clinic shares it."""
-    with db.session() as session:
-        row = session.get(Setting, "session_secret")
-        if row is None:
-            row = Setting(key="session_secret", value=secrets.token_urlsafe(48))
-            session.add(row)
-        return row.value
+    survive a restart and every worker process shares it (a cookie signed by one worker is read
+    by another; the CSRF token lives in that cookie, so it is shared the same way). Two
+    processes making it at the same moment: the second one's insert fails and it reads the first's."""
+    try:
+        with db.session() as session:
+            row = session.get(Setting, "session_secret")
+            if row is None:
+                row = Setting(key="session_secret", value=secrets.token_urlsafe(48))
+                session.add(row)
+            return row.value
+    except IntegrityError:
+        with db.session() as session:
+            return session.get_one(Setting, "session_secret").value
+
+
+def app_from_environment() -> FastAPI:
+    """The app of one worker process of `serve --workers N` (uvicorn calls it in each worker;
+    the settings come from the environment the command set). The command has migrated the
+    database and made the session secret before starting the workers."""
+    return create_app(Settings.from_json(os.environ[SETTINGS_ENV]))
 
 
 def create_app(settings: Settings, assessor: Assessor | None = None,
@@ -70,7 +88,7 @@ def create_app(settings: Settings, assessor: Assessor | None = None,
     app.state.settings = settings
     app.state.db = db
     app.state.assessor = assessor or Assessor(settings.kb_dirs)
-    app.state.limiter = LoginLimiter()
+    app.state.limiter = LoginLimiter(db)
     app.state.result_parts = PartsCache()
 
     app.add_middleware(SessionMiddleware, secret_key=session_secret(db), session_cookie=SESSION_COOKIE,

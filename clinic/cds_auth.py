@@ -4,7 +4,8 @@ CDS Hooks 2.0, "Trusting CDS Clients": each call carries `Authorization: Bearer 
 the client's private key (never `none`, never a shared-secret HMAC; ES384 and RS384 recommended),
 with `iss`, `aud` (the URL of the endpoint being called), `exp`, `iat` and `jti`; the service
 keeps an allowlist of issuers. PyJWT checks signatures and claims; this module only holds the
-allowlist, picks the key by `kid` and refuses a `jti` seen before (replay).
+allowlist, picks the key by `kid` and refuses a `jti` seen before (replay): by the server, in
+its database (`first_use`, shared by every worker process), or here in memory without one.
 
 Trusted clients are listed in a JSON file named by the environment variable
 `IMBALANCE_CDS_CLIENTS`: `{"audience_base": "https://cds.clinic.example" (optional: the public
@@ -20,7 +21,7 @@ import json
 import os
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -52,8 +53,11 @@ class TrustedClients:
             keys[str(client["iss"])] = {str(k.key_id): k for k in jwks.keys}
         return cls(keys, str(data.get("audience_base", "")).rstrip("/"))
 
-    def verify(self, authorization: str | None, audience: str) -> dict[str, Any]:
-        """The token's claims, or `Refused`."""
+    def verify(self, authorization: str | None, audience: str,
+               first_use: Callable[[str, float, float], bool] | None = None) -> dict[str, Any]:
+        """The token's claims, or `Refused`. `first_use(jti, exp, leeway)` says whether a token
+        id is new (the server passes one backed by its database); without it, this object
+        remembers the ids itself."""
         if not authorization or not authorization.startswith("Bearer "):
             raise Refused("this CDS service needs 'Authorization: Bearer <JWT>' from a trusted client")
         token = authorization[len("Bearer "):].strip()
@@ -77,7 +81,11 @@ class TrustedClients:
                 options={"require": ["iss", "aud", "exp", "iat", "jti"]})
         except jwt.PyJWTError as exc:
             raise Refused(f"JWT refused: {exc}") from None
-        self._once(str(verified["jti"]), float(verified["exp"]))
+        jti, expires = str(verified["jti"]), float(verified["exp"])
+        if first_use is None:
+            self._once(jti, expires)
+        elif not first_use(jti, expires, LEEWAY_S):
+            raise Refused("JWT replayed (its jti was used before)")
         return verified
 
     def _once(self, jti: str, expires: float) -> None:

@@ -84,7 +84,8 @@ def _untrusted(request: Request) -> Response | None:
                             headers={"WWW-Authenticate": "Bearer"})
     audience = (clients.audience_base or str(request.base_url).rstrip("/")) + request.url.path
     try:
-        clients.verify(request.headers.get("authorization"), audience)
+        clients.verify(request.headers.get("authorization"), audience,
+                       partial(cds_store.first_use, request.app.state.db))
     except Refused as exc:
         return JSONResponse({"error": str(exc)}, 401, headers={"WWW-Authenticate": "Bearer"})
     return None
@@ -180,7 +181,7 @@ def _assess(request: Request, body: dict[str, Any]) -> Response:
 async def _checked_body(request: Request, schema: str) -> tuple[Any, Response | None]:
     """The request's JSON once the client is trusted and the body fits the spec's schema; else
     the refusal to send (the same three checks for every POST of the service)."""
-    refused = _untrusted(request)
+    refused = await in_thread(request, _untrusted, request)  # it may write the token's id
     if refused is not None:
         return None, refused
     body, problem = await _json_body(request)

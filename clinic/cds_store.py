@@ -4,23 +4,30 @@ feedback clinicians gave on them, so rule authors can see which rules clinicians
 A card is stored with the rules behind it when it is sent; feedback names only the card's uuid
 (CDS Hooks 2.0, "Feedback"), so this is how an override is traced back to rules. A call keeps
 the QuestionnaireResponse it assessed, so the card's link can show the full report later; the
-link carries a random token, not a guessable id.
+link carries a random token, not a guessable id. The ids (`jti`) of the bearer tokens already
+accepted are kept here too, until they expire, so that a token replayed to another worker
+process of the same server is refused like one replayed to the same process (migration 0005).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import secrets
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, select
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from clinic.models import Base, utcnow  # one schema: these tables come with migration 0003
 from reports.cds_cards import IssuedCard
+
+if TYPE_CHECKING:
+    from clinic.db import Database
 
 
 class CdsCall(Base):
@@ -44,6 +51,30 @@ class CdsCard(Base):
     indicator: Mapped[str] = mapped_column(String(10))
     rules: Mapped[list[str]] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class CdsTokenSeen(Base):
+    """A bearer token's id, kept until the token has expired (with the clock-skew leeway)."""
+
+    __tablename__ = "cds_tokens_seen"
+
+    jti: Mapped[str] = mapped_column(String(200), primary_key=True)
+    forget_after: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
+
+
+def first_use(db: Database, jti: str, expires: float, leeway_s: float) -> bool:
+    """True the first time any worker process sees this token id; False for a replay. The
+    primary key decides, so two workers given the same token at once cannot both accept it."""
+    key = jti if len(jti) <= 200 else "sha256:" + hashlib.sha256(jti.encode()).hexdigest()
+    now = utcnow()
+    until = dt.datetime.fromtimestamp(expires + leeway_s, dt.timezone.utc).replace(tzinfo=None)
+    try:
+        with db.session() as session:
+            session.execute(delete(CdsTokenSeen).where(CdsTokenSeen.forget_after < now))
+            session.add(CdsTokenSeen(jti=key, forget_after=until))
+    except IntegrityError:
+        return False
+    return True
 
 
 class CdsFeedback(Base):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, String, Text, func
+from sqlalchemy import JSON, Date, DateTime, ForeignKey, Index, Integer, String, Text, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -104,3 +104,15 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(20))  # read, write, export, delete
     patient_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
     detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class LoginFailure(Base):
+    """One failed login for one key (`name:...` or `addr:...`), kept for the limiter's window;
+    in the database so that every worker process of the server counts the same failures."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (Index("ix_login_failures_key_at", "key", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(200))
+    at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)

@@ -9,6 +9,7 @@ psycopg 3 URLs, the driver we ship.
 from __future__ import annotations
 
 import ipaddress
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,3 +60,14 @@ class Settings:
     @property
     def loopback(self) -> bool:
         return is_loopback(self.host)
+
+    def to_json(self) -> str:
+        """For worker processes (`serve --workers N`), which rebuild the settings from it."""
+        return json.dumps({"db_url": self.db_url, "host": self.host, "port": self.port,
+                           "kb_dirs": list(self.kb_dirs)})
+
+    @classmethod
+    def from_json(cls, text: str) -> Settings:
+        data = json.loads(text)
+        return cls(str(data["db_url"]), str(data["host"]), int(data["port"]),
+                   tuple(str(d) for d in data["kb_dirs"]))

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import os
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -48,35 +49,48 @@ def open_database(url: str) -> Database:
               help="Address to listen on. Anything but this computer needs a user "
                    "(imbalance users add NAME) and HTTPS in front.")
 @click.option("--port", type=click.IntRange(1, 65535), default=8080, show_default=True)
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Server processes (uvicorn workers), each with its own copy of the knowledge "
+                   "base. More than one lets a busy clinic use more cores; see docs/clinic.md.")
 @click.pass_context
-def serve(ctx: click.Context, db_url: str | None, host: str, port: int) -> None:
+def serve(ctx: click.Context, db_url: str | None, host: str, port: int, workers: int) -> None:
     """Start the clinic: patients, visits, consultations and reports in the browser.
 
     \b
     Examples:
       imbalance serve                                   # http://127.0.0.1:8080, SQLite
-      imbalance serve --db postgresql://clinic@db/clinic --host 0.0.0.0
+      imbalance serve --db postgresql://clinic@db/clinic --host 0.0.0.0 --workers 2
     """
     import uvicorn
 
-    from clinic.app import create_app
+    from clinic.app import SETTINGS_ENV, create_app, session_secret
     from clinic.auth import user_count
     from clinic.settings import Settings
 
     url = settings_db(db_url)
     settings = Settings(url, host, port, app(ctx).kb_dirs)
-    database = open_database(url)
+    database = open_database(url)  # migrated here, once, before any worker starts
     if not settings.loopback:
         with database.session() as session:
             if user_count(session) == 0:
                 raise InputError(f"refusing to listen on {host}: no user exists, so anyone on the "
                                  "network could read patient records", key="--host",
                                  suggestion="create one first: imbalance users add NAME")
+    session_secret(database)  # made once here, so workers starting together never race to make it
     database.dispose()
-    application = create_app(settings)
-    click.echo(f"imbalance clinic on http://{host}:{port}/ (database: {safe_url(url)})")
-    uvicorn.run(application, host=host, port=port, log_level="warning", proxy_headers=False,
-                server_header=False)
+    options: dict[str, Any] = {"host": host, "port": port, "log_level": "warning",
+                               "proxy_headers": False, "server_header": False}
+    where = f"imbalance clinic on http://{host}:{port}/ (database: {safe_url(url)}"
+    if workers == 1:
+        application = create_app(settings)
+        click.echo(where + ")")
+        uvicorn.run(application, **options)
+        return
+    # Worker processes build their own app from an import string; they read the settings from
+    # the environment they inherit (the URL is no more exposed there than on this command line).
+    os.environ[SETTINGS_ENV] = settings.to_json()
+    click.echo(where + f", {workers} worker processes)")
+    uvicorn.run("clinic.app:app_from_environment", factory=True, workers=workers, **options)
 
 
 def safe_url(url: str) -> str:

@@ -89,6 +89,22 @@ def test_a_replayed_token_is_refused(client: TestClient, key: Any) -> None:
     assert again.status_code == 401 and "replayed" in again.json()["error"]
 
 
+def test_a_token_replayed_to_another_worker_on_the_same_database_is_refused(
+        tmp_path: Path, key: Any) -> None:
+    """`serve --workers N` runs N copies of the app on one database: the used token ids are
+    kept there, so the second process refuses what the first accepted."""
+    trust = {ENV: str(trust_file(tmp_path, key))}
+    first = TestClient(cds_app(tmp_path / "db.sqlite3", trust), base_url="https://cds.clinic.test")
+    second = TestClient(cds_app(tmp_path / "db.sqlite3", trust), base_url="https://cds.clinic.test")
+    value = token(key, f"https://cds.clinic.test{URL}")
+    body = hook_request({"questionnaireResponse": None})
+    assert first.post(URL, json=body, headers=bearer(value)).status_code == 200
+    again = second.post(URL, json=body, headers=bearer(value))
+    assert again.status_code == 401 and "replayed" in again.json()["error"]
+    fresh = token(key, f"https://cds.clinic.test{URL}")  # a new token is still welcome there
+    assert second.post(URL, json=body, headers=bearer(fresh)).status_code == 200
+
+
 def test_the_specifications_example_token_is_refused(client: TestClient) -> None:
     """The published example (an ES384 token for another audience, long expired, from an issuer
     not on our list) must never be accepted."""

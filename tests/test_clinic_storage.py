@@ -32,7 +32,7 @@ from clinic.models import Base
 from tests.clinic_support import BACKENDS, fresh_database, make_app
 from tests.conftest import SCRIPT
 
-HEAD = "0004"
+HEAD = "0005"
 
 
 @pytest.fixture(params=BACKENDS)
@@ -118,6 +118,35 @@ def test_migration_from_0003_keeps_assessments_and_adds_an_empty_handout(db_url:
         assert "Patient handout" in client.get("/patients/1/visits/1").text
 
 
+def test_migration_from_0004_adds_an_empty_login_failure_table_and_keeps_the_rest(db_url: str) -> None:
+    database = Database(db_url)
+    migrate(database.engine, "0004")
+    now = dt.datetime(2026, 6, 7, 8, 9, 10)
+    with database.engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO patients (id, ref, name, birth_year, sex, notes, created_at, updated_at) "
+            "VALUES (1, 'P-4', 'Before Workers', 1975, 'female', '', :t, :t)"), {"t": now})
+        connection.execute(text("INSERT INTO users (id, name, password_hash, created_at) "
+                                "VALUES (1, 'dr.four', 'not-a-hash', :t)"), {"t": now})
+    assert "login_failures" not in inspect(database.engine).get_table_names()
+    database.dispose()
+    with TestClient(make_app(db_url)) as client:  # the app migrates on start
+        engine = client.app.state.db.engine
+        assert current_revision(engine) == HEAD
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT count(*) FROM login_failures")).scalar_one() == 0
+            assert connection.execute(text("SELECT name FROM users")).scalars().all() == ["dr.four"]
+            assert connection.execute(text("SELECT name FROM patients")).scalars().all() == [
+                "Before Workers"]
+        token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)
+        assert token
+        failed = client.post("/login", data={"csrf_token": token.group(1), "name": "dr.four",
+                                             "password": "wrong password"})
+        assert failed.status_code == 401
+        with engine.connect() as connection:  # the limiter writes to the new table
+            assert connection.execute(text("SELECT count(*) FROM login_failures")).scalar_one() == 2
+
+
 # --- kill -9 while writing ------------------------------------------------------------------------
 
 
@@ -127,12 +156,12 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_server(db_url: str, port: int) -> subprocess.Popen[bytes]:
+def start_server(db_url: str, port: int, workers: int = 1) -> subprocess.Popen[bytes]:
     """`imbalance serve` as a user starts it; its stderr goes to a file (a pipe nobody reads
     could fill up and stall the server), shown if it does not come up."""
     log = tempfile.TemporaryFile()  # noqa: SIM115  (lives as long as the server process)
-    process = subprocess.Popen([str(SCRIPT), "serve", "--db", db_url, "--port", str(port)],
-                               stdout=subprocess.DEVNULL, stderr=log)
+    process = subprocess.Popen([str(SCRIPT), "serve", "--db", db_url, "--port", str(port),
+                                "--workers", str(workers)], stdout=subprocess.DEVNULL, stderr=log)
     deadline = time.monotonic() + 180  # loading the KB takes seconds; far longer on a busy machine
     while time.monotonic() < deadline:
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import anyio.to_thread
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
@@ -28,23 +29,35 @@ async def login(request: Request) -> Response:
     target = _safe_next(first(data, "next", "/"))
     client = request.client.host if request.client else "?"
     keys = (f"name:{name.lower()}", f"addr:{client}")
-    limiter = request.app.state.limiter
-    wait = limiter.blocked(*keys)
+    wait, ok = await anyio.to_thread.run_sync(attempt, request, name, password, keys)
     if wait:
         minutes = max(1, round(wait / 60))
         return render(request, "login.html.j2", status=429, title="Log in", next=target, name=name,
                       error=f"Too many failed attempts. Try again in about {minutes} minute"
                             f"{'s' if minutes != 1 else ''}.")
-    with db(request).session() as session:
-        ok = verify(session, name, password)
     if not ok:
-        limiter.failed(*keys)
         return render(request, "login.html.j2", status=401, title="Log in", next=target, name=name,
                       error="The user name or password is not right.")
-    limiter.succeeded(*keys)
     request.session.clear()  # a fresh session on login: no fixation
     request.session["user"] = name
     return RedirectResponse(target, 303)
+
+
+def attempt(request: Request, name: str, password: str, keys: tuple[str, ...]) -> tuple[float, bool]:
+    """(seconds to wait, 0 if not blocked; whether the password is right), counted by the
+    limiter. Run in a worker thread: the limiter's queries and argon2's deliberately slow hash
+    must not hold up the event loop, which serves every other page."""
+    limiter = request.app.state.limiter
+    wait: float = limiter.blocked(*keys)
+    if wait:
+        return wait, False
+    with db(request).session() as session:
+        ok = verify(session, name, password)
+    if ok:
+        limiter.succeeded(*keys)
+    else:
+        limiter.failed(*keys)
+    return 0.0, ok
 
 
 @router.post("/logout")
