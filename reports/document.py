@@ -4,14 +4,18 @@ Both formats read the same `ReportDocument`, so the markdown can never say somet
 does not. Everything here comes from the assessment and its reasoning graph (through
 `engine.explain.Explainer`); the renderers only lay it out. Sources are numbered in reading
 order, the way a clinician expects a references list to work.
+
+The document's parts (here and in reports/reasoning.py, summary.py, svg.py) are NamedTuples,
+not frozen dataclasses: a report start defines some thirty of them, and a dataclass compiles
+generated source for its __init__, __eq__, __hash__ and __repr__ at import (about 0.5 ms a
+class); a NamedTuple class costs a fifth of that. They are immutable records either way.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, NamedTuple
 
 import networkx as nx
 
@@ -72,22 +76,19 @@ def report_time(now: datetime | None = None) -> str:
 # --- the document --------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class FindingRow:
+class FindingRow(NamedTuple):
     id: str
     label: str
     value: str
     used: bool
 
 
-@dataclass(frozen=True)
-class FindingGroup:
+class FindingGroup(NamedTuple):
     name: str
     rows: tuple[FindingRow, ...]
 
 
-@dataclass(frozen=True)
-class UnknownRow:
+class UnknownRow(NamedTuple):
     id: str
     label: str
     question: str
@@ -95,8 +96,7 @@ class UnknownRow:
     screening: bool  # read by an open red-flag rule
 
 
-@dataclass(frozen=True)
-class ConclusionItem:
+class ConclusionItem(NamedTuple):
     id: str
     label: str
     kind: str
@@ -110,8 +110,7 @@ class ConclusionItem:
     rules: tuple[RuleRef, ...]
 
 
-@dataclass(frozen=True)
-class MuscleRow:
+class MuscleRow(NamedTuple):
     id: str
     label: str
     region: str
@@ -119,8 +118,7 @@ class MuscleRow:
     reasons: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class AdviceItem:
+class AdviceItem(NamedTuple):
     text: str
     referral: bool
     reasons: tuple[str, ...]
@@ -131,8 +129,7 @@ class AdviceItem:
     avoid: str = ""
 
 
-@dataclass(frozen=True)
-class FiringRow:
+class FiringRow(NamedTuple):
     """One firing of the reasoning graph in words: premises -> rule -> conclusion."""
 
     rule: RuleRef
@@ -142,15 +139,13 @@ class FiringRow:
     red: bool
 
 
-@dataclass(frozen=True)
-class GraphSummary:
+class GraphSummary(NamedTuple):
     findings: int
     firings: int
     conclusions: int
 
 
-@dataclass(frozen=True)
-class ReportDocument:
+class ReportDocument(NamedTuple):
     """Every section of a case report, ready to lay out."""
 
     title: str

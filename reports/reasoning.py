@@ -9,7 +9,7 @@ way a clinician expects a references list to work.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from engine.explain.explainer import CONTRADICTED, SATISFIED, UNKNOWN, NearMiss, Premise, Support, WhatIf
 from engine.kb import model as m
@@ -20,16 +20,14 @@ KIND_WORD = {"red_flag": "red flag", "condition": "condition", "cause": "cause"}
 STATUS_WORD = {SATISFIED: "satisfied", UNKNOWN: "unknown", CONTRADICTED: "contradicted"}
 
 
-@dataclass(frozen=True)
-class Reference:
+class Reference(NamedTuple):
     number: int
     id: str
     citation: str
     level: str
 
 
-@dataclass(frozen=True)
-class RuleRef:
+class RuleRef(NamedTuple):
     """A rule as cited in the report: id, title and its reference numbers."""
 
     id: str
@@ -63,8 +61,7 @@ class Citations:
         return RuleRef(rule.id, rule.title, self.cite(rule.sources), rule.evidence)
 
 
-@dataclass(frozen=True)
-class HowStep:
+class HowStep(NamedTuple):
     rule: RuleRef
     because: str
     findings: tuple[str, ...]
@@ -75,8 +72,7 @@ class HowStep:
     certainty_after: float
 
 
-@dataclass(frozen=True)
-class HowItem:
+class HowItem(NamedTuple):
     id: str
     label: str
     kind: str
@@ -86,23 +82,20 @@ class HowItem:
     steps: tuple[HowStep, ...]
 
 
-@dataclass(frozen=True)
-class PremiseRow:
+class PremiseRow(NamedTuple):
     text: str
     status: str
     status_word: str
     note: str
 
 
-@dataclass(frozen=True)
-class MissRow:
+class MissRow(NamedTuple):
     rule: RuleRef
     summary: str
     premises: tuple[PremiseRow, ...]
 
 
-@dataclass(frozen=True)
-class WhyNotItem:
+class WhyNotItem(NamedTuple):
     id: str
     label: str
     kind: str
@@ -111,8 +104,7 @@ class WhyNotItem:
     misses: tuple[MissRow, ...]
 
 
-@dataclass(frozen=True)
-class GainRow:
+class GainRow(NamedTuple):
     """A red flag or condition an answer would add: kind, label and a short detail."""
 
     kind: str
@@ -120,8 +112,7 @@ class GainRow:
     detail: str
 
 
-@dataclass(frozen=True)
-class WhatIfItem:
+class WhatIfItem(NamedTuple):
     finding: str
     question: str
     answer: str

@@ -7,7 +7,7 @@ markdown and the terminal text all lead with this same `Summary`, so they never 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from engine.inference.assessment import Assessment
 from engine.inference.plan import PHASE_LABEL
@@ -25,16 +25,14 @@ HEADLINE = {
 }
 
 
-@dataclass(frozen=True)
-class FlagLine:
+class FlagLine(NamedTuple):
     label: str
     urgency: str
     action: str
     because: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class ConditionLine:
+class ConditionLine(NamedTuple):
     id: str
     label: str
     side: str  # "right", "both sides", or "" when no sided finding is behind it
@@ -42,8 +40,7 @@ class ConditionLine:
     word: str
 
 
-@dataclass(frozen=True)
-class PlanLine:
+class PlanLine(NamedTuple):
     id: str
     text: str
     side: str
@@ -52,8 +49,7 @@ class PlanLine:
     flag: str = ""  # a referral's red flag, by its label
 
 
-@dataclass(frozen=True)
-class Summary:
+class Summary(NamedTuple):
     triage: str
     tone: str
     headline: str

@@ -16,7 +16,7 @@ The drawing reads display attributes that the caller puts on each node:
 from __future__ import annotations
 
 import textwrap
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import networkx as nx
 
@@ -32,8 +32,7 @@ MAX_LINES = 3
 WIDTHS = {"finding": 180.0, "firing": 212.0, "rule": 212.0, "conclusion": 192.0}
 
 
-@dataclass(frozen=True)
-class NodeBox:
+class NodeBox(NamedTuple):
     """A node placed on the canvas, with its label already wrapped into lines."""
 
     key: str
@@ -58,8 +57,7 @@ class NodeBox:
         return self.y + self.height / 2
 
 
-@dataclass(frozen=True)
-class EdgePath:
+class EdgePath(NamedTuple):
     source: str
     target: str
     d: str
@@ -67,14 +65,12 @@ class EdgePath:
     negated: bool
 
 
-@dataclass(frozen=True)
-class Header:
+class Header(NamedTuple):
     x: float
     text: str
 
 
-@dataclass(frozen=True)
-class Drawing:
+class Drawing(NamedTuple):
     """Everything the SVG template needs, in pixels."""
 
     width: float
