@@ -6,6 +6,8 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
+
 from engine.cases.batch_output import finished_ids
 from engine.cases.idstore import IdStore
 from engine.inference.batch import read_items
@@ -132,3 +134,37 @@ def test_finished_ids_of_a_missing_file_is_empty(tmp_path: Path) -> None:
     with IdStore() as done:
         assert finished_ids(tmp_path / "none.jsonl", done) == 0
         assert len(done) == 0
+
+
+def _double_all(chunk: list[int]) -> list[int]:
+    return [2 * x for x in chunk]
+
+
+def _quiet_init() -> None:
+    return None
+
+
+def test_the_pool_gives_the_parents_free_heap_back_as_it_goes(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The parent's memory stays flat over a long batch (bench/batch_memory.py) because the pool
+    hands freed heap back every TRIM_EVERY chunks; results and their order are unchanged."""
+    import engine.inference.batch as work
+    from engine.inference import heap
+
+    calls: list[bool] = []
+    monkeypatch.setattr(work, "TRIM_EVERY", 3)
+    monkeypatch.setattr(heap, "release_free_memory", lambda: calls.append(True) or True)
+    got = list(work.run_pool(range(1000), _quiet_init, (), _double_all, 2, chunk_size=10))
+    assert got == [2 * x for x in range(1000)]
+    assert len(calls) == 100 // 3
+
+
+def test_releasing_free_memory_works_here_or_says_it_cannot() -> None:
+    import sys
+
+    from engine.inference.heap import release_free_memory
+
+    released = release_free_memory()
+    assert isinstance(released, bool)
+    if sys.platform.startswith("linux") and Path("/lib/x86_64-linux-gnu/libc.so.6").exists():
+        assert released  # glibc: malloc_trim is there

@@ -36,6 +36,7 @@ CASE_SUFFIXES = (".yaml", ".yml", ".json")
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
 CHUNK = 48  # cases per task sent to a worker: large enough to amortise the hand-over
 IN_FLIGHT_PER_WORKER = 4  # chunks queued per worker; bounds memory whatever the input size
+TRIM_EVERY = 64  # chunks of results between giving the parent's free heap back (engine.inference.heap)
 S = TypeVar("S")  # what the pool is given, one at a time
 T = TypeVar("T")  # what it gives back for each
 
@@ -338,15 +339,23 @@ def run_pool(items: Iterable[S], init: Callable[..., None], initargs: tuple[Any,
     The one worker pool of the project: `batch` assesses with it and `kb diff` compares two
     knowledge bases with it. `init` runs once per worker (it should ignore SIGINT, which the
     parent handles); `work` and `init` must be module-level functions so a spawned worker can
-    import them. At most `jobs * IN_FLIGHT_PER_WORKER` chunks are in flight."""
+    import them. At most `jobs * IN_FLIGHT_PER_WORKER` chunks are in flight, and the parent's
+    free heap is handed back to the system every `TRIM_EVERY` chunks, so its memory stays flat
+    however long the input."""
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
     gate = threading.Semaphore(jobs * IN_FLIGHT_PER_WORKER)
     with context.Pool(jobs, initializer=init, initargs=initargs) as pool:
         try:
-            for results in pool.imap(work, _chunks(items, chunk_size, gate)):
+            for done, results in enumerate(pool.imap(work, _chunks(items, chunk_size, gate)), 1):
                 gate.release()
                 yield from results
+                if done % TRIM_EVERY == 0:
+                    # results arrive on the pool's thread and are freed on this one; without
+                    # this the parent's heap crept up with the caseload (engine.inference.heap)
+                    from engine.inference.heap import release_free_memory
+
+                    release_free_memory()
         finally:  # before the pool stops: never leave its feeder thread waiting on the gate
             for _ in range(jobs * IN_FLIGHT_PER_WORKER + 1):
                 gate.release()
