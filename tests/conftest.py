@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import textwrap
 import traceback
 from collections.abc import Callable
@@ -19,11 +22,14 @@ from engine.kb.model import KnowledgeBase
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = Path(sys.executable).parent / "imbalance"
 
-# The on-disk KB cache stays out of the user's cache folder and off by default: most tests load
-# a fresh temporary layer once, where writing an entry is pure cost. tests/test_kb_cache.py
-# turns it on (in a temporary folder) and checks it through functions and the console script.
-os.environ["IMBALANCE_NO_CACHE"] = "1"
-os.environ.pop("IMBALANCE_CACHE_DIR", None)
+# The on-disk KB cache is on, as it is for a user, but in a private folder of this test process
+# (never the user's cache folder), removed at exit. Each xdist worker has its own. Nearly every
+# CLI run in the suite loads the shipped KB, and a cache hit costs a fraction of a parse, so
+# this is also most of what keeps the suite fast; tests/test_kb_cache.py checks the cache itself
+# (stale entries, damaged entries, deleting the folder) in folders of its own.
+os.environ.pop("IMBALANCE_NO_CACHE", None)
+os.environ["IMBALANCE_CACHE_DIR"] = _CACHE = tempfile.mkdtemp(prefix="imbalance-test-cache-")
+atexit.register(shutil.rmtree, _CACHE, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
