@@ -39,7 +39,7 @@ def _add_pending(session: Session) -> None:
     foreign key, so the order of the two never matters)."""
     entries: list[AuditEntry] = session.info.pop(PENDING, [])
     if entries:
-        session.execute(insert(TABLE), [
+        session.connection().execute(insert(TABLE), [
             {"at": e.at, "user": e.user, "action": e.action, "patient_id": e.patient_id,
              "detail": e.detail} for e in entries])
 
