@@ -3,9 +3,11 @@
     uv run python bench/clinic_bench.py                       # SQLite only
     uv run python bench/clinic_bench.py --pg postgresql://postgres@127.0.0.1:55432/postgres
     uv run python bench/clinic_bench.py --seconds 10          # a quick look
+    uv run python bench/clinic_bench.py --workers 1 2         # serve --workers 1, then 2
 
 Each backend gets a fresh database and a real `imbalance serve` process (one uvicorn worker, as
-shipped), seeded over HTTP with 40 patients of two visits each. Then three runs, each with
+shipped; `--workers 1 2` measures each count in turn, each on a fresh database), seeded over
+HTTP with 40 patients of two visits each. Then three runs, each with
 `--clients` concurrent keep-alive clients for `--seconds`, every request timed end to end:
 - *visit result page*: GET a random visit's result page;
 - *full report*: GET a random visit's stored HTML report;
@@ -37,7 +39,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import httpx
@@ -49,28 +51,23 @@ from tests.test_clinic_storage import free_port, start_server  # noqa: E402
 
 TARGET_P95_MS = 100.0
 PROFILE_NOTES = """\
-Where the time went (py-spy on the server under this load, issue 18): the report is not
-re-rendered per request (each assessment stores its report and handout HTML when it is made,
-so a result page is a few indexed reads, one template and the audit INSERT). What was slow:
-(1) the audit entry was added to the session before the page's reads, so the next query
-flushed its INSERT and the page held SQLite's one write lock while it rendered; concurrent
-pages then queued behind each other in SQLite's busy handler (it sleeps up to 100 ms a try).
-Audit entries are now written at commit, in the same transaction (clinic/audit.py). (2) the
-security headers ran in Starlette's BaseHTTPMiddleware (a task and a body stream per request);
-now a plain ASGI middleware. (3) a pool of 5 connections for 20 concurrent pages opened and
-closed a connection (and ran the SQLite pragmas) for most requests; the pool now holds 20.
-(4) uvicorn on httptools and uvloop instead of h11 and asyncio; templates not re-checked on
-disk per request. Together, in 20-25 s runs side by side at load average 5-8 with the old
-Python load generator: the result page's p95 went from 1.9 s to 0.32 s, and from 12 to 52 pages
-a second. With wrk the generator itself costs the server little CPU. What remains is CPU: 3-5
-ms of server CPU per page in one process (half of it FastAPI/Starlette/uvicorn, half the ORM
-reads, the audit write and the template). 20 clients that send the next request as soon as the
-last is answered keep the one worker saturated, so a request waits for the ~19 ahead of it:
-in a 20 s wrk run at load 10 the worker served 245 pages/s at 3.3 ms each with median 70 ms
-(~20 x 3.3 ms) and p95 167 ms. p95 <= 100 ms with 20 such clients therefore needs about 2 ms
-of CPU a page, or a second worker process on a second free core (uvicorn workers; the login
-limiter, in memory per process, would first have to move to the database). SQLite WAL was
-already on (synchronous=NORMAL)."""
+Where the time went. Earlier (py-spy under load): the audit INSERT flushed before the page's
+reads held SQLite's write lock through the render (now written at commit); Starlette's
+BaseHTTPMiddleware (now a plain ASGI middleware); a pool of 5 connections for 20 clients (now
+20); h11/asyncio (now httptools/uvloop). That left 5.9 ms (SQLite) / 7.6 ms (PostgreSQL) of
+server CPU per result page, and with 20 clients queued on one worker the p95 is about 20-25x
+that: 152 / 202 ms. Then (issue 18, cProfile of the app in-process on the real database,
+4.3 ms a page without HTTP): most went to ORM loads (identity map, lazy loads of the visit's
+assessments, the patient, the other visits), re-decoding and re-phrasing results that never
+change, and the audit row's unit of work. Now (clinic/result_page.py) the page reads the visit,
+patient and assessment metadata in one joined Core query plus one for the other visits' ids; the
+part of the page that depends only on immutable rows (red flags, plan, conditions, findings,
+what changed) is rendered once per (visit, latest and previous assessment with their creation
+times, KB version) and kept in a per-process LRU, while the login check, the 404 for another
+patient's or a deleted visit and the audit row still run on every request; the audit row is one
+Core INSERT at commit; the login dependency runs on the event loop (no thread hop). In-process:
+4.3 -> 1.1 ms a page (SQLite). `serve --workers N` adds processes; what they must share (session
+key, login failures, used CDS token ids) is in the database."""
 CASES = [
     {"f.low_back_pain": "yes", "f.sitting_hours_per_day": "9", "asked.neurological_warning_signs": "yes"},
     {"f.low_back_pain": "yes", "f.leg_pain_below_knee": "left", "f.positive_straight_leg_raise": "yes"},
@@ -137,6 +134,7 @@ class Row:
     errors: int
     error_kinds: str
     server_cpu_ms: float = float("nan")
+    load: float = float("nan")  # the 1-minute load average as the run started
 
 
 def descendants(pid: int) -> list[int]:
@@ -233,13 +231,14 @@ def table(backend: str, rows: list[Row]) -> list[str]:
         ok = (row.requests - row.errors) / row.seconds
         lines.append(f"| {backend} | {row.kind} | {row.generator} | {row.requests} | {ok:.1f} | "
                      f"{row.median:.0f} | {row.p95:.0f} | {row.p99:.0f} | {row.server_cpu_ms:.1f} | "
-                     f"{row.error_kinds or '0'} | {verdict} |")
+                     f"{row.error_kinds or '0'} | {row.load:.1f} | {verdict} |")
     return lines
 
 
-def measure(backend: str, url: str, args: argparse.Namespace) -> list[str]:
+def measure(backend: str, url: str, args: argparse.Namespace, workers: int) -> list[str]:
     port = free_port()
-    server = start_server(url, port, args.workers)
+    server = start_server(url, port, workers)
+    backend = f"{backend} | {workers}"
     base = f"http://127.0.0.1:{port}"
     use_wrk = args.generator == "wrk" or (args.generator == "auto" and shutil.which("wrk"))
     try:
@@ -247,11 +246,14 @@ def measure(backend: str, url: str, args: argparse.Namespace) -> list[str]:
         rows: list[Row] = []
         with tempfile.TemporaryDirectory() as folder:
             for kind in PAGES:
+                load = os.getloadavg()[0]
                 print(f"{backend}: {kind}, {args.clients} clients for {args.seconds:.0f} s", flush=True)
-                rows += ([wrk_row(base, args, kind, visits, server.pid, Path(folder))] if use_wrk
-                         else httpx_rows(base, args, kind, visits, server.pid))
+                rows += [replace(row, load=load) for row in (
+                    [wrk_row(base, args, kind, visits, server.pid, Path(folder))] if use_wrk
+                    else httpx_rows(base, args, kind, visits, server.pid))]
         print(f"{backend}: assess, {args.clients} clients for {args.seconds:.0f} s", flush=True)
-        rows += httpx_rows(base, args, "assess", visits, server.pid)
+        load = os.getloadavg()[0]
+        rows += [replace(row, load=load) for row in httpx_rows(base, args, "assess", visits, server.pid)]
         return table(backend, rows)
     finally:
         server.terminate()
@@ -283,7 +285,8 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--patients", type=int, default=40)
-    parser.add_argument("--workers", type=int, default=1, help="serve --workers N (default 1)")
+    parser.add_argument("--workers", type=int, nargs="+", default=[1],
+                        help="serve --workers N; several counts are measured in turn (default 1)")
     parser.add_argument("--pg", default=os.environ.get("IMBALANCE_TEST_PG_URL", ""),
                         help="PostgreSQL admin URL (a database is created and dropped)")
     parser.add_argument("--generator", choices=["auto", "wrk", "httpx"], default="auto",
@@ -292,12 +295,13 @@ def main() -> None:
     args = parser.parse_args()
     load = os.getloadavg()[0]
     rows: list[str] = []
-    with tempfile.TemporaryDirectory() as folder:
-        rows += measure("SQLite", f"sqlite:///{folder}/bench.sqlite3", args)
-    if args.pg:
+    for workers in args.workers:
+        with tempfile.TemporaryDirectory() as folder:
+            rows += measure("SQLite", f"sqlite:///{folder}/bench.sqlite3", args, workers)
+    for workers in args.workers if args.pg else []:
         url, drop = fresh_pg(args.pg)
         try:
-            rows += measure("PostgreSQL", url, args)
+            rows += measure("PostgreSQL", url, args, workers)
         finally:
             drop()
     end_load = os.getloadavg()[0]
@@ -310,15 +314,17 @@ def main() -> None:
         f"Written by `uv run python bench/clinic_bench.py` at commit `{commit}` on "
         f"{time.strftime('%Y-%m-%d %H:%M')} UTC: Python {platform.python_version()}, "
         f"{os.cpu_count()} cores, load average {load:.2f} at the start and {end_load:.2f} at the end. "
-        f"One `imbalance serve` process (one uvicorn worker, httptools + uvloop) and the "
-        f"{args.clients} keep-alive clients share the same cores; {args.seconds:.0f} s per run after "
+        f"A real `imbalance serve` (uvicorn on httptools + uvloop; *workers*: its `--workers`, one "
+        f"process each) and the {args.clients} keep-alive clients share the same cores; "
+        f"{args.seconds:.0f} s per run after "
         f"seeding {args.patients} patients with two visits each. GET runs: {generator}; assess: "
-        f"asyncio + httpx. Times are end to end per request, in ms; *server CPU* is the server "
-        f"process's CPU time per request in that run. Target: a visit's result page p95 <= "
+        f"asyncio + httpx. Times are end to end per request, in ms; *server CPU* is the CPU time "
+        f"of the server's processes per request in that run; *load* is the 1-minute load average "
+        f"as the run started. Target: a visit's result page p95 <= "
         f"{TARGET_P95_MS:.0f} ms with 0 errors.", "",
-        "| database | request | client | requests | ok per s | median | p95 | p99 | server CPU, ms | "
-        "errors | target |",
-        "|---|---|---|---|---|---|---|---|---|---|---|", *rows, "",
+        "| database | workers | request | client | requests | ok per s | median | p95 | p99 | "
+        "server CPU, ms | errors | load | target |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|", *rows, "",
         *([f"Note: the load average was {max(load, end_load):.1f} on {os.cpu_count()} cores during "
            "this run (other work on the machine), so the server had only a share of a core and the "
            "latencies measure that contention as well; the server CPU per request does not."]
