@@ -195,3 +195,19 @@ def test_disabling_a_rule_named_in_shipped_case_tests_still_loads(write_files: W
     kb = load_kb((folder,))
     assert kb.rule("ces_saddle_anaesthesia") is None
     assert any("ces_saddle_anaesthesia" in t.expect.fires for t in kb.tests)
+
+
+def test_kb_files_lists_rule_files_the_way_authors_expect(tmp_path: Path) -> None:
+    """Nested .yaml/.yml files in path order; hidden files and folders, other suffixes, folders
+    named like rule files and broken links are not rule files."""
+    from engine.kb.loader import kb_files
+
+    for rel in ("b/x.yaml", "a-b/y.yml", "a/z.yaml", ".git/h.yaml", "c/.swap.yaml", "c/notes.txt",
+                "c/upper.YAML", "d.yaml/e.yaml"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("", encoding="utf-8")
+    (tmp_path / "folder.yaml").mkdir()
+    (tmp_path / "broken.yaml").symlink_to(tmp_path / "nowhere.yaml")
+    (tmp_path / "linked.yaml").symlink_to(tmp_path / "a" / "z.yaml")
+    found = [p.relative_to(tmp_path).as_posix() for p in kb_files(tmp_path)]
+    assert found == ["a/z.yaml", "a-b/y.yml", "b/x.yaml", "d.yaml/e.yaml", "linked.yaml"]

