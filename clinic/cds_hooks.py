@@ -62,13 +62,20 @@ async def in_thread(request: Request, function: Any, *args: Any) -> Any:
     return await anyio.to_thread.run_sync(partial(function, *args), limiter=limiter)
 
 
-def mount(app: Any, env: Mapping[str, str] | None = None) -> None:
-    """Add the service to `app`; a trusted-clients file that cannot be read stops the start."""
+def trusted_clients(env: Mapping[str, str] | None = None) -> TrustedClients | None:
+    """The trusted clients named by the environment; InputError when their file cannot be read
+    (`serve --workers N` calls this before starting workers, so the error is one line, not N
+    crashing workers)."""
     try:
-        app.state.cds_clients = load_trusted(env)
+        return load_trusted(env)
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise InputError(f"cannot read the trusted CDS clients file named by {ENV}: {exc}", key=ENV,
                          suggestion="see docs/fhir.md for its format") from None
+
+
+def mount(app: Any, env: Mapping[str, str] | None = None) -> None:
+    """Add the service to `app`; a trusted-clients file that cannot be read stops the start."""
+    app.state.cds_clients = trusted_clients(env)
     app.include_router(router)
 
 

@@ -86,6 +86,13 @@ def serve(ctx: click.Context, db_url: str | None, host: str, port: int, workers:
         click.echo(where + ")")
         uvicorn.run(application, **options)
         return
+    from clinic.cds_hooks import trusted_clients
+    from engine.kb.loader import load_kb
+
+    # Bad input (an unreadable trusted-clients file, a broken --kb folder) is one clear error
+    # here, not N workers failing to start and being restarted by uvicorn over and over.
+    trusted_clients()
+    load_kb(settings.kb_dirs)
     # Worker processes build their own app from an import string; they read the settings from
     # the environment they inherit (the URL is no more exposed there than on this command line).
     os.environ[SETTINGS_ENV] = settings.to_json()

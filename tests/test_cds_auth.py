@@ -154,9 +154,10 @@ def test_serve_with_an_unreadable_trust_list_exits_2_with_one_line(tmp_path: Pat
     from cli import main
 
     missing = tmp_path / "no-such-clients.json"
-    result = CliRunner().invoke(main, ["serve", "--db", str(tmp_path / "db.sqlite3"), "--port", "18099"],
-                                env={ENV: str(missing)})
-    assert result.exit_code == 2
-    lines = result.output.strip().splitlines()
-    assert len(lines) == 1 and ENV in lines[0] and str(missing) in lines[0]
-    assert "Traceback" not in result.output
+    for workers in ("1", "2"):  # with several workers too: checked before any worker starts
+        result = CliRunner().invoke(main, ["serve", "--db", str(tmp_path / "db.sqlite3"), "--port", "18099",
+                                           "--workers", workers], env={ENV: str(missing)})
+        assert result.exit_code == 2
+        lines = result.output.strip().splitlines()
+        assert len(lines) == 1 and ENV in lines[0] and str(missing) in lines[0]
+        assert "Traceback" not in result.output

@@ -159,3 +159,17 @@ def test_serve_with_two_workers_starts_them_and_shares_limit_and_audit(db_url: s
     finally:
         server.terminate()
         server.wait(timeout=60)
+
+
+def test_serve_with_workers_reports_a_broken_kb_folder_before_starting_them(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from cli import main
+
+    broken = tmp_path / "kb"
+    broken.mkdir()
+    (broken / "bad.yaml").write_text("rules:\n  - id: [oops\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["--kb", str(broken), "serve", "--db", str(tmp_path / "db.sqlite3"),
+                                       "--port", str(free_port()), "--workers", "2"])
+    assert result.exit_code == 2
+    assert "bad.yaml:2" in result.output and "Traceback" not in result.output
