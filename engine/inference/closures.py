@@ -23,6 +23,7 @@ what a case pays for as the KB grows (bench/RESULTS.md, growth).
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -60,28 +61,62 @@ class _Builder:
         self.conclusions: dict[str, None] = {}
 
     def check(self, test: m.Test) -> Callable[[Any], bool]:
-        self.findings[test.finding] = None
+        self.findings[sys.intern(test.finding)] = None
         finding = self.kb.findings.get(test.finding)
         return predicate(test, finding.type if finding else "boolean")
 
+    def leaf(self, test: m.Test) -> tuple[str, Callable[[Any], bool]]:
+        """(finding id, check). Ids are interned: every rule reading a finding holds the one
+        string object (and the index its key), not a copy per leaf, so a case touches one."""
+        return sys.intern(test.finding), self.check(test)
+
+    def reached(self, leaf: m.Concluded) -> tuple[str, float]:
+        cid = sys.intern(leaf.conclusion)
+        self.conclusions[cid] = None
+        return cid, float(leaf.min_certainty)
+
     def build(self, cond: m.Cond) -> Premise:
         if isinstance(cond, m.Test):
-            return _test(cond.finding, self.check(cond))
+            return _test(*self.leaf(cond))
         if isinstance(cond, m.Concluded):
-            self.conclusions[cond.conclusion] = None
-            return _concluded(cond.conclusion, float(cond.min_certainty))
+            return _concluded(*self.reached(cond))
         if isinstance(cond, m.Not):
             if isinstance(cond.item, m.Test):
-                return _not_test(cond.item.finding, self.check(cond.item))
+                return _not_test(*self.leaf(cond.item))
             return _not(self.build(cond.item))
         if isinstance(cond, m.AtLeast):
             return _at_least(cond.count, tuple(self.build(item) for item in cond.items))
-        # finding tests are checked inline, first (they are the cheap parts and decide most)
-        tests = tuple((i.finding, self.check(i)) for i in cond.items if isinstance(i, m.Test))
-        parts = tuple(self.build(i) for i in cond.items if not isinstance(i, m.Test))
         if isinstance(cond, m.All):
-            return _all(tests, parts) if parts else _all_tests(tests)
+            return self.build_all(cond)
+        # finding tests are checked inline, first (they are the cheap parts and decide most)
+        tests = tuple(self.leaf(i) for i in cond.items if isinstance(i, m.Test))
+        parts = tuple(self.build(i) for i in cond.items if not isinstance(i, m.Test))
         return _any(tests, parts)
+
+    def build_all(self, cond: m.All) -> Premise:
+        """An `all` as ONE closure for its common parts: finding tests, negated finding tests,
+        `concluded` leaves and `any` groups of finding tests are checked inline (most rules are
+        made of nothing else); only other parts get closures of their own."""
+        tests: list[tuple[str, Callable[[Any], bool]]] = []
+        negated: list[tuple[str, Callable[[Any], bool]]] = []
+        concluded: list[tuple[str, float]] = []
+        groups: list[Tests] = []
+        parts: list[Premise] = []
+        for item in cond.items:
+            if isinstance(item, m.Test):
+                tests.append(self.leaf(item))
+            elif isinstance(item, m.Not) and isinstance(item.item, m.Test):
+                negated.append(self.leaf(item.item))
+            elif isinstance(item, m.Concluded):
+                concluded.append(self.reached(item))
+            elif (isinstance(item, m.AnyOf) and item.items
+                  and all(isinstance(i, m.Test) for i in item.items)):
+                groups.append(tuple(self.leaf(i) for i in item.items if isinstance(i, m.Test)))
+            else:
+                parts.append(self.build(item))
+        if not (negated or concluded or groups or parts):
+            return _all_tests(tuple(tests))
+        return _all(tuple(tests), tuple(negated), tuple(concluded), tuple(groups), tuple(parts))
 
 
 def _test(fid: str, check: Callable[[Any], bool]) -> Premise:
@@ -145,9 +180,18 @@ def _all_tests(tests: Tests) -> Premise:
     return premise
 
 
-def _all(tests: Tests, parts: tuple[Premise, ...]) -> Premise:
+def _all(tests: Tests, negated: Tests, concluded: tuple[tuple[str, float], ...],
+         groups: tuple[Tests, ...], parts: tuple[Premise, ...]) -> Premise:
+    """`all`: false as soon as one part is known false, else unknown if one part is unknown,
+    else the weakest certainty. The parts are taken in groups by kind (the order of an `all`'s
+    parts does not change its value): finding tests, negated finding tests (`not` of a test:
+    true when the test is known to fail), `concluded` leaves (their certainty when reached at
+    their minimum, else false, never unknown), `any` groups of finding tests (true when one
+    holds, false when all are known and none holds), then any other part's closure."""
     def premise(findings: Mapping[str, Any], certainty: Mapping[str, float],
-                _tests: Tests = tests, _parts: tuple[Premise, ...] = parts) -> float:
+                _tests: Tests = tests, _negated: Tests = negated,
+                _concluded: tuple[tuple[str, float], ...] = concluded,
+                _groups: tuple[Tests, ...] = groups, _parts: tuple[Premise, ...] = parts) -> float:
         unknown = False
         for fid, check in _tests:
             value = findings.get(fid, _MISSING)
@@ -155,7 +199,31 @@ def _all(tests: Tests, parts: tuple[Premise, ...]) -> Premise:
                 unknown = True
             elif not check(value):
                 return FALSE
+        for fid, check in _negated:
+            value = findings.get(fid, _MISSING)
+            if value is _MISSING:
+                unknown = True
+            elif check(value):
+                return FALSE
         low = 1.0
+        for cid, least in _concluded:
+            cf = certainty.get(cid)
+            if cf is None or cf < least or cf <= 0:
+                return FALSE
+            if cf < low:
+                low = cf
+        for group in _groups:
+            missing = False
+            for fid, check in group:
+                value = findings.get(fid, _MISSING)
+                if value is _MISSING:
+                    missing = True
+                elif check(value):
+                    break
+            else:  # no test in the group holds
+                if not missing:
+                    return FALSE
+                unknown = True
         for part in _parts:
             x = part(findings, certainty)
             if x == 0:

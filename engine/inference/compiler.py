@@ -19,6 +19,7 @@ benchmark against CLIPS, `kb test` of firing order) does not.
 from __future__ import annotations
 
 import gc
+import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -265,7 +266,7 @@ def compile_kb(kb: m.KnowledgeBase) -> type[InferenceEngine]:
                 level = rule.urgency or kb.conclusions[rule.concludes].urgency
             compiled.append(CompiledRule(
                 position, _xrule(rule, total - position), rule, premise, finding_ids,
-                conclusion_ids, rule.concludes, rule.signed_certainty, level,
+                conclusion_ids, sys.intern(rule.concludes), rule.signed_certainty, level,
                 rule.kind == "red_flag"))
         index = RuleIndex(compiled)
         namespace: dict[str, Any] = {"kb": kb, "rule_index": index,
