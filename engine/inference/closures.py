@@ -38,6 +38,7 @@ Premise = Callable[[Mapping[str, Any], Mapping[str, float]], float]
 
 _MISSING = object()
 Tests = tuple[tuple[str, Callable[[Any], bool]], ...]  # (finding id, check of its value)
+Reached = tuple[tuple[str, float], ...]  # (conclusion id, the least certainty that counts)
 
 
 def compile_premise(cond: m.Cond, kb: m.KnowledgeBase) -> Premise:
@@ -88,10 +89,12 @@ class _Builder:
             return _at_least(cond.count, tuple(self.build(item) for item in cond.items))
         if isinstance(cond, m.All):
             return self.build_all(cond)
-        # finding tests are checked inline, first (they are the cheap parts and decide most)
+        # finding tests and concluded leaves are checked inline (they are most of an `any`)
         tests = tuple(self.leaf(i) for i in cond.items if isinstance(i, m.Test))
-        parts = tuple(self.build(i) for i in cond.items if not isinstance(i, m.Test))
-        return _any(tests, parts)
+        reached = tuple(self.reached(i) for i in cond.items if isinstance(i, m.Concluded))
+        parts = tuple(self.build(i) for i in cond.items
+                      if not isinstance(i, (m.Test, m.Concluded)))
+        return _any(tests, reached, parts)
 
     def build_all(self, cond: m.All) -> Premise:
         """An `all` as ONE closure for its common parts: finding tests, negated finding tests,
@@ -100,6 +103,7 @@ class _Builder:
         tests: list[tuple[str, Callable[[Any], bool]]] = []
         negated: list[tuple[str, Callable[[Any], bool]]] = []
         concluded: list[tuple[str, float]] = []
+        excluded: list[tuple[str, float]] = []
         groups: list[Tests] = []
         parts: list[Premise] = []
         for item in cond.items:
@@ -109,14 +113,20 @@ class _Builder:
                 negated.append(self.leaf(item.item))
             elif isinstance(item, m.Concluded):
                 concluded.append(self.reached(item))
+            elif (isinstance(item, m.Not) and isinstance(item.item, m.AnyOf) and item.item.items
+                  and all(isinstance(i, m.Concluded) for i in item.item.items)):
+                # none of these reached (a `concluded` is never unknown, so neither is this)
+                excluded.extend(self.reached(i) for i in item.item.items
+                                if isinstance(i, m.Concluded))
             elif (isinstance(item, m.AnyOf) and item.items
                   and all(isinstance(i, m.Test) for i in item.items)):
                 groups.append(tuple(self.leaf(i) for i in item.items if isinstance(i, m.Test)))
             else:
                 parts.append(self.build(item))
-        if not (negated or concluded or groups or parts):
+        if not (negated or concluded or excluded or groups or parts):
             return _all_tests(tuple(tests))
-        return _all(tuple(tests), tuple(negated), tuple(concluded), tuple(groups), tuple(parts))
+        return _all(tuple(tests), tuple(negated), tuple(concluded), tuple(excluded),
+                    tuple(groups), tuple(parts))
 
 
 def _test(fid: str, check: Callable[[Any], bool]) -> Premise:
@@ -180,18 +190,19 @@ def _all_tests(tests: Tests) -> Premise:
     return premise
 
 
-def _all(tests: Tests, negated: Tests, concluded: tuple[tuple[str, float], ...],
+def _all(tests: Tests, negated: Tests, concluded: Reached, excluded: Reached,
          groups: tuple[Tests, ...], parts: tuple[Premise, ...]) -> Premise:
     """`all`: false as soon as one part is known false, else unknown if one part is unknown,
     else the weakest certainty. The parts are taken in groups by kind (the order of an `all`'s
     parts does not change its value): finding tests, negated finding tests (`not` of a test:
     true when the test is known to fail), `concluded` leaves (their certainty when reached at
-    their minimum, else false, never unknown), `any` groups of finding tests (true when one
-    holds, false when all are known and none holds), then any other part's closure."""
+    their minimum, else false, never unknown), `not any` of concluded leaves (`excluded`:
+    false as soon as one is reached), `any` groups of finding tests (true when one holds,
+    false when all are known and none holds), then any other part's closure."""
     def premise(findings: Mapping[str, Any], certainty: Mapping[str, float],
-                _tests: Tests = tests, _negated: Tests = negated,
-                _concluded: tuple[tuple[str, float], ...] = concluded,
-                _groups: tuple[Tests, ...] = groups, _parts: tuple[Premise, ...] = parts) -> float:
+                _tests: Tests = tests, _negated: Tests = negated, _concluded: Reached = concluded,
+                _excluded: Reached = excluded, _groups: tuple[Tests, ...] = groups,
+                _parts: tuple[Premise, ...] = parts) -> float:
         unknown = False
         for fid, check in _tests:
             value = findings.get(fid, _MISSING)
@@ -212,6 +223,10 @@ def _all(tests: Tests, negated: Tests, concluded: tuple[tuple[str, float], ...],
                 return FALSE
             if cf < low:
                 low = cf
+        for cid, least in _excluded:
+            cf = certainty.get(cid)
+            if cf is not None and cf >= least and cf > 0:
+                return FALSE
         for group in _groups:
             missing = False
             for fid, check in group:
@@ -237,9 +252,12 @@ def _all(tests: Tests, negated: Tests, concluded: tuple[tuple[str, float], ...],
     return premise
 
 
-def _any(tests: Tests, parts: tuple[Premise, ...]) -> Premise:
+def _any(tests: Tests, reached: Reached, parts: tuple[Premise, ...]) -> Premise:
+    """`any`: the strongest true part; else unknown if one part is unknown, else false.
+    Finding tests, then concluded leaves (certainty when reached at their minimum), inline."""
     def premise(findings: Mapping[str, Any], certainty: Mapping[str, float],
-                _tests: Tests = tests, _parts: tuple[Premise, ...] = parts) -> float:
+                _tests: Tests = tests, _reached: Reached = reached,
+                _parts: tuple[Premise, ...] = parts) -> float:
         unknown = False
         for fid, check in _tests:
             value = findings.get(fid, _MISSING)
@@ -248,6 +266,12 @@ def _any(tests: Tests, parts: tuple[Premise, ...]) -> Premise:
             elif check(value):
                 return 1.0  # nothing is stronger than a finding that holds
         high = 0.0
+        for cid, least in _reached:
+            cf = certainty.get(cid)
+            if cf is not None and cf >= least and cf > high:
+                high = cf
+        if high >= 1.0:
+            return high
         for part in _parts:
             x = part(findings, certainty)
             if x < 0:
