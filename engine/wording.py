@@ -154,6 +154,8 @@ TRIAGE_TEXT = {
     "routine": "ROUTINE: no red flag found in the answers given",
 }
 
+# The plan's place when nothing calls for a step (an empty heading reads as a broken report).
+NO_PLAN = "No step follows from the findings given: record more findings, or use your clinical judgement."
 
 BANNER_HEADLINE = {
     "emergency": "act now, before any exercise treatment",

@@ -105,8 +105,10 @@ def _sentence(text: str) -> str:
     return text[0].upper() + text[1:] + ("" if text.endswith(".") else ".")
 
 
-def _come_back(weeks: float, six_monthly: bool) -> str:
+def _come_back(weeks: float, six_monthly: bool, exercises: bool) -> str:
     when = review_when(weeks).replace("in ", "in about ", 1)
+    if not exercises:  # nothing to change: the review is a safety net
+        return f"Come back {when} if the pain has not settled, or sooner if anything new appears."
     text = f"Come back {when} so we can check how you are doing and change your exercises if needed."
     if six_monthly and weeks < 26:
         text += (" After that, a check of your muscle balance about every six months helps catch "
@@ -133,7 +135,7 @@ def build_handout(result: Assessment) -> Handout:
     six_monthly = bool(result.stretch or result.strengthen)
     words_from = [*about, *(s.title + " " + s.text for s in steps), *avoid]
     return Handout(patient, None, tuple(about), tuple(steps), avoid,
-                   _come_back(review.after_weeks, six_monthly), SAFETY_NET, SEE_DOCTOR_SOON,
+                   _come_back(review.after_weeks, six_monthly, bool(steps)), SAFETY_NET, SEE_DOCTOR_SOON,
                    glossary_for(" ".join(words_from)))
 
 

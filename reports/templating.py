@@ -17,6 +17,8 @@ from jinja2 import Environment, FileSystemBytecodeCache, FileSystemLoader, Stric
 from jinja2.bccache import Bucket
 from markupsafe import Markup
 
+from engine.wording import NO_PLAN
+
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 
@@ -51,6 +53,7 @@ def make_environment(autoescape: bool, finalize: Callable[[Any], Any]) -> Enviro
                       keep_trailing_newline=True, finalize=finalize,
                       bytecode_cache=_bytecode_cache())
     env.filters["num"] = _number
+    env.globals["NO_PLAN"] = NO_PLAN
     return env
 
 

@@ -12,6 +12,7 @@ from engine.inference.assessment import Assessment, Reached
 from engine.inference.plan import PHASE_LABEL
 from engine.wording import (
     DISCLAIMER,
+    NO_PLAN,
     TRIAGE_TEXT,
     certainty_word,
     finding_phrase,
@@ -74,6 +75,9 @@ def render_text(result: Assessment, color: bool | None = None) -> str:
         say(f"  {top.certainty:4.2f}  {top.label}{side} ({top.word})")
     say()
     say("Plan", bold=True)
+    if not summary.plan:
+        for line in _wrap(NO_PLAN, "    "):
+            say(line)
     for i, step in enumerate(summary.plan, 1):
         tags = "".join(f"[{tag}] " for tag in (step.side, step.phase) if tag)
         text = f"{step.flag}: act on 'Do now' above." if step.referral and step.flag else step.text

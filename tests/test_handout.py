@@ -134,3 +134,30 @@ def test_handout_cli_html_and_pdf(tmp_path: Path) -> None:
     result = runner.invoke(main, ["handout", case, "-o", str(pdf)])
     assert result.exit_code == 0, result.output
     assert pdf.read_bytes()[:5] == b"%PDF-"
+
+
+def test_a_case_with_nothing_to_do_says_so_in_every_output(tmp_path: Path) -> None:
+    """No finding, so no plan: every output says there is no step instead of showing an empty
+    heading, the review is a safety net, and the handout neither promises exercises nor talks
+    of changing them."""
+    from engine.wording import NO_PLAN
+    from tests.conftest import run_cli
+
+    case = tmp_path / "nothing.yaml"
+    case.write_text("patient: {id: nothing-1, age: 40}\nfindings: {}\n", encoding="utf-8")
+    text = run_cli("assess", str(case))
+    assert text.returncode == 0, text.stderr
+    plan_part = text.stdout.split("\nPlan\n", 1)[1].split("\n\n", 1)[0]
+    assert " ".join(plan_part.split()) == NO_PLAN
+    assert "No condition to follow up" in text.stdout and "No planned review needed" not in text.stdout
+    markdown = run_cli("assess", str(case), "--format", "markdown").stdout
+    assert f"## Plan\n\n{NO_PLAN}\n" in markdown
+    run_cli("report", str(case), "-o", str(tmp_path / "r.html"))
+    assert NO_PLAN in (tmp_path / "r.html").read_text()
+    out = tmp_path / "h.html"
+    assert run_cli("handout", str(case), "-o", str(out)).returncode == 0
+    sheet = read(out.read_text())
+    plan = " ".join(sheet.sections["plan"])
+    assert "no exercises on this sheet" in plan and "during an exercise" not in plan
+    come_back = " ".join(sheet.sections["come-back"])
+    assert "change your exercises" not in come_back and "if the pain has not settled" in come_back

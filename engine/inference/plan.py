@@ -36,8 +36,8 @@ REFERRAL_REVIEW = {
     "soon": m.Review(2, "Re-check the warning signs within 2 weeks (watchful waiting), sooner if "
                         "they get worse."),
 }
-NO_CONDITION_REVIEW = m.Review(6, "No planned review needed: see the patient again if the pain "
-                                  "has not settled in about 6 weeks or new symptoms appear.")
+NO_CONDITION_REVIEW = m.Review(6, "No condition to follow up: a safety-net review if the pain has "
+                                  "not settled by then, sooner if new symptoms appear.")
 
 
 def merge_sides(values: Iterable[Any]) -> str | None:
