@@ -116,8 +116,9 @@ def cold_start(res: Results, runs: int) -> None:
               rows, f"{runs} runs each after one warm-up. *bytecode cached* is an installed tool "
               "(pip and `uv sync --compile-bytecode` write .pyc); *no bytecode* is a dev checkout "
               "with PYTHONDONTWRITEBYTECODE=1, where Python compiles every module on every start. The "
-              "KB cache (engine/kb/cache.py) is on, in a private folder written by the warm-up, "
-              "as after any first run; *KB cache off* parses and checks every kb/ file.")
+              "KB cache (engine/kb/cache.py) and Jinja's compiled report templates beside it are on, in a "
+              "private folder written by the warm-up, as after any first run; *KB cache off* "
+              "(IMBALANCE_NO_CACHE=1) parses and checks every kb/ file and compiles the templates.")
 
 
 # --- per case -----------------------------------------------------------------------------------

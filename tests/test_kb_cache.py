@@ -151,6 +151,15 @@ def test_the_case_tests_wait_until_something_reads_them(cache_dir: Path) -> None
     assert tests[0] == fresh.kb.tests[0] and tests[-1].expect == fresh.kb.tests[-1].expect  # type: ignore[attr-defined]
 
 
+def test_a_kb_from_the_cache_encodes_again_without_decoding_its_tests(cache_dir: Path) -> None:
+    """What `batch --dask` sends to the workers: the encoded KB, its case tests passed on as read."""
+    load()
+    kb = load().kb  # type: ignore[attr-defined]
+    again = cache.decode(marshal.loads(marshal.dumps(cache.encode(kb))))
+    assert kb.tests._items is None  # never decoded on the way
+    assert again == kb and list(again.tests) == list(kb.tests)
+
+
 def test_deleting_the_cache_folder_is_safe(cache_dir: Path) -> None:
     good = load()
     for entry in entries(cache_dir):

@@ -185,6 +185,8 @@ def encode(value: Any) -> Any:
 
 def _encode_field(cls_name: str, field: str, value: Any) -> Any:
     if (cls_name, field) in _DEFERRED:
+        if isinstance(value, Deferred) and value._items is None:
+            return [_DEFERRED_TAG, value._blob]  # still as read: pass it on (Dask) undecoded
         return [_DEFERRED_TAG, marshal.dumps(encode(tuple(value)))]
     return encode(value)
 
