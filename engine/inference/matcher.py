@@ -79,7 +79,11 @@ class _Activation(Activation):
     """experta's activation of one compiled rule. Its hash is the rule's position (experta's
     builds a frozenset of the facts on every call), equality is identity (one activation per
     rule at a time), and its `facts`, which only tracing and debugging read, are looked up in
-    working memory when asked for rather than gathered for every activation."""
+    working memory when asked for rather than gathered for every activation. Its fields are
+    slots: the agenda reads `key` and the run loop `compiled` on every firing, from the object
+    itself rather than a dict beside it."""
+
+    __slots__ = ("_matcher", "compiled", "context", "key", "rule")
 
     def __init__(self, compiled: CompiledRule, matcher: IndexedMatcher) -> None:
         self.rule = compiled.xrule
