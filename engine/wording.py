@@ -154,6 +154,9 @@ TRIAGE_TEXT = {
     "routine": "ROUTINE: no red flag found in the answers given",
 }
 
+# The header of a site question (the body chart): it serves every suspicion, so it names none.
+SITE_QUESTION = "Where it hurts: this decides which questions follow"
+
 # The plan's place when nothing calls for a step (an empty heading reads as a broken report).
 NO_PLAN = "No step follows from the findings given: record more findings, or use your clinical judgement."
 

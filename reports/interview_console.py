@@ -17,7 +17,7 @@ from engine.interview.planner import PATIENT, SCREEN, Question, Why
 from engine.interview.session import Raised, Session, answer_words, interpret
 from engine.interview.ticks import TickReply, Ticks, read_ticks, tick_words
 from engine.kb import model as m
-from engine.wording import finding_phrase, show_value
+from engine.wording import SITE_QUESTION, finding_phrase, show_value
 from reports.interview_ending import Ending
 from reports.interview_terminal import NO, WIDTH, YES, Console, command_name, wrap_lines
 from reports.interview_text import checklist_why_lines, recorded_line, why_lines
@@ -145,8 +145,12 @@ class Conversation(Ending):
         say = self.console.say
         number = self.session.number
         total = self.session.prompts + question.remaining
-        where = (f"Red-flag screen: {question.topic.lower()}" if question.phase == SCREEN
-                 else f"Assessment{self.pursuing(question)}")
+        if question.checklist is not None and question.checklist.first:
+            where = SITE_QUESTION
+        elif question.phase == SCREEN:
+            where = f"Red-flag screen: {question.topic.lower()}"
+        else:
+            where = f"Assessment{self.pursuing(question)}"
         header = f"Question {number} of at most {total} · {where}"
         if len(header) > WIDTH:  # one line, always: scripts and tmux read the label below it
             header = header.split(" (and ")[0]

@@ -120,14 +120,18 @@ def consultation(keys: Keyboard) -> int:
     item, 'No' to each single question, a middle value for numbers. Returns pages answered."""
     keys.follow("text=Start a consultation")
     page = keys.page
+    screened = False
     for count in range(120):
         if page.locator("text=Consultation complete").count():
+            assert screened, "no red-flag screen question was asked"
             keys.shot("consultation-complete")
             keys.follow("button:has-text('Save the visit and see the report')")
             return count
         if count == 0:
             keys.shot("consultation-first")
-            assert "Red-flag screen" in page.locator(".phase").inner_text()
+            assert "Where it hurts" in page.locator(".phase").inner_text()  # the body chart
+        if count and "Red-flag screen" in page.locator(".phase").inner_text():
+            screened = True
         if page.locator("#q-low_back_pain").count():
             keys.tick("#q-low_back_pain")
         radios = page.locator("fieldset.question input[type=radio]")

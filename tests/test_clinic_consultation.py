@@ -39,7 +39,8 @@ def question_names(page: str) -> list[str]:
 def test_first_page_is_the_red_flag_screen_as_the_terminal_asks_it(clinic: Clinic) -> None:
     pid = clinic.new_patient()
     page = clinic.get(f"/patients/{pid}/consult").text
-    assert "Red-flag screen" in page
+    # the body chart opens the screen, headed as a site question (engine.wording.SITE_QUESTION)
+    assert "· Where it hurts: this decides which questions follow</p>" in page
     assessor = shared_assessor()
     session = Session.start(assessor.kb, assessor.reasoner, Planner(assessor.kb))
     session.patient.update({"sex": "female"})
@@ -57,6 +58,7 @@ def test_answer_back_skip_and_save(clinic: Clinic) -> None:
     second = clinic.post(f"/patients/{pid}/consult", answer)
     assert second.status_code == 200
     assert question_names(second.text) != first_names
+    assert "· Where it hurts: " in second.text  # then the other sites (shoulder, groin)
     back = clinic.post(f"/patients/{pid}/consult", {"steps": steps_of(second.text), "action": "back"})
     assert question_names(back.text) == first_names and steps_of(back.text) == "[]"
     skipped = clinic.post(f"/patients/{pid}/consult", {"steps": "[]", "action": "skip"})

@@ -73,3 +73,20 @@ def test_the_console_transcript_shows_no_id() -> None:
     conversation = proc.stdout.split("Interview complete", 1)[0]
     assert "Why ask about" in conversation or "Why this checklist" in conversation
     assert leaked(conversation, KB) == []
+
+
+def test_site_checklists_are_headed_as_sites_not_as_one_suspicion() -> None:
+    """The body chart and the other sites asked first serve every red flag and condition at once:
+    a header such as 'Red-flag screen: suspected cauda equina syndrome' over 'Where does the
+    patient have pain?' tells the clinician something the answers have not said."""
+    first = [c for c in KB.checklists.values() if c.first]
+    assert first, "the shipped KB asks its body chart first"
+    stdin = "\n\n\n1\n" + "none\n" * 60  # no details; low back pain; then none to everything
+    out = run_cli("interview", stdin=stdin).stdout
+    pairs = re.findall(r"^(Question \d+ of at most \d+ · .*)\n  (.+)$", out, re.MULTILINE)
+    by_label = {label: header for header, label in pairs}
+    shown = [c for c in first if c.label in by_label]
+    assert shown, out[:2000]
+    for checklist in shown:
+        assert by_label[checklist.label].endswith("· Where it hurts: this decides which questions follow")
+    assert any("Red-flag screen: " in header for header, _ in pairs)  # the screen keeps its topics

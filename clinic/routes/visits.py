@@ -18,6 +18,7 @@ from clinic.routes.patients import load_patient
 from engine.errors import CaseError
 from engine.interview.planner import SCREEN, Planner
 from engine.interview.session import answer_words
+from engine.wording import SITE_QUESTION
 from reports.interview_text import why_lines
 
 router = APIRouter()
@@ -115,6 +116,8 @@ def consult_page(request: Request, patient: Patient, consultation: Consultation,
     return render(
         request, "consult.html.j2", status=status, title=f"Consultation: {patient.name}",
         patient=patient, question=question, screening=question is not None and question.phase == SCREEN,
+        site_question=SITE_QUESTION if question is not None and question.checklist is not None
+        and question.checklist.first else "",
         answer_words=answer_words, number=session.number, steps=encode(consultation.steps),
         red_flags=assessment.red_flags, raised={r.flag.id for r in consultation.raised},
         triage=assessment.triage, conditions=assessment.conditions[:5], why=why, error=error,
