@@ -61,6 +61,20 @@ def test_assess_on_a_warm_cache_imports_only_what_it_uses(tmp_path: Path) -> Non
     assert {name: loaded(modules, name) for name in NOT_FOR_ASSESS} == {name: [] for name in NOT_FOR_ASSESS}
 
 
+def test_a_json_case_needs_no_yaml(tmp_path: Path) -> None:
+    """A well-formed JSON case is read by the standard library: PyYAML is not imported."""
+    import yaml
+
+    data = yaml.safe_load(Path(CASE).read_text(encoding="utf-8"))
+    data.pop("expect")  # a case test's expectations keep their lines: those are read as YAML
+    case = tmp_path / "case.json"
+    case.write_text(json.dumps(data), encoding="utf-8")
+    modules = modules_of(tmp_path, "assess", str(case), "--format", "json")
+    assert "engine.inference.reasoner" in modules
+    assert {name: loaded(modules, name) for name in ("yaml", *NOT_FOR_ASSESS)} == {
+        name: [] for name in ("yaml", *NOT_FOR_ASSESS)}
+
+
 @pytest.mark.parametrize(("fmt", "unused"), [
     ("text", ("networkx", "jinja2", "engine.explain")),
     ("markdown", ()),  # the HTML report's content: the document, its graph and a template

@@ -15,9 +15,9 @@ from typing import Any
 from engine.cases import strictjson
 from engine.errors import CaseError, Location
 from engine.kb import model as m
+from engine.kb.lines import line_of
 from engine.kb.suggest import did_you_mean
 from engine.kb.values import check_value
-from engine.kb.yamlsource import YamlSyntaxError, line_of, parse_text
 
 TOP_KEYS = ("patient", "findings", "description", "expect")
 PATIENT_KEYS = ("id", "name", "age", "sex", "notes")
@@ -106,14 +106,27 @@ def parse_case(text: str, name: str, kb: m.KnowledgeBase) -> Case:
         raise CaseError("the case file is empty", Location(name),
                         suggestion="it needs a 'findings:' mapping, e.g. 'findings: {low_back_pain: true}'")
     text = text.removeprefix("\ufeff")
+    found: CaseError | None = None
     if name.endswith(".json") or text.lstrip().startswith(("{", "[")):
-        try:  # JSON's own rules first (duplicate keys, limits); YAML then gives every line
-            strictjson.loads(text)
+        try:  # JSON's own rules first (duplicate keys, limits)
+            plain = strictjson.loads(text)
         except strictjson.JsonProblem as exc:
             raise CaseError(exc.reason, Location(name, exc.line)) from None
+        # A well-formed JSON case needs no YAML: PyYAML is ~10 ms of a start. Only a mistake
+        # needs the line of each key, and an `expect:` block keeps its lines for `kb test`;
+        # both read the text again below, with lines, so every message is the same as before.
+        if isinstance(plain, dict) and "expect" not in plain:
+            try:
+                return case_from_data(plain, name, kb)
+            except CaseError as exc:
+                found = exc
+    from engine.kb.yamlsource import YamlSyntaxError, parse_text
+
     try:
         data = parse_text(text)
     except YamlSyntaxError as exc:
+        if found is not None:  # JSON that YAML cannot read (tabs): the mistake, without a line
+            raise found from None
         raise CaseError(exc.describe("YAML/JSON"), Location(name, exc.line)) from None
     return case_from_data(data, name, kb)
 

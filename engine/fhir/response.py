@@ -36,9 +36,9 @@ from engine.cases.case import SEXES, Case
 from engine.errors import CaseError, Location
 from engine.fhir import codes
 from engine.kb import model as m
+from engine.kb.lines import line_of
 from engine.kb.suggest import did_you_mean
 from engine.kb.values import check_value
-from engine.kb.yamlsource import line_of
 
 RESOURCE = "QuestionnaireResponse"
 PATIENT_ITEMS = ("age", "sex")

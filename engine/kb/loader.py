@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING, Any, cast
 
 from engine.errors import InputError, KBError, Location, Problem
 from engine.kb import model as m
+from engine.kb.lines import LineDict
 from engine.kb.suggest import did_you_mean
-from engine.kb.yamlsource import LineDict, YamlSyntaxError, parse_text
 
-if TYPE_CHECKING:  # the schema is imported where files are read: a cache hit reads none
+if TYPE_CHECKING:  # the schema and YAML are imported where files are read: a cache hit reads none
     from engine.kb import schema
 
 _ENGINE = Path(__file__).resolve().parent.parent  # engine/, beside the checkout's kb/
@@ -166,6 +166,7 @@ def _load_listed(listed: list[tuple[Path, list[Path]]]) -> tuple[
 def _load_file(path: Path, layer: int, acc: _Collected, problems: list[Problem],
                order: int, layer_path: str) -> tuple[int, tuple[str, str] | None]:
     from engine.kb import schema
+    from engine.kb.yamlsource import YamlSyntaxError, parse_text
 
     shown = display_path(path)
     try:

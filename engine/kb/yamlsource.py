@@ -11,6 +11,8 @@ from typing import Any, ClassVar
 
 import yaml
 
+from engine.kb.lines import LineDict, LineList, line_of, own_line  # noqa: F401 (re-exported)
+
 try:
     _Loader: type = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover - PyYAML built without libyaml
@@ -44,26 +46,6 @@ for _first in "-+0123456789":
     _NumbersLoader.yaml_implicit_resolvers.setdefault(_first, []).append((_INT, _PLAIN_INT))
 for _first in "-+.0123456789":
     _NumbersLoader.yaml_implicit_resolvers.setdefault(_first, []).append((_FLOAT, _PLAIN_FLOAT))
-
-
-class LineDict(dict[str, Any]):
-    """A mapping that knows its own line and the line of each of its keys."""
-
-    line: int
-    key_lines: dict[str, int]
-
-    def line_of(self, key: str) -> int:
-        return self.key_lines.get(key, self.line)
-
-
-class LineList(list[Any]):
-    """A sequence that knows its own line and the line of each item."""
-
-    line: int
-    item_lines: list[int]
-
-    def line_of(self, index: int) -> int:
-        return self.item_lines[index] if index < len(self.item_lines) else self.line
 
 
 class YamlSyntaxError(Exception):
@@ -276,14 +258,3 @@ def _out_of_step(lines: list[str], number: int) -> str:
     prev_keys_at = prev_col + (2 if prev.lstrip().startswith("- ") else 0)
     return (f"'{key}' is indented {col} spaces, which matches no key above it; the keys of one "
             f"entry line up, like '{prev_key}' above at {prev_keys_at} spaces")
-
-
-def line_of(container: Any, key: Any) -> int:
-    """The line of `key` in a LineDict/LineList, or of the container itself."""
-    if isinstance(container, (LineDict, LineList)):
-        return container.line_of(key)
-    return 0
-
-
-def own_line(value: Any, default: int = 0) -> int:
-    return getattr(value, "line", default) or default
