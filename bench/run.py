@@ -490,14 +490,14 @@ INTERVIEW_NOTE = (
 NO_BYTECODE_NOTE = (
     "Why the *no bytecode* cold starts miss: with PYTHONDONTWRITEBYTECODE=1 and no .pyc on disk, "
     "Python compiles the source of every imported module at every start. The difference between "
-    "the two modes (about 290 ms for assess, 720 ms for report) is that compilation: click, PyYAML, "
-    "experta with schema and frozendict, and our engine modules for `assess`; networkx and jinja2 "
-    "in addition for `report` (`python -X importtime` with a fresh PYTHONPYCACHEPREFIX shows it). "
-    "The engine itself is not the cost: with bytecode cached both targets hold. What reaches the "
-    "target: any install that writes bytecode (pip, `uv tool install`, `uv sync --compile-bytecode`, "
-    "which README's Development section recommends once per checkout). We did not set "
-    "`[tool.uv] compile-bytecode = true`: uv then recompiles the environment on every `uv run` and "
-    "prints a line on stderr, which costs more than it saves for a clinician's command.")
+    "the two modes in the table is that compilation: click, PyYAML, experta with schema and "
+    "frozendict, and our engine modules for `assess`; networkx and jinja2 in addition for "
+    "`report` (`python -X importtime` with a fresh PYTHONPYCACHEPREFIX shows it). The targets are "
+    "for the tool as installed: any install writes bytecode (pip, `uv tool install`, "
+    "`uv sync --compile-bytecode`, which README's Development section recommends once per "
+    "checkout). We did not set `[tool.uv] compile-bytecode = true`: uv then recompiles the "
+    "environment on every `uv run` and prints a line on stderr, which costs more than it saves "
+    "for a clinician's command.")
 
 
 def main() -> int:
