@@ -211,3 +211,37 @@ def test_kb_files_lists_rule_files_the_way_authors_expect(tmp_path: Path) -> Non
     (tmp_path / "linked.yaml").symlink_to(tmp_path / "a" / "z.yaml")
     found = [p.relative_to(tmp_path).as_posix() for p in kb_files(tmp_path)]
     assert found == ["a/z.yaml", "a-b/y.yml", "b/x.yaml", "d.yaml/e.yaml", "linked.yaml"]
+
+
+def test_a_file_parsed_once_per_process_gives_the_same_kb_and_is_never_changed(
+        write_files: Write, monkeypatch: pytest.MonkeyPatch) -> None:
+    """engine.kb.loader.parsed keeps each file's tree for the next load in the process: the
+    KB from kept trees equals the KB from fresh parses, the kept trees are not altered by
+    building the model, and an edited file is parsed again."""
+    from engine.kb.loader import kb_files, parsed, shipped_kb_dir
+    from engine.kb.yamlsource import parse_text
+
+    monkeypatch.setenv("IMBALANCE_NO_CACHE", "1")  # every load reads its files
+    layer = write_files({"local.yaml": """
+        findings:
+          - id: desk_hours_local
+            label: Desk hours
+            category: activity
+            question: How many hours a day does the patient sit at a desk?
+            type: number
+            unit: hours per day
+            range: [0, 24]
+        """})
+    parsed.cache_clear()
+    fresh, fresh_problems = load_kb_collecting((layer,))
+    assert parsed.cache_info().misses > 30 and parsed.cache_info().hits == 0
+    kept, kept_problems = load_kb_collecting((layer,))
+    assert parsed.cache_info().hits == parsed.cache_info().misses  # every file from the store
+    assert kept == fresh and kept_problems == fresh_problems
+    for path in [*kb_files(shipped_kb_dir()), *kb_files(layer)]:
+        text = path.read_text(encoding="utf-8")
+        assert parsed(text) == parse_text(text), path  # the model was built without touching it
+    (layer / "local.yaml").write_text((layer / "local.yaml").read_text().replace(
+        "Desk hours", "Hours at a desk"))
+    edited = load_kb((layer,))
+    assert edited.findings["desk_hours_local"].label == "Hours at a desk"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -163,10 +164,25 @@ def _load_listed(listed: list[tuple[Path, list[Path]]]) -> tuple[
     return kb, tuple(problems), switched_off, tuple(shown_files)
 
 
+@lru_cache(maxsize=256)
+def parsed(text: str) -> Any:
+    """The parsed tree of one file's text, parsed once per process.
+
+    A process can load the same files more than once: `kb diff` loads both sides, which share
+    most files; a clinic or a batch given `--kb` loads the shipped KB under each layer set; the
+    test suite loads the shipped KB under hundreds of small layers, where the on-disk cache
+    (one entry per layer set) misses. Parsing is most of a load, and the tree is only read
+    (the schema builds model objects from it), so it is kept, keyed by the text itself:
+    an edited file is new text and is parsed again. A syntax error is raised, not kept."""
+    from engine.kb.yamlsource import parse_text
+
+    return parse_text(text)
+
+
 def _load_file(path: Path, layer: int, acc: _Collected, problems: list[Problem],
                order: int, layer_path: str) -> tuple[int, tuple[str, str] | None]:
     from engine.kb import schema
-    from engine.kb.yamlsource import YamlSyntaxError, parse_text
+    from engine.kb.yamlsource import YamlSyntaxError
 
     shown = display_path(path)
     try:
@@ -175,7 +191,7 @@ def _load_file(path: Path, layer: int, acc: _Collected, problems: list[Problem],
                                     "a rule file holds a few hundred entries at most",
                                     "split it into several files"))
             return order, None
-        data = parse_text(path.read_text(encoding="utf-8"))
+        data = parsed(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError:
         problems.append(Problem(Location(shown), "not UTF-8 text", "save the file as UTF-8",
                                 code="yaml"))
