@@ -14,10 +14,15 @@ relative to it), the tool's version and the size and mtime of the modules that r
 unreadable, corrupt or foreign entry is a miss, and the load simply runs.
 
 Data only, never code: the entry is `marshal` of plain values (str, int, float, bool, None,
-tuple, list, dict). Model objects are written as (tag, class name, fields) and rebuilt only from
-the dataclasses listed in `_CLASSES`; marshal is not pickle and cannot carry code objects into
-this reader (it refuses them), so loading an entry cannot run anything. Written with a temporary
+tuple, list, dict, and bytes holding more of the same). Model objects are written as
+[class name, field values] and rebuilt only from the dataclasses listed in `_CLASSES`, without
+calling anything of theirs; marshal is not pickle: reading builds values and never calls a
+constructor or a function, so loading an entry cannot run anything. Written with a temporary
 file and `os.replace`, so a reader never sees half an entry.
+
+Fast to read, because every command starts with it: only containers that hold model objects
+are tagged, the rest is what marshal returns; the KB's case tests (over half of an entry) stay
+bytes until something reads them (`Deferred`).
 
 Hand-written because the pieces are ours: which inputs make a KB (the stamp) and which classes
 a KB is made of; the cache folder itself comes from platformdirs.
