@@ -38,9 +38,10 @@ NOT_FOR_ASSESS = ("jinja2", "markupsafe", "networkx", "engine.explain", "reports
                   "tempfile", "platformdirs", "dask", "hashlib")
 
 
-def modules_of(tmp_path: Path, *argv: str) -> set[str]:
-    env = {k: v for k, v in os.environ.items() if k != "IMBALANCE_NO_CACHE"}
-    env["IMBALANCE_CACHE_DIR"] = str(tmp_path / "cache")
+def modules_of(tmp_path: Path, *argv: str, cache_env: str = "IMBALANCE_CACHE_DIR") -> set[str]:
+    """`cache_env` IMBALANCE_CACHE_DIR, or XDG_CACHE_HOME for the default (platformdirs) folder."""
+    env = {k: v for k, v in os.environ.items() if k not in ("IMBALANCE_NO_CACHE", "IMBALANCE_CACHE_DIR")}
+    env[cache_env] = str(tmp_path / "cache")
     listing = tmp_path / "modules.json"
     for _ in range(2):  # the first run fills the caches, the second is the start measured
         done = subprocess.run([sys.executable, "-c", PROBE, str(listing), *argv], env=env, cwd=ROOT,
@@ -55,8 +56,9 @@ def loaded(modules: set[str], package: str) -> list[str]:
     return sorted(m for m in modules if m == package or m.startswith(package + "."))
 
 
-def test_assess_on_a_warm_cache_imports_only_what_it_uses(tmp_path: Path) -> None:
-    modules = modules_of(tmp_path, "assess", CASE, "--format", "json")
+@pytest.mark.parametrize("cache_env", ["IMBALANCE_CACHE_DIR", "XDG_CACHE_HOME"])
+def test_assess_on_a_warm_cache_imports_only_what_it_uses(tmp_path: Path, cache_env: str) -> None:
+    modules = modules_of(tmp_path, "assess", CASE, "--format", "json", cache_env=cache_env)
     assert "experta" in modules and "engine.kb.cache" in modules  # the probe ran the command
     assert {name: loaded(modules, name) for name in NOT_FOR_ASSESS} == {name: [] for name in NOT_FOR_ASSESS}
 

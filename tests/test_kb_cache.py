@@ -209,3 +209,23 @@ def test_the_stamp_covers_every_module_that_reads_kb_files() -> None:
     root = Path(cache.__file__).resolve().parent
     assert set(cache._CODE_FILES) == {*root.rglob("*.py"), root.parent / "errors.py"}
     assert any(path.parent.name == "schema" for path in cache._CODE_FILES)
+
+
+@pytest.mark.parametrize(("xdg", "home"), [
+    (None, "/home/ann"), ("/srv/cache", "/home/ann"), ("/srv/cache/", "/home/ann/"), ("", "/home/ann"),
+    ("relative/cache", "/home/ann"), (None, "relative-home"), ("/srv/cache", None), (None, None),
+])
+def test_the_default_cache_folder_is_platformdirs_one(monkeypatch: pytest.MonkeyPatch,
+                                                     xdg: str | None, home: str | None) -> None:
+    """The folder said directly on Linux (no platformdirs import at start) is the one
+    platformdirs gives, whatever XDG_CACHE_HOME and HOME hold."""
+    from platformdirs import user_cache_dir
+
+    for name, value in (("XDG_CACHE_HOME", xdg), ("HOME", home)):
+        if value is None:
+            monkeypatch.delenv(name, raising=False)
+        else:
+            monkeypatch.setenv(name, value)
+    monkeypatch.delenv("IMBALANCE_CACHE_DIR", raising=False)
+    monkeypatch.delenv("IMBALANCE_NO_CACHE", raising=False)
+    assert cache.cache_dir() == Path(user_cache_dir("imbalance", appauthor=False))

@@ -66,6 +66,22 @@ def cache_dir() -> Path | None:
     chosen = os.environ.get("IMBALANCE_CACHE_DIR")
     if chosen:
         return Path(chosen)
+    return _user_cache_dir()
+
+
+def _user_cache_dir() -> Path:
+    """platformdirs' user cache folder for the tool. On Linux with an absolute XDG_CACHE_HOME or
+    HOME it is that folder (or ~/.cache) + 'imbalance', said here directly: importing
+    platformdirs (which imports tempfile, shutil, random and bz2) was 7-12 ms of every start.
+    Anything else (macOS, Windows, no usable HOME) asks platformdirs; tests/test_kb_cache.py
+    checks the two agree."""
+    if sys.platform == "linux":
+        xdg = os.environ.get("XDG_CACHE_HOME", "")
+        if os.path.isabs(xdg):
+            return Path(xdg, "imbalance")
+        home = os.environ.get("HOME", "")
+        if os.path.isabs(home):
+            return Path(home, ".cache", "imbalance")
     from platformdirs import user_cache_dir
 
     return Path(user_cache_dir("imbalance", appauthor=False))
