@@ -115,6 +115,10 @@ class SalienceStrategy(Strategy):
         activations: list[Any] = agenda.activations
         for act in removed:
             activations.remove(act)
+        if len(added) > 4:  # a case's first update adds dozens: one sort beats an insert each
+            activations.extend(added)
+            activations.sort(key=_salience)
+            return
         for act in added:
             insort(activations, act, key=_salience)
 
