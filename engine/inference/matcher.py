@@ -115,7 +115,8 @@ class SalienceStrategy(Strategy):
         activations: list[Any] = agenda.activations
         for act in removed:
             activations.remove(act)
-        if len(added) > 4:  # a case's first update adds dozens: one sort beats an insert each
+        if isinstance(added, list) and len(added) > 4:
+            # a case's first update adds dozens: one sort beats an insert each
             activations.extend(added)
             activations.sort(key=_salience)
             return
