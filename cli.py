@@ -13,19 +13,9 @@ import signal
 import sys
 from typing import Any
 
+import click
 
-def _interrupted_while_starting(_signum: int, _frame: object) -> None:
-    """Ctrl-C before a command runs (while Python imports): no traceback, nothing to clean up."""
-    os.write(2, b"interrupted\n")
-    os._exit(130)
-
-
-if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not when told to ignore it
-    signal.signal(signal.SIGINT, _interrupted_while_starting)
-
-import click  # noqa: E402
-
-from engine.errors import ImbalanceError, one_line  # noqa: E402
+from engine.errors import ImbalanceError, one_line
 
 COMMANDS: dict[str, tuple[str, str]] = {
     "assess": ("commands.assess:assess", "Assess one case: red flags, conditions, causes, advice."),
@@ -77,7 +67,8 @@ class LazyGroup(click.Group):
                 formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> Any:
-        if signal.getsignal(signal.SIGINT) is _interrupted_while_starting:
+        launcher = sys.modules.get("imbalance_kb")  # the console script, if it started us
+        if signal.getsignal(signal.SIGINT) is getattr(launcher, "interrupted_while_starting", None):
             signal.signal(signal.SIGINT, signal.default_int_handler)  # from here: KeyboardInterrupt
         try:
             return super().invoke(ctx)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -130,3 +132,14 @@ def test_low_concern_flag_asks_for_review_not_referral(tmp_path: Path) -> None:
     assert "refer before any exercise" not in html
     emergency = run_script("assess", RED, "--format", "markdown").stdout
     assert "act now, before any exercise treatment" in emergency
+
+
+def test_importing_cli_leaves_the_process_ctrl_c_alone() -> None:
+    """Only the `imbalance` process ends quietly on a Ctrl-C while it starts (its launcher sets
+    that up); a process that imports `cli` for other reasons, such as a test runner's worker,
+    keeps Python's own handler and is never ended by a Ctrl-C meant for it."""
+    code = ("import signal, cli; "
+            "assert signal.getsignal(signal.SIGINT) is signal.default_int_handler, "
+            "signal.getsignal(signal.SIGINT)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr

@@ -11,8 +11,25 @@ at the front of `sys.path` only inside the `imbalance` process. In a development
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
+import os
+import signal
+
+
+def interrupted_while_starting(_signum: int, _frame: object) -> None:
+    """Ctrl-C before a command runs (while Python imports): no traceback, nothing to clean up.
+    `cli` puts Python's own handler back as a command starts, so a command can clean up."""
+    os.write(2, b"interrupted\n")
+    os._exit(130)
+
+
+# First thing, so a Ctrl-C while the rest is imported ends quietly too. Only this module, which
+# the `imbalance` console script alone imports, installs it, and not when told to ignore
+# Ctrl-C: a process that imports `cli` for other reasons (a test runner's worker) keeps its own.
+if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+    signal.signal(signal.SIGINT, interrupted_while_starting)
+
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 APP = Path(__file__).resolve().parent / "app"
 
