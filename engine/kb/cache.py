@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from engine import errors
+from engine.kb import conditions
 from engine.kb import model as m
 
 try:  # hashlib's own BLAKE2: `import hashlib` first loads OpenSSL, 3-10 ms of every start
@@ -50,7 +51,7 @@ except ImportError:  # pragma: no cover - a Python built without it
 FORMAT = 2  # bump when the encoding below changes
 _CLASSES: dict[str, type] = {
     cls.__name__: cls
-    for module in (m, errors)
+    for module in (m, conditions, errors)
     for cls in vars(module).values()
     if isinstance(cls, type) and dataclasses.is_dataclass(cls) and cls.__module__ == module.__name__
 }

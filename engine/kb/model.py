@@ -11,6 +11,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.errors import Location
+from engine.kb.conditions import All as All
+from engine.kb.conditions import AnyOf as AnyOf
+from engine.kb.conditions import AtLeast as AtLeast
+from engine.kb.conditions import Concluded as Concluded
+from engine.kb.conditions import Cond as Cond
+from engine.kb.conditions import Not as Not
+from engine.kb.conditions import Test as Test
+from engine.kb.conditions import leaves as leaves
 
 FINDING_TYPES = ("boolean", "number", "enum", "sided")
 CATEGORIES = ("symptom", "history", "examination", "activity", "patient")
@@ -240,76 +248,6 @@ class Accuracy:
 ACCURACY_WORDS = {"lr_positive": "LR+", "lr_negative": "LR-",
                   "post_test_probability": "post-test probability", "sensitivity": "sensitivity",
                   "specificity": "specificity"}
-
-
-# --- conditions: a tree evaluated with three values (true, false, unknown) -------------
-
-
-@dataclass(frozen=True)
-class Test:
-    """`finding op value`, e.g. `age gt 50`; sided findings treat `true` as any side."""
-
-    finding: str
-    op: str
-    value: Any
-    location: Location
-
-
-@dataclass(frozen=True)
-class Concluded:
-    """Holds when an earlier rule concluded `conclusion` with at least `min_certainty`."""
-
-    conclusion: str
-    location: Location
-    min_certainty: float = 0.0
-
-
-@dataclass(frozen=True)
-class All:
-    """Holds when every item holds (`all:` in a rule file)."""
-
-    items: tuple[Cond, ...]
-    location: Location
-
-
-@dataclass(frozen=True)
-class AnyOf:
-    """Holds when at least one item holds (`any:`)."""
-
-    items: tuple[Cond, ...]
-    location: Location
-
-
-@dataclass(frozen=True)
-class Not:
-    """The negation of its item (`not:`)."""
-
-    item: Cond
-    location: Location
-
-
-@dataclass(frozen=True)
-class AtLeast:
-    """Holds when at least `count` of its items hold (`at_least:`, e.g. a cluster of tests)."""
-
-    count: int
-    items: tuple[Cond, ...]
-    location: Location
-
-
-Cond = Test | Concluded | All | AnyOf | Not | AtLeast
-
-
-def leaves(cond: Cond) -> list[Test | Concluded]:
-    """Every finding test and conclusion reference in a condition, in reading order."""
-    if isinstance(cond, (Test, Concluded)):
-        return [cond]
-    if isinstance(cond, Not):
-        return leaves(cond.item)
-    out: list[Test | Concluded] = []
-    for item in cond.items:
-        out.extend(leaves(item))
-    return out
 
 
 @dataclass(frozen=True)
