@@ -179,12 +179,13 @@ class InferenceEngine(KnowledgeEngine):
             compiled = activation.compiled
             retired.add(compiled.index)  # a KB rule fires at most once (matcher.retire, inlined)
             active.pop(compiled.index, None)
-            self._fire(compiled)
+            self._fire(compiled, activation.strength)
         self.running = False
 
-    def _fire(self, compiled: CompiledRule) -> None:
+    def _fire(self, compiled: CompiledRule, premise_cf: float) -> None:
+        """Fire a rule whose premise holds with certainty `premise_cf` (the matcher's current
+        value for it: see `_Activation.strength`)."""
         certainty = self.certainty
-        premise_cf = compiled.premise(self.findings, certainty)
         if premise_cf <= 0:  # pragma: no cover - the matcher activated a rule that does not hold
             raise RuntimeError(f"rule {compiled.kb_rule.id} fired but its condition does not hold")
         seen = ({cid: certainty[cid] for cid in compiled.conclusions if cid in certainty}

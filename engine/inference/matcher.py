@@ -83,7 +83,7 @@ class _Activation(Activation):
     slots: the agenda reads `key` and the run loop `compiled` on every firing, from the object
     itself rather than a dict beside it."""
 
-    __slots__ = ("_matcher", "compiled", "context", "key", "rule")
+    __slots__ = ("_matcher", "compiled", "context", "key", "rule", "strength")
 
     def __init__(self, compiled: CompiledRule, matcher: IndexedMatcher) -> None:
         self.rule = compiled.xrule
@@ -91,6 +91,10 @@ class _Activation(Activation):
         self.context: dict[str, Any] = {}
         self.compiled = compiled
         self._matcher = matcher
+        # the premise's certainty as the matcher last evaluated it: every change to a fact the
+        # premise reads re-evaluates it before the next firing, so when the activation fires
+        # this is its current value and the firing need not evaluate the premise again
+        self.strength = 0.0
 
     @property
     def facts(self) -> set[Fact]:
@@ -200,9 +204,12 @@ class IndexedMatcher(Matcher):
             findings, certainty = self.findings, self.certainty
             marked -= self._retired
             for i in marked:
-                if premises[i](findings, certainty) > 0:
+                strength = premises[i](findings, certainty)
+                if strength > 0:
+                    act = activations[i]
+                    act.strength = strength
                     if i not in active:
-                        active[i] = act = activations[i]
+                        active[i] = act
                         added.append(act)
                 elif i in active:
                     removed.append(active.pop(i))
