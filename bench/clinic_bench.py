@@ -289,13 +289,15 @@ def main() -> None:
                         help="serve --workers N; several counts are measured in turn (default 1)")
     parser.add_argument("--pg", default=os.environ.get("IMBALANCE_TEST_PG_URL", ""),
                         help="PostgreSQL admin URL (a database is created and dropped)")
+    parser.add_argument("--no-sqlite", action="store_true",
+                        help="PostgreSQL only (e.g. to re-run it on a quieter machine)")
     parser.add_argument("--generator", choices=["auto", "wrk", "httpx"], default="auto",
                         help="load generator for the two GET runs (auto: wrk when installed)")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "RESULTS.md")
     args = parser.parse_args()
     load = os.getloadavg()[0]
     rows: list[str] = []
-    for workers in args.workers:
+    for workers in [] if args.no_sqlite else args.workers:
         with tempfile.TemporaryDirectory() as folder:
             rows += measure("SQLite", f"sqlite:///{folder}/bench.sqlite3", args, workers)
     for workers in args.workers if args.pg else []:
