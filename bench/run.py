@@ -545,5 +545,19 @@ def main() -> int:
     return 1 if res.mismatches else 0
 
 
+def run_in_own_temp_folder() -> int:
+    """`main()` with every temporary folder it makes (caseloads, bytecode and KB caches, report
+    files) inside one folder of its own, removed at the end, so runs leave nothing in /tmp."""
+    import shutil
+
+    own = tempfile.mkdtemp(prefix="imbalance-bench-")
+    tempfile.tempdir = own
+    try:
+        return main()
+    finally:
+        tempfile.tempdir = None
+        shutil.rmtree(own, ignore_errors=True)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_in_own_temp_folder())
