@@ -11,8 +11,8 @@ at the front of `sys.path` only inside the `imbalance` process. In a development
 
 from __future__ import annotations
 
+import _signal  # type: ignore[import-not-found]  # the C module under `signal` (no stub); `signal` imports enum first
 import os
-import signal
 
 
 def interrupted_while_starting(_signum: int, _frame: object) -> None:
@@ -25,8 +25,8 @@ def interrupted_while_starting(_signum: int, _frame: object) -> None:
 # First thing, so a Ctrl-C while the rest is imported ends quietly too. Only this module, which
 # the `imbalance` console script alone imports, installs it, and not when told to ignore
 # Ctrl-C: a process that imports `cli` for other reasons (a test runner's worker) keeps its own.
-if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
-    signal.signal(signal.SIGINT, interrupted_while_starting)
+if _signal.getsignal(_signal.SIGINT) is _signal.default_int_handler:
+    _signal.signal(_signal.SIGINT, interrupted_while_starting)
 
 import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
