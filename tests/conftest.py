@@ -10,8 +10,9 @@ import sys
 import tempfile
 import textwrap
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -40,6 +41,15 @@ def kb() -> KnowledgeBase:
 @pytest.fixture(scope="session")
 def reasoner(kb: KnowledgeBase) -> Reasoner:
     return Reasoner(kb)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Debian's headless Chromium for one test module (tests/browser_support.py)."""
+    from tests.browser_support import launch
+
+    with launch() as chromium:
+        yield chromium
 
 
 @pytest.fixture

@@ -6,9 +6,7 @@ only when that binary is missing.
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,28 +16,11 @@ from engine.cases.case import Case
 from engine.explain.graph import case_graph
 from reports.document import ReportDocument, build_document
 from reports.html import render_html
+from tests.browser_support import VIEWPORT
 from tests.conftest import ROOT
 from tests.report_fixtures import GENERATED, example
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-VIEWPORT = {"width": 1280, "height": 900}
 EXAMPLES = sorted((ROOT / "examples" / "cases").glob("*.yaml"))
-
-pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM),
-                                reason=f"{CHROMIUM} is not installed (apt-get install chromium)")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
-
 
 MEASURE = """html => {
   const box = el => el.getBoundingClientRect();

@@ -12,25 +12,18 @@ injected by the test and never served. Screenshots of each page go to the test's
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.browser_support import VIEWPORT
 from tests.clinic_support import fresh_database
 from tests.conftest import ROOT
 from tests.test_clinic_storage import csrf_client, free_port, start_server
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 AXE = ROOT / "tests" / "fixtures" / "axe" / "axe.min.js"
-VIEWPORT = {"width": 1280, "height": 900}
-
-pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM),
-                                reason=f"{CHROMIUM} is not installed (apt-get install chromium)")
 
 
 @pytest.fixture(scope="module")
@@ -43,16 +36,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=30)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
 
 
 class Keyboard:

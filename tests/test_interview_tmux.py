@@ -11,7 +11,6 @@ import itertools
 import os
 import re
 import shlex
-import shutil
 import subprocess
 import time
 from collections.abc import Iterator
@@ -23,10 +22,9 @@ import pytest
 from engine.cases.case import load_case
 from engine.kb.loader import load_kb
 from reports.interview_console import command_name
+from tests.browser_support import require_program
 from tests.conftest import ROOT, SCRIPT
 from tests.interview_support import tick_line, typed
-
-pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 
 TIMEOUT = 20.0
 _ids = itertools.count()
@@ -73,6 +71,7 @@ class Terminal:
 
 @pytest.fixture
 def terminal() -> Iterator[Any]:
+    require_program("tmux", "apt-get install tmux")
     opened: list[Terminal] = []
 
     def start(*args: str, cwd: Path = ROOT) -> Terminal:

@@ -10,21 +10,15 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from bench.synth import grow_kb
 from engine.kb.loader import load_kb
 from reports.kb_map import map_pages
+from tests.browser_support import VIEWPORT
 from tests.conftest import run_cli
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run", "--disable-sync"]
-VIEWPORT = {"width": 1280, "height": 900}
 SHOTS = Path(os.environ.get("IMBALANCE_SCREENSHOTS", "/tmp/imbalance-kb-map-shots"))
 MAX_PAGE_PX = 6000  # the tallest page (cauda equina, 9 rules) is about 4,000 px
 
@@ -78,18 +72,6 @@ def test_pages_do_not_grow_with_the_knowledge_base() -> None:
     assert len(big) > 2 * len(small) - 5
     biggest = max(len(html) for name, html in small.items() if name != "index.html")
     assert max(len(html) for name, html in big.items() if name != "index.html") < 1.5 * biggest
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not os.path.exists(CHROMIUM):
-        pytest.skip(f"{CHROMIUM} is not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
 
 
 def test_map_pages_read_well_in_chromium(browser: Any, tmp_path: Path) -> None:

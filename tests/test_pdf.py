@@ -12,6 +12,7 @@ from pypdf import PdfReader
 
 from cli import main
 from reports.pdf import find_chromium
+from tests.browser_support import require_program
 from tests.conftest import ROOT
 
 CASE = str(ROOT / "examples/cases/runner_it_band.yaml")
@@ -24,7 +25,7 @@ def _read(pdf: bytes) -> PdfReader:
 @pytest.mark.parametrize("engine", ["chromium", "weasyprint"])
 def test_report_pdf(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, engine: str) -> None:
     if engine == "chromium" and find_chromium() is None:
-        pytest.skip("no chromium on PATH")
+        require_program("chromium", "apt-get install chromium")
     monkeypatch.setenv("IMBALANCE_PDF_ENGINE", engine)
     out = tmp_path / "r.pdf"
     result = CliRunner().invoke(main, ["report", CASE, "-o", str(out)])

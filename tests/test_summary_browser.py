@@ -10,24 +10,21 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.browser_support import VIEWPORT
 from tests.conftest import ROOT
 from tests.report_fixtures import example
-from tests.test_browser import ARGS, CHROMIUM, VIEWPORT, Visit, write_report
+from tests.test_browser import Visit, write_report
 
 EXAMPLES = sorted((ROOT / "examples" / "cases").glob("*.yaml"))
 RED = "rgb(180, 35, 24)"
 AMBER = "rgb(138, 90, 0)"
 GREEN = "rgb(46, 107, 79)"
 A4_POINTS = [595, 842]
-
-pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM),
-                                reason=f"{CHROMIUM} is not installed (apt-get install chromium)")
 
 FIRST_SCREEN = """html => {
   const box = sel => { const e = document.querySelector(sel); return e && e.getBoundingClientRect(); };
@@ -44,16 +41,6 @@ FIRST_SCREEN = """html => {
     sides: [...document.querySelectorAll("#top-conditions .side")].map(e => e.textContent),
   };
 }"""
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
 
 
 def _shots() -> Path | None:
