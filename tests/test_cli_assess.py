@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -134,6 +135,12 @@ def test_low_concern_flag_asks_for_review_not_referral(tmp_path: Path) -> None:
     assert "act now, before any exercise treatment" in emergency
 
 
+def default_ctrl_c() -> None:
+    """In the child before exec: Ctrl-C as a shell starts a program (not ignored). A test
+    runner's worker may have had SIGINT ignored by something it ran, and a child inherits that."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_importing_cli_leaves_the_process_ctrl_c_alone() -> None:
     """Only the `imbalance` process ends quietly on a Ctrl-C while it starts (its launcher sets
     that up); a process that imports `cli` for other reasons, such as a test runner's worker,
@@ -141,5 +148,6 @@ def test_importing_cli_leaves_the_process_ctrl_c_alone() -> None:
     code = ("import signal, cli; "
             "assert signal.getsignal(signal.SIGINT) is signal.default_int_handler, "
             "signal.getsignal(signal.SIGINT)")
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                          preexec_fn=default_ctrl_c)
     assert proc.returncode == 0, proc.stderr
