@@ -22,7 +22,6 @@ from clinic.assessing import Assessor
 from clinic.settings import Settings, normalise_db_url
 
 PG_ENV = "IMBALANCE_TEST_PG_URL"
-BACKENDS = ("sqlite", "postgresql")
 
 
 def pg_admin_url() -> str | None:

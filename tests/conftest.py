@@ -43,6 +43,30 @@ def reasoner(kb: KnowledgeBase) -> Reasoner:
     return Reasoner(kb)
 
 
+# The clinic's storage is tested on both: SQLite always, PostgreSQL where IMBALANCE_TEST_PG_URL
+# names a server (.ci/run starts one; under CI a missing server fails, see tests/clinic_support.py).
+BACKENDS = ("sqlite", "postgresql")
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty clinic database on each backend, dropped afterwards."""
+    from tests.clinic_support import fresh_database
+
+    yield from fresh_database(request.param, tmp_path)
+
+
+@pytest.fixture
+def local(db_url: str) -> Iterator[Any]:
+    """The clinic app on that database, seen from the loopback host (no login needed)."""
+    from fastapi.testclient import TestClient
+
+    from tests.clinic_support import Clinic, make_app
+
+    with TestClient(make_app(db_url)) as client:
+        yield Clinic(client)
+
+
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     """Debian's headless Chromium for one test module (tests/browser_support.py)."""

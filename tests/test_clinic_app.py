@@ -15,12 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from clinic.models import Visit
-from tests.clinic_support import BACKENDS, Clinic, fresh_database, make_app
-
-
-@pytest.fixture(params=BACKENDS)
-def db_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
-    yield from fresh_database(request.param, tmp_path)
+from tests.clinic_support import Clinic, fresh_database, make_app
 
 
 @pytest.fixture

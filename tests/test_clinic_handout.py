@@ -16,17 +16,12 @@ from sqlalchemy import text
 
 from clinic import audit
 from clinic.models import Assessment, Visit
-from tests.clinic_support import BACKENDS, Clinic, fresh_database, make_app
+from tests.clinic_support import Clinic, make_app
 
 ROUTINE = {"f.low_back_pain": "yes", "f.sitting_hours_per_day": "9",
            "asked.neurological_warning_signs": "yes", "f.weak_core": "yes"}
 EMERGENCY = {"f.low_back_pain": "yes", "f.saddle_anaesthesia": "yes", "f.bladder_dysfunction": "yes",
              "f.weak_core": "yes", "f.sitting_hours_per_day": "9"}
-
-
-@pytest.fixture(params=BACKENDS)
-def db_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
-    yield from fresh_database(request.param, tmp_path)
 
 
 @pytest.fixture

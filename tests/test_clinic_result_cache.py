@@ -17,21 +17,10 @@ from sqlalchemy import select
 from clinic.auth import add_user
 from clinic.models import AuditEntry
 from clinic.result_page import PartsCache, ResultParts
-from tests.clinic_support import BACKENDS, Clinic, fresh_database, make_app
+from tests.clinic_support import Clinic, make_app
 
 RED_FLAG = {"f.low_back_pain": "yes", "f.saddle_anaesthesia": "yes", "f.bladder_dysfunction": "yes"}
 ROUTINE = {"f.anterior_knee_pain": "bilateral", "f.pain_on_squatting_or_stairs": "yes"}
-
-
-@pytest.fixture(params=BACKENDS)
-def db_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
-    yield from fresh_database(request.param, tmp_path)
-
-
-@pytest.fixture
-def local(db_url: str) -> Iterator[Clinic]:
-    with TestClient(make_app(db_url)) as client:
-        yield Clinic(client)
 
 
 def reads_of(clinic: Clinic, pid: int) -> list[str]:

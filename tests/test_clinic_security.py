@@ -14,20 +14,9 @@ from sqlalchemy import select
 from cli import main
 from clinic.auth import add_user
 from clinic.models import AuditEntry
-from tests.clinic_support import BACKENDS, Clinic, fresh_database, make_app
+from tests.clinic_support import Clinic, make_app
 
 NASTY = '<script>alert("x")</script><img src=x onerror=alert(1)>&amp;"\''
-
-
-@pytest.fixture(params=BACKENDS)
-def db_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
-    yield from fresh_database(request.param, tmp_path)
-
-
-@pytest.fixture
-def local(db_url: str) -> Iterator[Clinic]:
-    with TestClient(make_app(db_url)) as client:
-        yield Clinic(client)
 
 
 @pytest.fixture

@@ -16,11 +16,8 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
-from typing import Any
 
 import httpx
-import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from fastapi.testclient import TestClient
@@ -29,15 +26,10 @@ from sqlalchemy import inspect, text
 import clinic.cds_store  # noqa: F401  (registers the CDS Hooks tables on Base)
 from clinic.db import Database, current_revision, migrate
 from clinic.models import Base
-from tests.clinic_support import BACKENDS, fresh_database, make_app
+from tests.clinic_support import make_app
 from tests.conftest import SCRIPT
 
 HEAD = "0005"
-
-
-@pytest.fixture(params=BACKENDS)
-def db_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
-    yield from fresh_database(request.param, tmp_path)
 
 
 def test_migrations_from_an_empty_database_match_the_models(db_url: str) -> None:

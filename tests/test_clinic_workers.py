@@ -9,7 +9,6 @@ import re
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -20,16 +19,11 @@ from clinic.app import session_secret
 from clinic.auth import KEY_CHARS, LoginLimiter, add_user
 from clinic.db import Database, migrate
 from clinic.models import AuditEntry, LoginFailure
-from tests.clinic_support import BACKENDS, Clinic, fresh_database, make_app
+from tests.clinic_support import Clinic, make_app
 from tests.conftest import SCRIPT
 from tests.test_clinic_storage import free_port, start_server
 
 PASSWORD = "correct horse battery"
-
-
-@pytest.fixture(params=BACKENDS)
-def db_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
-    yield from fresh_database(request.param, tmp_path)
 
 
 class Clock:
