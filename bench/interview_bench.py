@@ -33,9 +33,9 @@ if str(ROOT) not in sys.path:  # run as a script from anywhere
 from engine.cases.case import load_case  # noqa: E402
 from engine.inference.assessment import Assessment  # noqa: E402
 from engine.inference.reasoner import Reasoner  # noqa: E402
-from engine.interview.planner import Planner  # noqa: E402
+from engine.interview.planner import Planner, Question  # noqa: E402
 from engine.interview.relevance import complaint_sites, out_of_site  # noqa: E402
-from engine.interview.session import Session, replay  # noqa: E402
+from engine.interview.session import replay  # noqa: E402
 from engine.kb.loader import load_kb  # noqa: E402
 from engine.kb.model import KnowledgeBase  # noqa: E402
 
@@ -165,24 +165,19 @@ class SiteRow:
 
 def _walk(kb: KnowledgeBase, reasoner: Reasoner, facts: dict[str, object], planner: Planner,
           gated: frozenset[str]) -> tuple[int, int, int, Assessment]:
-    """An interview answered from `facts` as `replay` does (details first, as the console):
+    """An interview answered from `facts` by `replay` (details first, as the console):
     questions, those whose every open rule is a condition in `gated`, details, the result."""
-    session = Session.start(kb, reasoner, planner)
-    session.details_first = True
-    details = 0
-    while (detail := session.detail()) is not None:
-        session.record_detail(detail.finding.id, facts.get(detail.finding.id))
-        details += 1
     irrelevant = 0
-    while (question := session.next_question()) is not None:
+
+    def count(question: Question) -> None:
+        nonlocal irrelevant
         rules = [kb.rule(rid) for rid in question.rules]
         if rules and all(r is not None and r.kind == "condition" and r.concludes in gated
                          for r in rules):
             irrelevant += 1
-        fids = [f.id for f in question.findings]
-        session.answer_many({f: facts[f] for f in fids if f in facts},
-                            [f for f in fids if f not in facts])
-    return session.prompts, irrelevant, details, session.assessment()
+
+    done = replay(kb, reasoner, facts, planner, details_first=True, on_question=count)
+    return done.questions, irrelevant, done.details, done.assessment
 
 
 def site_rows(kb: KnowledgeBase, cases: list[Path]) -> list[SiteRow]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -341,10 +341,12 @@ class Replay:
 
 
 def replay(kb: m.KnowledgeBase, reasoner: Reasoner, facts: dict[str, Any],
-           planner: Planner | None = None, details_first: bool = False) -> Replay:
+           planner: Planner | None = None, details_first: bool = False,
+           on_question: Callable[[Question], None] | None = None) -> Replay:
     """Interview from an empty case, answering each question from `facts` (absent = skip,
     a checklist on one line), going on after every red flag; `details_first` asks age and
-    sex first, as the console does. Used by the benchmark and the regression tests."""
+    sex first, as the console does; `on_question` sees each question as it is asked. Used by
+    the benchmarks and the regression tests."""
     session = Session.start(kb, reasoner, planner)
     session.details_first = details_first
     details = 0
@@ -356,6 +358,8 @@ def replay(kb: m.KnowledgeBase, reasoner: Reasoner, facts: dict[str, Any],
         fids = [f.id for f in question.findings]
         if session.prompts > limit or any(step.finding in fids for step in session.history):
             raise RuntimeError(f"the interview asked '{fids[0]}' twice")  # pragma: no cover
+        if on_question is not None:
+            on_question(question)
         session.answer_many({f: facts[f] for f in fids if f in facts},
                             [f for f in fids if f not in facts])
     return Replay(session.prompts, tuple(s.finding for s in session.history),
