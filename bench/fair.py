@@ -21,14 +21,20 @@ What makes it fair (issue 17, "the CLIPS comparison flatters us"):
   do the same work at every size; cases drawn from the whole grown vocabulary (bigger cases)
   and all cases in one copy (a diagnostic) are reported beside them (`growth_cases`).
 
-Interleaving: each case runs in experta, the fixpoint and CLIPS one after the other (the order
-rotating from case to case), so a burst of load from other processes hits all three alike;
-figures are medians of per-case times, ratios are of those medians, from the same run.
+Timing. Per case (`race`): each case runs in experta, the fixpoint and CLIPS one after the
+other (the order rotating from case to case), so a burst of load from other processes hits all
+three alike. Growth (`blocks`): each engine runs a block of cases on its own, as a batch runs
+one engine, the engines and KB sizes taking turns block by block; at 10x the three engines'
+tables no longer fit the processor's caches together, and timing them case by case made each
+pay for the others' evictions (the earlier design is kept as a labelled row, `interleaved`).
+Figures are medians of per-case times, ratios are of those medians, from the same run; the
+growth ratio has a 95% interval from resampling rounds of blocks (`ratio_interval`).
 """
 
 from __future__ import annotations
 
 import gc
+import json
 import random
 import re
 import statistics
@@ -165,7 +171,10 @@ PER_CASE_HEAD = ["KB", "rules", "mix", "cases", "rules fired per case", "experta
 SAME_WORK = "same work: each case moved into one copy"
 WHOLE_VOCABULARY = "whole grown vocabulary (bigger cases)"
 ONE_COPY = "diagnostic: every case in the last copy"
-GROWTH_DESIGNS = (SAME_WORK, WHOLE_VOCABULARY, ONE_COPY)
+# The same-work cases timed as the growth section did before: the engines take turns case by
+# case, so at 10x each evicts the others' ten-times-bigger tables from the caches between cases.
+SAME_WORK_INTERLEAVED = "same work, engines interleaved case by case (earlier design)"
+GROWTH_DESIGNS = (SAME_WORK, SAME_WORK_INTERLEAVED, WHOLE_VOCABULARY, ONE_COPY)
 
 
 def growth_cases(base: m.KnowledgeBase, kb: m.KnowledgeBase, factor: int, design: str,
@@ -175,7 +184,8 @@ def growth_cases(base: m.KnowledgeBase, kb: m.KnowledgeBase, factor: int, design
     - SAME_WORK: cases of the original vocabulary, the same at every size, each moved wholly
       into one copy chosen at random (`synth.spread_over_copies`): at 10x nine in ten reach only
       added rules, and every case does the work it does at 1x. The ratio to 1x isolates the
-      number of rules; the growth target reads this design.
+      number of rules; the growth target reads this design. SAME_WORK_INTERLEAVED: the same
+      cases, timed the earlier way (see `growth`).
     - WHOLE_VOCABULARY: findings drawn from the whole grown vocabulary, so a case's findings fall
       in many copies and reach about `factor` times more distinct rules than the same number of
       findings at 1x (where they overlap in the same rules): bigger cases, not only more rules.
@@ -193,23 +203,92 @@ def growth_cases(base: m.KnowledgeBase, kb: m.KnowledgeBase, factor: int, design
     return spread_over_copies(originals, factor, random.Random(7))
 
 
-BLOCK = 100  # cases per block when the sizes take turns (see `growth`)
+BLOCK = 100  # cases per block (see `blocks`)
+Unit = tuple[int, str]  # (KB size factor, engine name)
+
+
+def blocks(runners: dict[Unit, Callable[[Facts], Any]], cases: dict[int, list[Facts]],
+           block: int = BLOCK) -> dict[Unit, list[list[float]]]:
+    """Per-case seconds of each unit (one engine on one KB size), grouped by round.
+
+    In round r every unit runs block r of its size's cases ALONE, case after case, timing each;
+    the units take turns, their order rotating from round to round. So an engine's figure is its
+    own, as in a real batch, which runs one engine: at 10x each engine's data (experta's
+    compiled rules and index, the fixpoint's closures, CLIPS's network) is ten times bigger, and
+    running the three case by case made them evict each other from the processor's caches on
+    every case. A change of load on the machine still falls on every unit alike, and each case
+    is still run once per engine (cold).
+
+    Each case is decoded from JSON just before it runs (untimed), as a batch reads a line and
+    then assesses it: its finding ids are then new strings, in memory just written, at every
+    size. Run from prepared dicts, a 1x case's ids were the KB's own strings (shared by every
+    case, always in the caches) while a grown case's renamed ids were strings made when the
+    cases were drawn, long out of the caches: a cost of the benchmark, not of the rules."""
+    units = list(runners)
+    out: dict[Unit, list[list[float]]] = {unit: [] for unit in units}
+    encoded = {factor: [json.dumps(facts) for facts in found] for factor, found in cases.items()}
+    clock, decode = time.perf_counter, json.loads
+    gc.collect()
+    n = min(len(found) for found in cases.values())
+    for r, first in enumerate(range(0, n, block)):
+        for k in range(len(units)):
+            unit = units[(r + k) % len(units)]
+            run = runners[unit]
+            samples = []
+            for text in encoded[unit[0]][first:first + block]:
+                facts = decode(text)
+                start = clock()
+                run(facts)
+                samples.append(clock() - start)
+            out[unit].append(samples)
+    return out
+
+
+def interleaved(runners: dict[Unit, Callable[[Facts], Any]], cases: dict[int, list[Facts]],
+                block: int = BLOCK) -> dict[Unit, list[list[float]]]:
+    """The earlier growth timing, kept as a labelled row: the sizes take turns by block, and in
+    a block each case runs in every engine one after the other (`race`)."""
+    factors = list(dict.fromkeys(f for f, _name in runners))
+    out: dict[Unit, list[list[float]]] = {unit: [] for unit in runners}
+    n = min(len(found) for found in cases.values())
+    for r, first in enumerate(range(0, n, block)):
+        for k in range(len(factors)):
+            factor = factors[(r + k) % len(factors)]
+            engines = {name: run for (f, name), run in runners.items() if f == factor}
+            for name, samples in race(engines, cases[factor][first:first + block]).items():
+                out[(factor, name)].append(samples)
+    return out
+
+
+def ratio_interval(grown: list[list[float]], small: list[list[float]], seed: int = 1,
+                   resamples: int = 400) -> tuple[float, float, float]:
+    """The ratio of the pooled medians of `grown` and `small` (per-case times grouped by round,
+    rounds paired), and its 95% interval from resampling whole rounds with replacement: how much
+    the figure would move if the run were repeated on this machine under the same load."""
+    def pooled(rounds: list[list[float]], picks: list[int]) -> float:
+        return statistics.median([x for r in picks for x in rounds[r]])
+
+    rounds = list(range(min(len(grown), len(small))))
+    rng = random.Random(seed)
+    ratios = sorted(pooled(grown, picks) / pooled(small, picks)
+                    for picks in ([rng.choice(rounds) for _ in rounds] for _ in range(resamples)))
+    return (pooled(grown, rounds) / pooled(small, rounds), ratios[int(0.025 * resamples)],
+            ratios[int(0.975 * resamples) - 1])
 
 
 def growth(base: m.KnowledgeBase, label: str, n: int, factors: tuple[int, ...],
            designs: tuple[str, ...] = GROWTH_DESIGNS) -> tuple[
-        list[list[Any]], list[list[Any]], dict[tuple[str, int], tuple[float, float]]]:
+        list[list[Any]], list[list[Any]], dict[tuple[str, int], tuple[float, float, float, float]]]:
     """Growth rows (one per design and size), compile rows (one per size), and for each
-    (design, factor) the ratios to 1x of experta's and the fixpoint's medians.
+    (design, factor) experta's ratio to 1x with its 95% interval and the fixpoint's ratio.
 
-    Every size is compiled first; then, for each design, the sizes take turns in blocks of
-    `BLOCK` cases (the order rotating), so a change of load on the machine during the run
-    falls on every size alike, while each block is long enough for a size's rules to be as warm
-    in the processor's caches as they are when one KB serves case after case."""
+    Every size is compiled first; then, for each design, the cases are timed in rounds of
+    `BLOCK` cases per engine and size (`blocks`; SAME_WORK_INTERLEAVED: `interleaved`)."""
     rows: list[list[Any]] = []
     compile_rows: list[list[Any]] = []
-    ratios: dict[tuple[str, int], tuple[float, float]] = {}
-    engines: dict[int, tuple[m.KnowledgeBase, Reasoner, dict[str, Callable[[Facts], Any]]]] = {}
+    ratios: dict[tuple[str, int], tuple[float, float, float, float]] = {}
+    kbs: dict[int, tuple[m.KnowledgeBase, Reasoner]] = {}
+    runners: dict[Unit, Callable[[Facts], Any]] = {}
     for factor in factors:
         kb = grow_kb(base, factor)
         times = []
@@ -220,46 +299,49 @@ def growth(base: m.KnowledgeBase, label: str, n: int, factors: tuple[int, ...],
             times.append((time.perf_counter() - start) * 1000)
         compile_rows.append([label, f"{factor}x", len(kb.rules),
                              f"{statistics.median(times):.0f}"])
-        runners: dict[str, Callable[[Facts], Any]] = {"experta": reasoner.run,
-                                                      "fixpoint": Fixpoint(kb).run}
+        kbs[factor] = (kb, reasoner)
+        runners[(factor, "experta")] = reasoner.run
+        runners[(factor, "fixpoint")] = Fixpoint(kb).run
         if len(kb.rules) <= 10_000:
-            runners["CLIPS"] = ClipsReasoner(kb).run
-        engines[factor] = (kb, reasoner, runners)
+            runners[(factor, "CLIPS")] = ClipsReasoner(kb).run
+    small = factors[0]
     for design in designs:
-        cases = {f: growth_cases(base, engines[f][0], f, design, n) for f in factors}
-        timed: dict[int, dict[str, list[float]]] = {
-            f: {name: [] for name in engines[f][2]} for f in factors}
-        for block, first_case in enumerate(range(0, n, BLOCK)):
-            for k in range(len(factors)):
-                factor = factors[(block + k) % len(factors)]
-                got = race(engines[factor][2], cases[factor][first_case:first_case + BLOCK])
-                for name, samples in got.items():
-                    timed[factor][name] += samples
-        e1, p1 = med_us(timed[factors[0]]["experta"]), med_us(timed[factors[0]]["fixpoint"])
+        made = SAME_WORK if design == SAME_WORK_INTERLEAVED else design
+        cases = {f: growth_cases(base, kbs[f][0], f, made, n) for f in factors}
+        timed = (interleaved if design == SAME_WORK_INTERLEAVED else blocks)(runners, cases)
         for factor in factors:
-            kb, reasoner, _runners = engines[factor]
+            kb, reasoner = kbs[factor]
             sample = cases[factor][:500]
             fired_ids = [tuple(reasoner.run(f).fired) for f in sample]
             evaluated = statistics.mean(reasoner.run(f).matcher.evaluations for f in sample)
             fired = statistics.mean(len(ids) for ids in fired_ids)
             in_copies = (sum(1 for ids in fired_ids for r in ids if COPY.search(r))
                          / max(sum(len(ids) for ids in fired_ids), 1))
-            e, p = med_us(timed[factor]["experta"]), med_us(timed[factor]["fixpoint"])
-            ratios[(design, factor)] = (e / e1, p / p1)
-            clips = timed[factor].get("CLIPS")
+            e_ratio, low, high = ratio_interval(timed[(factor, "experta")],
+                                                timed[(small, "experta")])
+            p_ratio = med_us(_pool(timed[(factor, "fixpoint")])) / med_us(
+                _pool(timed[(small, "fixpoint")]))
+            ratios[(design, factor)] = (e_ratio, low, high, p_ratio)
+            e, p = med_us(_pool(timed[(factor, "experta")])), med_us(_pool(timed[(factor, "fixpoint")]))
+            clips = timed.get((factor, "CLIPS"))
             rows.append([label, design, f"{factor}x", len(kb.rules), f"{fired:.1f}",
                          f"{evaluated:.1f}", f"{100 * in_copies:.0f}%", f"{e:.0f}",
-                         f"{e / e1:.2f}", f"{p:.0f}", f"{p / p1:.2f}", f"{e / p:.2f}",
-                         f"{med_us(clips):.0f}" if clips else "-"])
+                         f"{e_ratio:.2f}", f"{p:.0f}", f"{p_ratio:.2f}", f"{e / p:.2f}",
+                         f"{med_us(_pool(clips)):.0f}" if clips else "-",
+                         "-" if factor == small else f"{low:.2f}-{high:.2f}"])
     return rows, compile_rows, ratios
+
+
+def _pool(rounds: list[list[float]]) -> list[float]:
+    return [x for samples in rounds for x in samples]
 
 
 GROWTH_HEAD = ["KB", "cases", "size", "rules", "rules fired per case",
                "premises evaluated per case", "of the fired in added copies", "experta us/case",
                "experta vs 1x", "fixpoint us/case", "fixpoint vs 1x", "experta / fixpoint",
-               "CLIPS us/case"]
+               "CLIPS us/case", "experta vs 1x, 95% interval"]
 COMPILE_HEAD = ["KB", "size", "rules", "compile ms (median of 3)"]
 
 __all__ = ["CF_TOLERANCE", "COMPILE_HEAD", "GROWTH_DESIGNS", "GROWTH_HEAD", "ONE_COPY",
-           "PER_CASE_HEAD", "SAME_WORK", "WHOLE_VOCABULARY", "growth", "growth_cases", "mixes",
-           "per_case", "race"]
+           "PER_CASE_HEAD", "SAME_WORK", "SAME_WORK_INTERLEAVED", "WHOLE_VOCABULARY", "blocks",
+           "growth", "growth_cases", "interleaved", "mixes", "per_case", "race", "ratio_interval"]

@@ -110,3 +110,37 @@ def test_cases_spread_over_copies_reach_the_added_rules(kb: m.KnowledgeBase) -> 
               for facts in spread]
     assert 0.8 < sum(1 for c in copies if c) / len(copies) < 0.97
     assert [len(f) for f in spread] == [len(f) for f in cases]
+
+
+def test_growth_timing_runs_each_engine_alone_on_its_block_once_per_case() -> None:
+    """bench/fair.py `blocks`, which the growth target reads: in every round each engine and KB
+    size runs its block of cases alone (no other engine in between), every case reaches every
+    engine of its size exactly once (cold) as a fresh copy decoded from JSON, and the order of
+    the units rotates from round to round."""
+    from bench.fair import blocks, interleaved, ratio_interval
+
+    calls: list[tuple[tuple[int, str], dict]] = []
+
+    def runner(unit: tuple[int, str]):
+        return lambda facts: calls.append((unit, facts))
+
+    units = [(f, name) for f in (1, 10) for name in ("experta", "fixpoint", "CLIPS")]
+    cases = {f: [{f"finding_{f}_{i}": i % 3 == 0} for i in range(25)] for f in (1, 10)}
+    timed = blocks({u: runner(u) for u in units}, cases, block=10)
+    assert [len(timed[u]) for u in units] == [3] * len(units)  # rounds of 10, 10 and 5 cases
+    assert all([len(r) for r in timed[u]] == [10, 10, 5] for u in units)
+    runs = [unit for n, (unit, _facts) in enumerate(calls) if n == 0 or calls[n - 1][0] != unit]
+    assert runs[:6] == units and runs[6:12] == units[1:] + units[:1]  # alone, rotating
+    assert len(runs) == 3 * len(units)
+    for unit in units:
+        seen = [facts for u, facts in calls if u == unit]
+        assert seen == cases[unit[0]]  # every case once, in order
+        assert all(a is not b for a, b in zip(seen, cases[unit[0]], strict=True))
+    calls.clear()
+    interleaved({u: runner(u) for u in units}, cases, block=10)
+    assert [u for u, _f in calls[:3]] == units[:3]  # the earlier design: case by case
+    assert sorted(u for u, _f in calls) == sorted(units * 25)
+    same = [[1.0, 2.0, 3.0]] * 8
+    assert ratio_interval(same, same) == (1.0, 1.0, 1.0)
+    double = [[2.0, 4.0, 6.0]] * 8
+    assert ratio_interval(double, same) == (2.0, 2.0, 2.0)
