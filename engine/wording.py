@@ -198,6 +198,52 @@ def safety_notices(result: Any) -> list[str]:
     return notes
 
 
+# --- the red-flag screen (engine.inference.screen) ---------------------------------------------
+
+SCREEN_HEAD = "Red-flag screen incomplete"
+SCREEN_UNKNOWN = "Unknown is not 'no'."
+# the handout's word for the patient when the screen is incomplete: never "no serious cause"
+SCREEN_HANDOUT = ("Some questions about rarer but serious causes were not asked yet. Your "
+                  "clinician will ask them; tell them at once about any of the warning signs below.")
+
+
+def screen_groups(kb: m.KnowledgeBase, screen: Any) -> list[tuple[str, str, list[str]]]:
+    """(flag label, urgency, question labels) per unscreened red flag, most urgent first; each
+    question named once, under the first flag that needs it, so a list read aloud has no
+    repeats (the JSON keeps every flag's full list)."""
+    seen: set[str] = set()
+    out: list[tuple[str, str, list[str]]] = []
+    for item in screen.unanswered:
+        fresh = [fid for fid in item.findings if fid not in seen]
+        seen.update(fresh)
+        if fresh:
+            label = kb.conclusions[item.red_flag].label if item.red_flag in kb.conclusions \
+                else item.red_flag
+            out.append((label, item.urgency, [lower_first(label_of(kb, fid)) for fid in fresh]))
+    return out
+
+
+def screen_do_now(triage: str) -> str:
+    """What to do about an incomplete screen: ask before relying on a routine triage; with red
+    flags found, ask the rest too (another flag could be missed)."""
+    if triage == "routine":
+        return "Do now: ask these questions before relying on ROUTINE."
+    return ("Do now: after acting on the red flags above, ask these too; an answer could raise "
+            "another red flag.")
+
+
+def screen_notice(kb: m.KnowledgeBase, screen: Any, triage: str) -> str:
+    """The one clinician-facing paragraph every format shows when the screen is incomplete
+    ('' when it is complete): 'Red-flag screen incomplete: not asked about saddle
+    anaesthesia, ... (suspected cauda equina syndrome); ... Unknown is not 'no'. Do now: ...'."""
+    groups = screen_groups(kb, screen)
+    if not groups:
+        return ""
+    parts = "; ".join(f"{', '.join(questions)} ({lower_first(label)})"
+                      for label, _, questions in groups)
+    return f"{SCREEN_HEAD}: not asked about {parts}. {SCREEN_UNKNOWN} {screen_do_now(triage)}"
+
+
 
 def startback_line(group: dict[str, Any]) -> str:
     """'STarT Back: high risk (total 6 of 9, distress subscale 4 of 5)', for every format."""

@@ -11,7 +11,17 @@ from typing import NamedTuple
 
 from engine.inference.assessment import Assessment
 from engine.inference.plan import PHASE_LABEL
-from engine.wording import TRIAGE_TEXT, banner_headline, certainty_word, finding_phrase
+from engine.wording import (
+    SCREEN_HEAD,
+    SCREEN_UNKNOWN,
+    TRIAGE_TEXT,
+    banner_headline,
+    certainty_word,
+    finding_phrase,
+    screen_do_now,
+    screen_groups,
+    screen_notice,
+)
 
 TOP_CONDITIONS = 3
 SIDE_WORD = {"left": "left", "right": "right", "bilateral": "both sides"}
@@ -49,6 +59,24 @@ class PlanLine(NamedTuple):
     flag: str = ""  # a referral's red flag, by its label
 
 
+class ScreenLine(NamedTuple):
+    """One unscreened red flag and the questions, in words, that could still raise it."""
+
+    flag: str
+    urgency: str
+    questions: tuple[str, ...]
+
+
+class ScreenNotice(NamedTuple):
+    """The incomplete red-flag screen (engine.inference.screen), as every format shows it."""
+
+    head: str
+    lines: tuple[ScreenLine, ...]
+    unknown: str  # "Unknown is not 'no'."
+    do_now: str
+    text: str  # the whole notice as one paragraph (terminal, FHIR, CDS detail)
+
+
 class Summary(NamedTuple):
     triage: str
     tone: str
@@ -64,6 +92,7 @@ class Summary(NamedTuple):
     review_weeks: float
     review_when: str
     review_why: str
+    screen: ScreenNotice | None = None  # None when the red-flag screen is complete
 
     @property
     def review_head(self) -> str:
@@ -98,6 +127,18 @@ def plan_avoid(result: Assessment) -> tuple[str, ...]:
     return tuple(dict.fromkeys(a.avoid for a in result.plan if a.avoid))
 
 
+def screen_summary(result: Assessment) -> ScreenNotice | None:
+    """The notice for an incomplete red-flag screen, or None when it is complete."""
+    screen = result.screen
+    if screen.complete:
+        return None
+    kb = result.kb
+    lines = tuple(ScreenLine(label, urgency, tuple(questions))
+                  for label, urgency, questions in screen_groups(kb, screen))
+    return ScreenNotice(SCREEN_HEAD, lines, SCREEN_UNKNOWN, screen_do_now(result.triage),
+                        screen_notice(kb, screen, result.triage))
+
+
 def build_summary(result: Assessment) -> Summary:
     kb = result.kb
     facts = result.case.facts
@@ -117,4 +158,5 @@ def build_summary(result: Assessment) -> Summary:
                    TRIAGE_TEXT[result.triage], banner_headline(result.triage), patient_line(result),
                    flags, conditions, max(0, len(result.conditions) - TOP_CONDITIONS), plan,
                    plan_avoid(result),
-                   review.after_weeks, review_when(review.after_weeks), review.why)
+                   review.after_weeks, review_when(review.after_weeks), review.why,
+                   screen_summary(result))

@@ -59,6 +59,15 @@ def render_text(result: Assessment, color: bool | None = None) -> str:
                 say(line)
         say("=" * WIDTH, fg=tone, bold=True)
     say(f"Triage: {TRIAGE_TEXT[result.triage]}", fg=URGENCY_COLOUR[result.triage], bold=True)
+    if summary.screen:  # right under the triage line: silence is not reassurance
+        notice = summary.screen
+        say(f"  ! {notice.head}: not asked about", fg="yellow", bold=True)
+        for unscreened in notice.lines:
+            wrapped = textwrap.wrap(f"{unscreened.flag}: {', '.join(unscreened.questions)}", WIDTH - 6)
+            for j, text in enumerate(wrapped):
+                say(("    - " if j == 0 else "      ") + text, fg="yellow")
+        for text in _wrap(f"{notice.unknown} {notice.do_now}", "    "):
+            say(text, fg="yellow", bold=True)
     for note in safety_notices(result):
         for line in _wrap(note, "  ! "):
             say(line, fg="yellow", bold=True)

@@ -51,10 +51,18 @@ def test_a_knee_only_runner_is_not_asked_about_the_back_or_hamstrings(kb, reason
     assert gated.assessment.triage == before.assessment.triage == "routine"
 
 
-def test_sites_are_data_on_conditions_never_on_red_flags(kb) -> None:
-    for conclusion in kb.conclusions.values():
-        if conclusion.kind == "red_flag":
-            assert not conclusion.sites, conclusion.id
+def test_sites_gate_conditions_in_the_interview_never_red_flags(kb) -> None:
+    """A red flag may name `sites` (which questions the incomplete-screen notice names,
+    engine.inference.screen), but the interview pursues every red-flag rule whatever is charted."""
+    flags = {c.id for c in kb.conclusions.values() if c.kind == "red_flag"}
+    assert any(kb.conclusions[f].sites for f in flags), "no red flag names sites: vacuous"
+    planner = Planner(kb)
+    whole = set(chart(kb))
+    for site in (None, *chart(kb)):
+        gated = out_of_site(kb, charted(kb, site), whole)
+        assert not flags & gated, site
+        scope = planner.scope(gated)
+        assert all(rule.id in scope for rule in kb.rules if rule.kind == "red_flag"), site
     assert kb.conclusions["si_joint_dysfunction"].sites
     assert set().union(*(c.sites for c in kb.conclusions.values())) <= set(chart(kb))
 

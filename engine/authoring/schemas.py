@@ -56,7 +56,7 @@ def kb_file_schema() -> dict[str, Any]:
             "A fact a clinician can report about a patient."),
         "red_flag": _entry(s.CONCLUSION_KEYS, s.RED_FLAG_REQUIRED, {
             "id": ID, "label": TEXT, "description": TEXT, "urgency": _enum(m.URGENCIES), "lint": LINT,
-            "action": {"oneOf": [{"type": "string"}, {
+            "sites": IDS, "action": {"oneOf": [{"type": "string"}, {
                 "type": "object", "additionalProperties": False,
                 "properties": {u: {"type": "string"} for u in m.URGENCIES}}]}},
             "A red flag: what to do now, at each urgency."),

@@ -14,6 +14,7 @@ from engine.cases.case import Case
 from engine.inference.compiler import Event
 from engine.inference.plan import Advice, build_plan, build_review, order_advice, side_of
 from engine.inference.safety import Withheld, apply_policy
+from engine.inference.screen import Screen, red_flag_screen
 from engine.inference.startback import risk_group
 from engine.kb import model as m
 
@@ -78,6 +79,14 @@ class Assessment:
         return build_review(self.kb, self.triage, self.conditions,
                             bool(self.stretch or self.strengthen))
 
+    @cached_property
+    def screen(self) -> Screen:
+        """The red-flag screen this presentation calls for and what of it is unanswered
+        (`engine.inference.screen`): read-only, so it never changes the triage or the flags."""
+        return red_flag_screen(self.kb, self.case.facts, {r.id for r in self.red_flags},
+                               {r.id: r.certainty for r in (*self.red_flags, *self.conditions,
+                                                           *self.causes)})
+
     @property
     def avoid(self) -> tuple[str, ...]:
         """What to avoid meanwhile, from the advice given (each once)."""
@@ -122,6 +131,7 @@ class Assessment:
                 {"rule": d.rule, "red_flag": d.red_flag, "reason": d.reason,
                  "where": str(d.location)} for d in self.disabled_red_flag_rules],
             "risk_group": self.risk_group,
+            "screen": self.screen.to_dict(),
         }
 
 

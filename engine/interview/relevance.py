@@ -27,15 +27,7 @@ from collections.abc import Collection, Mapping
 from typing import Any
 
 from engine.kb import model as m
-
-
-def site_findings(kb: m.KnowledgeBase) -> frozenset[str]:
-    """Every finding that says where the complaint is: the body chart (the checklists asked
-    first) and the sites the conditions name."""
-    chart = {fid for checklist in kb.checklists.values() if checklist.first
-             for fid in checklist.findings}
-    named = {fid for conclusion in kb.conclusions.values() for fid in conclusion.sites}
-    return frozenset(chart | named)
+from engine.kb.sites import site_findings
 
 
 def marked(value: Any) -> bool:

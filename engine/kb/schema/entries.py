@@ -62,7 +62,7 @@ def read_finding(r: Reader, entry: LineDict) -> m.Finding | None:
     )
 
 
-CONCLUSION_KEYS = ("id", "label", "description", "urgency", "action", "lint")
+CONCLUSION_KEYS = ("id", "label", "description", "urgency", "action", "lint", "sites")
 OTHER_CONCLUSION_KEYS = ("id", "label", "description", "lint", "review", "plain", "sites")
 RED_FLAG_REQUIRED = ("id", "label", "urgency")
 REVIEW_KEYS = ("after_weeks", "why")

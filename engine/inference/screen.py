@@ -1,0 +1,158 @@
+"""The red-flag screen a case's presentation calls for, and which of its questions are unanswered.
+
+Why this exists: a case that records only `low_back_pain: true` raises no red flag, and without
+this it reads "ROUTINE" and nothing more. But a finding that is not listed is *unknown*, not
+`false` (the contract), so a clinician must be told when the red-flag screen was never done:
+silence must not read as reassurance. Every output shows this notice under the triage line.
+
+What the screen is, derived from the knowledge base alone (never a list of ids in code):
+
+- **Which red flags.** A red flag with no `sites:` in `kb/conclusions/red_flags.yaml` belongs to
+  the general screen every musculoskeletal presentation gets, whatever the site, and with no
+  site recorded at all (cauda equina, cord compression, infection, fracture, malignancy: the
+  interview asks these whatever the body chart says). A red flag with `sites:` (cardiac pain
+  referred to the arm or neck, an aneurysm felt in the back or groin, a hamstring avulsion)
+  belongs to the screen only when the case marks one of its sites.
+- **Which questions.** For each of those red-flag rules still *open* in three-valued logic
+  (`engine.inference.premises.Evaluator`: unknown, not yet true nor false), the unanswered
+  findings under its undecided premises: the interview's notion of a question that can still
+  decide a rule (`engine.interview.survey`). Where it hurts is not itself a screening
+  question: pain sites are never listed (they define the presentation), so a rule that waits
+  only on a site counts as screened.
+- **When it is done.** A red flag is screened once every rule for it is decided by the
+  answers (answered yes or no: both are screened), and a red flag already raised is not
+  "unscreened" (its own action says what to do). So a case that recorded the key negatives is
+  not nagged, and a question whose answer could not change any red flag is never listed.
+
+Two invariants follow and are tested with hypothesis (`tests/test_screen.py`): answering every
+listed question empties the list or raises that red flag; and adding an answer never adds a
+question to a red flag already screened. The screen is read-only: it never changes the triage,
+red flags, conditions, plan or review.
+
+Hand-written because it is ours: the KB's rules and sites decide it; no library knows them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from engine.inference.premises import Evaluator
+from engine.kb import model as m
+from engine.kb.sites import site_findings
+from engine.kb.values import is_present
+
+
+@dataclass(frozen=True)
+class Unscreened:
+    """One red flag of the screen not yet ruled in or out, with the questions that could."""
+
+    red_flag: str
+    urgency: str  # the most urgent level an answer could still raise it to
+    findings: tuple[str, ...]  # unanswered finding ids, the most telling rule's first
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"red_flag": self.red_flag, "urgency": self.urgency, "findings": list(self.findings)}
+
+
+@dataclass(frozen=True)
+class Screen:
+    """The red-flag screen of one case: the red flags still unscreened, most urgent first."""
+
+    unanswered: tuple[Unscreened, ...] = ()
+
+    @property
+    def complete(self) -> bool:
+        return not self.unanswered
+
+    @property
+    def findings(self) -> tuple[str, ...]:
+        """Every unanswered question of the screen, each once, most urgent flag's first."""
+        return tuple(dict.fromkeys(f for item in self.unanswered for f in item.findings))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON `screen` key (an addition to the contract's keys)."""
+        return {"complete": self.complete, "unanswered": [u.to_dict() for u in self.unanswered]}
+
+
+class _Tables:
+    """Built once per KB: the red-flag rules of each flag, most telling first, and the sites."""
+
+    def __init__(self, kb: m.KnowledgeBase) -> None:
+        self.kb = kb
+        self.evaluator = Evaluator(kb)
+        self.sites = site_findings(kb)
+        self.rules: dict[str, list[m.Rule]] = {}
+        for rule in kb.rules:
+            if rule.kind == "red_flag" and rule.concludes and not rule.against:
+                self.rules.setdefault(rule.concludes, []).append(rule)
+        for rules in self.rules.values():
+            rules.sort(key=lambda r: (m.urgency_rank(self.level(r)), -r.certainty, r.order))
+        catalogue = list(kb.conclusions)
+        self.flags = sorted(self.rules, key=catalogue.index)
+
+    def level(self, rule: m.Rule) -> str:
+        return rule.urgency or self.kb.conclusions[rule.concludes].urgency or "soon"
+
+
+_TABLES: dict[int, _Tables] = {}
+
+
+def _tables(kb: m.KnowledgeBase) -> _Tables:
+    found = _TABLES.get(id(kb))
+    if found is None or found.kb is not kb:
+        found = _TABLES[id(kb)] = _Tables(kb)
+    return found
+
+
+def applies(conclusion: m.Conclusion, presentation: Collection[str]) -> bool:
+    """Whether a red flag is in the screen for a presentation (the pain sites marked): always
+    when it names no sites, else when one of its sites is marked."""
+    return not conclusion.sites or any(fid in presentation for fid in conclusion.sites)
+
+
+def red_flag_screen(kb: m.KnowledgeBase, facts: Mapping[str, Any],
+                    raised: Collection[str] = (),
+                    certainty: Mapping[str, float] | None = None) -> Screen:
+    """The unscreened red flags of a case: `facts` are what the rules see (findings plus age and
+    sex), `raised` the red flags already found, `certainty` the conclusions reached (for a rule
+    that reads one)."""
+    tables = _tables(kb)
+    concluded = certainty or {}
+    presentation = {fid for fid in tables.sites if is_present(facts.get(fid))}
+    out: list[Unscreened] = []
+    for cid in tables.flags:
+        if cid in raised or not applies(kb.conclusions[cid], presentation):
+            continue
+        urgency = ""
+        found: dict[str, None] = {}
+        for rule in tables.rules[cid]:
+            live = [f for f in _live(tables.evaluator, rule.when, facts, concluded)
+                    if f not in tables.sites]
+            if live:
+                urgency = urgency or tables.level(rule)  # rules are sorted most urgent first
+                found.update(dict.fromkeys(live))
+        if found:
+            out.append(Unscreened(cid, urgency, tuple(found)))
+    # most urgent first; within a level the general screen before the site-specific flags
+    out.sort(key=lambda u: (m.urgency_rank(u.urgency), bool(kb.conclusions[u.red_flag].sites)))
+    return Screen(tuple(out))
+
+
+def _live(evaluator: Evaluator, cond: m.Cond, facts: Mapping[str, Any],
+          concluded: Mapping[str, float]) -> Iterator[str]:
+    """Unanswered findings under the undecided parts of `cond`: answering them is what can still
+    decide it (a part already true or false is settled, whatever its other findings say)."""
+    if evaluator.evaluate(cond, facts, concluded)[0] is not None:
+        return
+    if isinstance(cond, m.Test):
+        yield cond.finding
+    elif isinstance(cond, m.Not):
+        yield from _live(evaluator, cond.item, facts, concluded)
+    elif isinstance(cond, (m.All, m.AnyOf, m.AtLeast)):
+        for item in cond.items:
+            yield from _live(evaluator, item, facts, concluded)
+
+
+__all__ = ["Screen", "Unscreened", "applies", "red_flag_screen"]
