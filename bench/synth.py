@@ -18,13 +18,13 @@ Everything here is built in memory from model objects; nothing is written to `kb
 
 from __future__ import annotations
 
-import dataclasses
 import random
 from collections.abc import Iterator
 from typing import Any
 
 from engine.errors import Location
 from engine.kb import model as m
+from engine.record import replace
 
 HERE = Location("<synthetic>")
 
@@ -34,12 +34,12 @@ HERE = Location("<synthetic>")
 
 def _rename_cond(cond: m.Cond, suffix: str) -> m.Cond:
     if isinstance(cond, m.Test):
-        return dataclasses.replace(cond, finding=cond.finding + suffix)
+        return replace(cond, finding=cond.finding + suffix)
     if isinstance(cond, m.Concluded):
-        return dataclasses.replace(cond, conclusion=cond.conclusion + suffix)
+        return replace(cond, conclusion=cond.conclusion + suffix)
     if isinstance(cond, m.Not):
-        return dataclasses.replace(cond, item=_rename_cond(cond.item, suffix))
-    return dataclasses.replace(cond, items=tuple(_rename_cond(i, suffix) for i in cond.items))
+        return replace(cond, item=_rename_cond(cond.item, suffix))
+    return replace(cond, items=tuple(_rename_cond(i, suffix) for i in cond.items))
 
 
 def grow_kb(kb: m.KnowledgeBase, factor: int) -> m.KnowledgeBase:
@@ -53,15 +53,15 @@ def grow_kb(kb: m.KnowledgeBase, factor: int) -> m.KnowledgeBase:
     for copy in range(1, factor):
         suffix = copy_suffix(copy)
         for fid, finding in kb.findings.items():
-            findings[fid + suffix] = dataclasses.replace(finding, id=fid + suffix)
+            findings[fid + suffix] = replace(finding, id=fid + suffix)
         for cid, conclusion in kb.conclusions.items():
-            conclusions[cid + suffix] = dataclasses.replace(conclusion, id=cid + suffix)
+            conclusions[cid + suffix] = replace(conclusion, id=cid + suffix)
         for rule in kb.rules:
-            rules.append(dataclasses.replace(
+            rules.append(replace(
                 rule, id=rule.id + suffix, when=_rename_cond(rule.when, suffix),
                 concludes=rule.concludes + suffix if rule.concludes else "", order=order))
             order += 1
-    return dataclasses.replace(kb, findings=findings, conclusions=conclusions, rules=tuple(rules),
+    return replace(kb, findings=findings, conclusions=conclusions, rules=tuple(rules),
                                tests=())
 
 
@@ -189,4 +189,4 @@ def clinical_kb(kb: m.KnowledgeBase, n_rules: int, seed: int = 1) -> m.Knowledge
             stretch=tuple(rng.sample(muscles, 1)) if muscles and rng.random() < 0.3 else (),
             strengthen=tuple(rng.sample(muscles, 1)) if muscles and rng.random() < 0.3 else (),
             because="synthetic"))
-    return dataclasses.replace(kb, rules=tuple(rules), tests=())
+    return replace(kb, rules=tuple(rules), tests=())

@@ -7,7 +7,6 @@ even beside a broken `imbalance.toml`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -20,11 +19,14 @@ if TYPE_CHECKING:  # experta is imported only by the commands that run the engin
     from engine.inference.reasoner import Reasoner
 
 
-@dataclass
 class AppContext:
-    explicit_dirs: tuple[str, ...] = ()
-    use_config: bool = True
-    _kb: KnowledgeBase | None = field(default=None, repr=False)
+    """The folders asked for and the KB loaded from them (a plain class: it is made once per
+    command, and a dataclass would cost the start of every command its code generation)."""
+
+    def __init__(self, explicit_dirs: tuple[str, ...] = (), use_config: bool = True) -> None:
+        self.explicit_dirs = explicit_dirs
+        self.use_config = use_config
+        self._kb: KnowledgeBase | None = None
 
     @cached_property
     def config(self) -> ProjectConfig:

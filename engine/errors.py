@@ -7,7 +7,8 @@ so the CLI can turn any of them into one clear message and exit code 2 in a sing
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+
+from engine.record import Record
 
 # C0 and C1 controls, DEL, and the Unicode bidi/format controls that can reorder or hide text on
 # a terminal or in a report; lone surrogates cannot be printed at all.
@@ -33,8 +34,7 @@ def _escape(match: re.Match[str]) -> str:
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
-@dataclass(frozen=True)
-class Location:
+class Location(Record):
     """A place in a user's file; `line` is 1-based, 0 when the file has no lines (stdin JSON)."""
 
     path: str
@@ -44,8 +44,7 @@ class Location:
         return f"{self.path}:{self.line}" if self.line else self.path
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(Record):
     """One thing wrong with a knowledge-base or case file; several are collected before reporting."""
 
     location: Location

@@ -21,6 +21,7 @@ from bench.clips_kb import CF_TOLERANCE, PRELUDE, ClipsReasoner, leaf_expr
 from bench.clips_kb import disagreement as compare
 from bench.pyfix import Fixpoint
 from bench.synth import clinical_kb, random_facts
+from engine import record
 from engine.cases.case import Case, load_case
 from engine.errors import Location
 from engine.inference.reasoner import Reasoner
@@ -112,13 +113,12 @@ def _nodes(cond: m.Cond) -> list[m.Cond]:
 
 def test_a_broken_translation_is_caught(kb: m.KnowledgeBase, reasoner: Reasoner) -> None:
     """The check can fail: CLIPS with one certainty changed disagrees on the case that uses it."""
-    import dataclasses
 
     rng = random.Random(3)
     samples = [*fixed_cases(kb), *(random_facts(kb, rng, 30) for _ in range(200))]
     facts, rule = next((f, e.rule) for f in samples for e in reasoner.run(f).events if e.concluded)
-    changed = dataclasses.replace(kb, rules=tuple(
-        dataclasses.replace(r, certainty=r.certainty / 2) if r.id == rule.id else r for r in kb.rules))
+    changed = record.replace(kb, rules=tuple(
+        record.replace(r, certainty=r.certainty / 2) if r.id == rule.id else r for r in kb.rules))
     assert disagreement(reasoner, ClipsReasoner(changed), facts)
 
 

@@ -203,11 +203,13 @@ def test_a_layer_error_is_reported_the_same_from_the_cache(cache_dir: Path, tmp_
 
 def test_the_stamp_covers_every_module_that_reads_kb_files() -> None:
     """A changed schema makes a different KB from the same files: every module under engine/kb
-    (the schema package included) and engine/errors.py (Location, Problem) are in the stamp."""
+    (the schema package included), engine/errors.py (Location, Problem) and engine/record.py
+    (the base the model's classes are built on) are in the stamp."""
     from engine.kb import cache
 
     root = Path(cache.__file__).resolve().parent
-    assert set(cache._CODE_FILES) == {*root.rglob("*.py"), root.parent / "errors.py"}
+    assert set(cache._CODE_FILES) == {*root.rglob("*.py"), root.parent / "errors.py",
+                                      root.parent / "record.py"}
     assert any(path.parent.name == "schema" for path in cache._CODE_FILES)
 
 

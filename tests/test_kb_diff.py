@@ -6,7 +6,6 @@ The current knowledge base is the shipped one plus a layer; the base is a copy o
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import random
 import shutil
@@ -18,6 +17,7 @@ from hypothesis import strategies as st
 
 from bench.synth import random_facts
 from cli import main
+from engine import record
 from engine.authoring.kbdiff import changed_rules, compare
 from engine.cases.case import Case
 from engine.inference.reasoner import Reasoner
@@ -159,7 +159,7 @@ def test_a_case_only_the_current_kb_can_read(tmp_path: Path) -> None:
 
 SHIPPED = load_kb()
 SAME = Reasoner(SHIPPED)
-WITHOUT = dataclasses.replace(SHIPPED, rules=tuple(r for r in SHIPPED.rules
+WITHOUT = record.replace(SHIPPED, rules=tuple(r for r in SHIPPED.rules
                                                    if r.id != "ces_saddle_anaesthesia"))
 LESS = Reasoner(WITHOUT)
 CHANGED = changed_rules(SHIPPED, WITHOUT)

@@ -7,13 +7,13 @@ map must stay readable as the KB grows, so it is also drawn for the shipped KB g
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import re
 from pathlib import Path
 from typing import Any
 
 from bench.synth import grow_kb
+from engine import record
 from engine.kb.loader import load_kb
 from reports.kb_map import map_pages
 from tests.browser_support import VIEWPORT
@@ -32,9 +32,9 @@ def grown(factor: int) -> Any:
         copy = re.search(r"_c\d+$", rule.id)
         if copy:
             path = rule.location.path.replace(".yaml", f"{copy.group()}.yaml")
-            rule = dataclasses.replace(rule, location=dataclasses.replace(rule.location, path=path))
+            rule = record.replace(rule, location=record.replace(rule.location, path=path))
         rules.append(rule)
-    return dataclasses.replace(kb, rules=tuple(rules))
+    return record.replace(kb, rules=tuple(rules))
 
 
 def test_cli_writes_index_conclusion_and_area_pages(tmp_path: Path) -> None:

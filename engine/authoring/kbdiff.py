@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field, fields, is_dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from engine.errors import ImbalanceError, InputError, Location
@@ -25,6 +25,7 @@ from engine.inference import batch
 from engine.inference.assessment import Assessment
 from engine.inference.reasoner import Reasoner
 from engine.kb import model as m
+from engine.record import Record, fields
 
 ASPECTS = ("triage", "red_flag", "condition", "plan", "risk_group", "readable")
 
@@ -113,10 +114,10 @@ def _plain(value: Any) -> Any:
     """A rule (or part of one) without where it is written, so moving a rule is no change."""
     if isinstance(value, Location):
         return None
-    if is_dataclass(value) and not isinstance(value, type):
+    if isinstance(value, Record):
         return (type(value).__name__,
-                tuple(_plain(getattr(value, f.name)) for f in fields(value)
-                      if f.name not in ("location", "order", "layer", "lint_off", "lines",
+                tuple(_plain(getattr(value, name)) for name in fields(value)
+                      if name not in ("location", "order", "layer", "lint_off", "lines",
                                      "status", "reviewed_by", "reviewed_on")))
     if isinstance(value, tuple):
         return tuple(_plain(v) for v in value)

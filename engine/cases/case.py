@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ from engine.kb import model as m
 from engine.kb.lines import line_of
 from engine.kb.suggest import did_you_mean
 from engine.kb.values import check_value
+from engine.record import Record, field
 
 TOP_KEYS = ("patient", "findings", "description", "expect")
 PATIENT_KEYS = ("id", "name", "age", "sex", "notes")
@@ -25,8 +25,7 @@ SEXES = ("female", "male", "other", "unknown")
 PATIENT_FINDINGS = ("age", "sex")
 
 
-@dataclass(frozen=True)
-class Case:
+class Case(Record):
     """A checked case: patient details and the known findings (patient age/sex included)."""
 
     source: str

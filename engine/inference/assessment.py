@@ -6,7 +6,6 @@ object, so the terminal, markdown and HTML never disagree.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
@@ -17,10 +16,10 @@ from engine.inference.safety import Withheld, apply_policy
 from engine.inference.screen import Screen, red_flag_screen
 from engine.inference.startback import risk_group
 from engine.kb import model as m
+from engine.record import Record, field
 
 
-@dataclass(frozen=True)
-class Reached:
+class Reached(Record):
     """A conclusion with its combined certainty and what supports it."""
 
     conclusion: m.Conclusion
@@ -39,8 +38,7 @@ class Reached:
         return self.conclusion.action_for(self.urgency)
 
 
-@dataclass(frozen=True)
-class Assessment:
+class Assessment(Record):
     case: Case
     kb: m.KnowledgeBase
     triage: str

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 from bisect import insort
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from operator import attrgetter
 from typing import Any
 
@@ -35,22 +34,42 @@ from engine.inference.facts import CaseFact, ConclusionFact
 from engine.kb import model as m
 
 
-@dataclass(frozen=True, eq=False, slots=True)
 class CompiledRule:
     """One KB rule as the matcher sees it: its experta rule (salience, identity), its premise as
     a closure, and the finding and conclusion ids the premise reads. Slotted: its fields sit in
-    the object itself, so a firing reads one small object, not an object and its dict."""
+    the object itself, so a firing reads one small object, not an object and its dict. A plain
+    class, not a dataclass: made only by the compiler, compared by identity, and defining it
+    costs every command's start nothing (engine.record says why that matters)."""
 
-    index: int
-    xrule: Rule
-    kb_rule: m.Rule
-    premise: Premise
-    findings: tuple[str, ...]
-    conclusions: tuple[str, ...]
-    concludes: str = ""  # the conclusion it adds to, if any
-    signed_certainty: float = 0.0  # its certainty factor at full premise (negative: against)
-    level: str = ""  # the urgency it sets on its conclusion (red flags), else ""
-    red_flag: bool = False  # a red-flag rule: its firing records the urgency reached
+    __slots__ = (
+        "concludes",
+        "conclusions",
+        "findings",
+        "index",
+        "kb_rule",
+        "level",
+        "premise",
+        "red_flag",
+        "signed_certainty",
+        "xrule",
+    )
+
+    def __init__(self, index: int, xrule: Rule, kb_rule: m.Rule, premise: Premise,
+                 findings: tuple[str, ...], conclusions: tuple[str, ...], concludes: str = "",
+                 signed_certainty: float = 0.0, level: str = "", red_flag: bool = False) -> None:
+        self.index = index
+        self.xrule = xrule
+        self.kb_rule = kb_rule
+        self.premise = premise
+        self.findings = findings
+        self.conclusions = conclusions
+        self.concludes = concludes  # the conclusion it adds to, if any
+        self.signed_certainty = signed_certainty  # certainty factor at full premise (<0: against)
+        self.level = level  # the urgency it sets on its conclusion (red flags), else ""
+        self.red_flag = red_flag  # a red-flag rule: its firing records the urgency reached
+
+    def __repr__(self) -> str:
+        return f"CompiledRule({self.index}, {self.kb_rule.id!r})"
 
 
 class RuleIndex:

@@ -16,10 +16,10 @@ conclusion that called for it, then the phase (settling pain comes before return
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from engine.kb import model as m
+from engine.record import Record
 
 PLAN_SIZE = 5
 EVIDENCE_RANK = {"high": 0, "moderate": 1, "low": 2, "expert_opinion": 3, "": 4}
@@ -57,8 +57,7 @@ def side_of(kb: m.KnowledgeBase, facts: dict[str, Any], evidence: Iterable[str])
                        if fid in kb.findings and kb.findings[fid].type == "sided")
 
 
-@dataclass(frozen=True)
-class Advice:
+class Advice(Record):
     """One recommendation as given to this patient.
 
     `weight` is the certainty of the strongest premise behind it (1.0 for a referral), used

@@ -23,10 +23,10 @@ Kinds come from the schema (`kind:` in kb/conclusions/recommendations.yaml), nev
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
 from engine.kb import model as m
+from engine.record import Record
 
 REFERRAL_URGENCIES = ("emergency", "urgent")  # IFOMPT's moderate and high concern: refer
 
@@ -50,8 +50,7 @@ class _Kinded(Protocol):
 Item = TypeVar("Item", bound=_Kinded)
 
 
-@dataclass(frozen=True)
-class Withheld:
+class Withheld(Record):
     """What the policy held back and the referral-level red flags that made it do so."""
 
     because: tuple[str, ...] = ()  # red flag ids at referral level

@@ -15,7 +15,7 @@ unreadable, corrupt or foreign entry is a miss, and the load simply runs.
 
 Data only, never code: the entry is `marshal` of plain values (str, int, float, bool, None,
 tuple, list, dict, and bytes holding more of the same). Model objects are written as
-[class name, field values] and rebuilt only from the dataclasses listed in `_CLASSES`, without
+[class name, field values] and rebuilt only from the record classes listed in `_CLASSES`, without
 calling anything of theirs; marshal is not pickle: reading builds values and never calls a
 constructor or a function, so loading an entry cannot run anything. Written with a temporary
 file and `os.replace`, so a reader never sees half an entry.
@@ -30,7 +30,6 @@ a KB is made of; the cache folder itself comes from platformdirs.
 
 from __future__ import annotations
 
-import dataclasses
 import gc
 import marshal
 import os
@@ -42,6 +41,7 @@ from typing import Any
 from engine import errors
 from engine.kb import conditions
 from engine.kb import model as m
+from engine.record import Record, fields
 
 try:  # hashlib's own BLAKE2: `import hashlib` first loads OpenSSL, 3-10 ms of every start
     from _blake2 import blake2b
@@ -53,11 +53,12 @@ _CLASSES: dict[str, type] = {
     cls.__name__: cls
     for module in (m, conditions, errors)
     for cls in vars(module).values()
-    if isinstance(cls, type) and dataclasses.is_dataclass(cls) and cls.__module__ == module.__name__
+    if isinstance(cls, type) and issubclass(cls, Record) and cls.__module__ == module.__name__
 }
 _HERE = Path(__file__).resolve().parent
-# the modules that read KB files (schema/ too) and the one defining Location and Problem
-_CODE_FILES = (*sorted(_HERE.rglob("*.py")), _HERE.parent / "errors.py")
+# the modules that read KB files (schema/ too), the one defining Location and Problem, and the
+# record base the model's classes are built on
+_CODE_FILES = (*sorted(_HERE.rglob("*.py")), _HERE.parent / "errors.py", _HERE.parent / "record.py")
 
 
 def cache_dir() -> Path | None:
@@ -163,14 +164,14 @@ def _store(entry: Path, current: tuple[Any, ...], data: Any) -> None:
 # something to rebuild are tagged, everything else is stored as marshal gives it back.
 #   str, int, float, bool, None      as they are
 #   a tuple of those (nested too)    as it is: marshal returns tuples
-#   a dataclass of the model         [class name, field values in declaration order]
+#   a record of the model            [class name, field values in declaration order]
 #   any other tuple / list           [0, items...] / [1, items...]
 #   a dict keyed by text             a dict of encoded values
 #   a deferred field (_DEFERRED)     [2, marshal bytes of its encoded value], decoded on first use
 
 _TUPLE, _LIST, _DEFERRED_TAG = 0, 1, 2
 _FIELDS: dict[str, tuple[str, ...]] = {
-    name: tuple(f.name for f in dataclasses.fields(cls)) for name, cls in _CLASSES.items()}
+    name: fields(cls) for name, cls in _CLASSES.items()}
 # Fields a start of `assess` or `report` never reads, kept as bytes until something does: the
 # KB's case tests are over half of the entry and only `kb test`, `kb lint` and the authoring
 # tools read them.
@@ -186,7 +187,7 @@ def _plain(value: Any) -> bool:
 def encode(value: Any) -> Any:
     if value is None or isinstance(value, (str, bool, int, float)):
         return value
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+    if isinstance(value, Record):
         name = type(value).__name__
         if _CLASSES.get(name) is not type(value):
             raise TypeError(f"{name} is not a knowledge-base class")
@@ -227,7 +228,7 @@ def decode(value: Any) -> Any:
     if head.__class__ is str:
         cls = _CLASSES[head]
         obj: Any = object.__new__(cls)
-        # the frozen dataclass's own fields, as its __init__ would set them (none computes any);
+        # the frozen record's own fields, as its __init__ would set them (none computes any);
         # strict: a list of the wrong length is not ours (ValueError, a miss)
         obj.__dict__.update(zip(_FIELDS[head], items, strict=True))
         return obj

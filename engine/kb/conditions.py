@@ -9,14 +9,13 @@ Its own module because it is its own concept: the compiler (engine.inference.pre
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from engine.errors import Location
+from engine.record import Record
 
 
-@dataclass(frozen=True)
-class Test:
+class Test(Record):
     """`finding op value`, e.g. `age gt 50`; sided findings treat `true` as any side."""
 
     finding: str
@@ -25,8 +24,7 @@ class Test:
     location: Location
 
 
-@dataclass(frozen=True)
-class Concluded:
+class Concluded(Record):
     """Holds when an earlier rule concluded `conclusion` with at least `min_certainty`."""
 
     conclusion: str
@@ -34,32 +32,28 @@ class Concluded:
     min_certainty: float = 0.0
 
 
-@dataclass(frozen=True)
-class All:
+class All(Record):
     """Holds when every item holds (`all:` in a rule file)."""
 
     items: tuple[Cond, ...]
     location: Location
 
 
-@dataclass(frozen=True)
-class AnyOf:
+class AnyOf(Record):
     """Holds when at least one item holds (`any:`)."""
 
     items: tuple[Cond, ...]
     location: Location
 
 
-@dataclass(frozen=True)
-class Not:
+class Not(Record):
     """The negation of its item (`not:`)."""
 
     item: Cond
     location: Location
 
 
-@dataclass(frozen=True)
-class AtLeast:
+class AtLeast(Record):
     """Holds when at least `count` of its items hold (`at_least:`, e.g. a cluster of tests)."""
 
     count: int

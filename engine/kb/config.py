@@ -23,20 +23,19 @@ import os
 import re
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from engine.errors import InputError, Location
 from engine.kb.suggest import did_you_mean
+from engine.record import Record
 
 FILE_NAME = "imbalance.toml"
 ENV = "IMBALANCE_KB"
 SECTIONS: dict[str, tuple[str, ...]] = {"kb": ("layers",), "lint": ("review_interval_days",)}
 
 
-@dataclass(frozen=True)
-class ProjectConfig:
+class ProjectConfig(Record):
     """The default layers and settings, and where they came from (for messages)."""
 
     layers: tuple[str, ...] = ()

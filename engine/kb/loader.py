@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -20,6 +19,7 @@ from engine.errors import InputError, KBError, Location, Problem
 from engine.kb import model as m
 from engine.kb.lines import LineDict
 from engine.kb.suggest import did_you_mean
+from engine.record import Record, replace
 
 if TYPE_CHECKING:  # the schema and YAML are imported where files are read: a cache hit reads none
     from engine.kb import schema
@@ -44,24 +44,25 @@ def display_path(path: Path) -> str:
         return str(path)
 
 
-@dataclass
 class _Collected:
-    findings: dict[str, m.Finding] = field(default_factory=dict)
-    conclusions: dict[str, m.Conclusion] = field(default_factory=dict)
-    muscles: dict[str, m.Muscle] = field(default_factory=dict)
-    recommendations: dict[str, m.Recommendation] = field(default_factory=dict)
-    sources: dict[str, m.Source] = field(default_factory=dict)
-    rules: dict[str, m.Rule] = field(default_factory=dict)
-    checklists: dict[str, m.Checklist] = field(default_factory=dict)
-    tests: list[m.CaseTest] = field(default_factory=list)
-    disabled: list[m.Disabled] = field(default_factory=list)
-    layers: list[m.Layer] = field(default_factory=list)
-    seen: dict[str, Location] = field(default_factory=dict)
-    meta_at: Location | None = None
+    """What the files of every layer define so far, by id, before it becomes the model."""
+
+    def __init__(self) -> None:
+        self.findings: dict[str, m.Finding] = {}
+        self.conclusions: dict[str, m.Conclusion] = {}
+        self.muscles: dict[str, m.Muscle] = {}
+        self.recommendations: dict[str, m.Recommendation] = {}
+        self.sources: dict[str, m.Source] = {}
+        self.rules: dict[str, m.Rule] = {}
+        self.checklists: dict[str, m.Checklist] = {}
+        self.tests: list[m.CaseTest] = []
+        self.disabled: list[m.Disabled] = []
+        self.layers: list[m.Layer] = []
+        self.seen: dict[str, Location] = {}
+        self.meta_at: Location | None = None
 
 
-@dataclass(frozen=True)
-class Loaded:
+class Loaded(Record):
     """Everything a load produced: the KB, every problem, and the definitions of the rules a
     layer switched off (keyed by rule id), which the KB itself no longer holds."""
 

@@ -7,7 +7,6 @@ lint, the interview and the reports.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from engine.errors import Location
@@ -19,6 +18,7 @@ from engine.kb.conditions import Cond as Cond
 from engine.kb.conditions import Not as Not
 from engine.kb.conditions import Test as Test
 from engine.kb.conditions import leaves as leaves
+from engine.record import Record, field
 
 FINDING_TYPES = ("boolean", "number", "enum", "sided")
 CATEGORIES = ("symptom", "history", "examination", "activity", "patient")
@@ -63,8 +63,7 @@ def urgency_rank(urgency: str) -> int:
     return TRIAGE_ORDER.index(urgency)
 
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(Record):
     """A fact a clinician can report about a patient."""
 
     id: str
@@ -101,16 +100,14 @@ def _fmt(value: float | None) -> str:
     return str(int(value)) if float(value).is_integer() else str(value)
 
 
-@dataclass(frozen=True)
-class Review:
+class Review(Record):
     """When to see the patient again and why (a condition's `review:` in the KB)."""
 
     after_weeks: float
     why: str
 
 
-@dataclass(frozen=True)
-class Conclusion:
+class Conclusion(Record):
     """A red flag, condition or cause a rule can conclude."""
 
     id: str
@@ -139,8 +136,7 @@ class Conclusion:
         return ""
 
 
-@dataclass(frozen=True)
-class Muscle:
+class Muscle(Record):
     """A muscle the advice names: stretched when tight, strengthened when weak."""
 
     id: str
@@ -150,8 +146,7 @@ class Muscle:
     lint_off: tuple[tuple[str, str], ...] = ()  # (check id, reason): lint checks switched off
 
 
-@dataclass(frozen=True)
-class Checklist:
+class Checklist(Record):
     """Findings a clinician asks or examines as one item: a red-flag screen, a body chart, a
     battery of tests. The interview shows them together; each answer is still one finding."""
 
@@ -178,8 +173,7 @@ CHECKLIST_SIZE = (2, 12)  # fewer is a plain question; more cannot be read at a 
 CHECKLIST_TYPES = ("boolean", "sided")  # what a tick (with a side) can answer
 
 
-@dataclass(frozen=True)
-class Recommendation:
+class Recommendation(Record):
     """A piece of advice a rule can give, with its evidence and, for the handout, the patient's words."""
 
     id: str
@@ -196,8 +190,7 @@ class Recommendation:
     plain: str = ""  # the advice in the patient's words (the handout), when `text` is for the clinician
 
 
-@dataclass(frozen=True)
-class Source:
+class Source(Record):
     """A published source the rules cite, with its level of evidence."""
 
     id: str
@@ -210,8 +203,7 @@ class Source:
     summary: str = ""  # what the source says that the rules rely on, in our words
 
 
-@dataclass(frozen=True)
-class Accuracy:
+class Accuracy(Record):
     """Published diagnostic accuracy behind a rule's certainty, as the cited study reports it.
 
     Kept beside the certainty so a reader can see where the number came from; the engine never
@@ -250,8 +242,7 @@ ACCURACY_WORDS = {"lr_positive": "LR+", "lr_negative": "LR-",
                   "specificity": "specificity"}
 
 
-@dataclass(frozen=True)
-class Rule:
+class Rule(Record):
     """One rule: when `when` holds, conclude something with a certainty, and advise."""
 
     id: str
@@ -301,8 +292,7 @@ class Rule:
         return [leaf.conclusion for leaf in leaves(self.when) if isinstance(leaf, Concluded)]
 
 
-@dataclass(frozen=True)
-class Expectation:
+class Expectation(Record):
     """What a KB case test expects; certainty bounds are (low, high)."""
 
     triage: str = ""
@@ -318,8 +308,7 @@ class Expectation:
     no_exercise: bool = False  # no exercise, stretch or strengthen item and no muscles given
 
 
-@dataclass(frozen=True)
-class CaseTest:
+class CaseTest(Record):
     """A KB case test: findings and patient details, and what the assessment must show."""
 
     name: str
@@ -340,8 +329,7 @@ class CaseTest:
         return self.location
 
 
-@dataclass(frozen=True)
-class Disabled:
+class Disabled(Record):
     """A shipped rule switched off by a clinic layer, with the reason shown in reports (or,
     with kind 'checklist', a checklist the clinic replaces with its own grouping)."""
 
@@ -352,8 +340,7 @@ class Disabled:
     red_flag: str = ""  # the red flag the switched-off rule concluded: announced in every output
 
 
-@dataclass(frozen=True)
-class Layer:
+class Layer(Record):
     """One knowledge-base folder (the shipped kb/ or a --kb layer) with its name and version."""
 
     path: str
@@ -361,8 +348,7 @@ class Layer:
     version: str
 
 
-@dataclass(frozen=True)
-class KnowledgeBase:
+class KnowledgeBase(Record):
     """Everything the loader read from every layer, checked and merged."""
 
     findings: dict[str, Finding]

@@ -12,7 +12,7 @@ The mutants a clinician's slip could produce:
 - `remove_rule`: a rule left out altogether.
 
 A mutant is data (rule id, operator, where in the condition, the new value), applied to the
-loaded model with `dataclasses.replace`, never to the YAML text, so it stays a valid knowledge
+loaded model with `engine.record.replace`, never to the YAML text, so it stays a valid knowledge
 base and its `path:line` is the line an author would edit. Tests that fail on the unmutated
 knowledge base, and `todo` tests, do not count. Mutants run on the batch worker pool.
 
@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from engine.errors import ImbalanceError, Location
@@ -32,6 +32,7 @@ from engine.inference.batch import default_jobs, run_pool
 from engine.inference.premises import Evaluator
 from engine.inference.reasoner import Reasoner
 from engine.kb import model as m
+from engine.record import replace
 from engine.testing.casetests import case_of, check
 
 OPERATORS = ("drop_premise", "negate", "threshold", "certainty", "remove_rule")
