@@ -99,7 +99,16 @@ class _Builder:
     def build_all(self, cond: m.All) -> Premise:
         """An `all` as ONE closure for its common parts: finding tests, negated finding tests,
         `concluded` leaves and `any` groups of finding tests are checked inline (most rules are
-        made of nothing else); only other parts get closures of their own."""
+        made of nothing else); only other parts get closures of their own. An `all` of one
+        finding test, negated test or `concluded` leaf is that leaf's closure (the same value:
+        the weakest of one part is that part), and one of up to three finding tests gets an
+        unrolled closure: their data then sits in the function's own defaults, with no tuple of
+        pairs to walk, so evaluating the premise touches fewer objects (growth, bench/RESULTS.md)."""
+        if len(cond.items) == 1:
+            only = cond.items[0]
+            if isinstance(only, (m.Test, m.Concluded)) or (
+                    isinstance(only, m.Not) and isinstance(only.item, m.Test)):
+                return self.build(only)
         tests: list[tuple[str, Callable[[Any], bool]]] = []
         negated: list[tuple[str, Callable[[Any], bool]]] = []
         concluded: list[tuple[str, float]] = []
@@ -124,6 +133,8 @@ class _Builder:
             else:
                 parts.append(self.build(item))
         if not (negated or concluded or excluded or groups or parts):
+            if 1 <= len(tests) <= 3:
+                return _UNROLLED[len(tests)](*(x for leaf in tests for x in leaf))
             return _all_tests(tuple(tests))
         return _all(tuple(tests), tuple(negated), tuple(concluded), tuple(excluded),
                     tuple(groups), tuple(parts))
@@ -188,6 +199,48 @@ def _all_tests(tests: Tests) -> Premise:
         return UNKNOWN if unknown else 1.0
 
     return premise
+
+
+def _all_2(f0: str, c0: Callable[[Any], bool], f1: str, c1: Callable[[Any], bool]) -> Premise:
+    """`_all_tests` of two tests, unrolled (same value, same order of checks)."""
+
+    def premise(findings: Mapping[str, Any], _certainty: Mapping[str, float],
+                _f0: str = f0, _c0: Callable[[Any], bool] = c0, _f1: str = f1,
+                _c1: Callable[[Any], bool] = c1) -> float:
+        a = findings.get(_f0, _MISSING)
+        if a is not _MISSING and not _c0(a):
+            return FALSE
+        b = findings.get(_f1, _MISSING)
+        if b is not _MISSING and not _c1(b):
+            return FALSE
+        return UNKNOWN if a is _MISSING or b is _MISSING else 1.0
+
+    return premise
+
+
+def _all_3(f0: str, c0: Callable[[Any], bool], f1: str, c1: Callable[[Any], bool], f2: str,
+           c2: Callable[[Any], bool]) -> Premise:
+    """`_all_tests` of three tests, unrolled (same value, same order of checks)."""
+
+    def premise(findings: Mapping[str, Any], _certainty: Mapping[str, float],
+                _f0: str = f0, _c0: Callable[[Any], bool] = c0, _f1: str = f1,
+                _c1: Callable[[Any], bool] = c1, _f2: str = f2,
+                _c2: Callable[[Any], bool] = c2) -> float:
+        a = findings.get(_f0, _MISSING)
+        if a is not _MISSING and not _c0(a):
+            return FALSE
+        b = findings.get(_f1, _MISSING)
+        if b is not _MISSING and not _c1(b):
+            return FALSE
+        c = findings.get(_f2, _MISSING)
+        if c is not _MISSING and not _c2(c):
+            return FALSE
+        return UNKNOWN if a is _MISSING or b is _MISSING or c is _MISSING else 1.0
+
+    return premise
+
+
+_UNROLLED: dict[int, Callable[..., Premise]] = {1: _test, 2: _all_2, 3: _all_3}
 
 
 def _all(tests: Tests, negated: Tests, concluded: Reached, excluded: Reached,
