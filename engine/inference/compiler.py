@@ -177,8 +177,9 @@ class InferenceEngine(KnowledgeEngine):
             activation = queue.pop()
             steps -= 1
             compiled = activation.compiled
-            retired.add(compiled.index)  # a KB rule fires at most once (matcher.retire, inlined)
-            active.pop(compiled.index, None)
+            premise = compiled.premise  # a KB rule fires at most once (matcher.retire, inlined)
+            retired.add(premise)
+            active.pop(premise, None)
             self._fire(compiled, activation.strength)
         self.running = False
 

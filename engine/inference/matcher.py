@@ -91,7 +91,19 @@ class RuleIndex:
         # marks it. The ones that hold already are marked by the initial fact.
         self.initially = tuple(r.index for r in self.rules if r.premise({}, {}) > 0)
         self.finding_ids = frozenset(self.finding_readers)
-        self.premises = tuple(r.premise for r in self.rules)  # by index, for the hot loop
+        # The same, by premise closure instead of rule position, for the matcher's hot loop: a
+        # case then marks, dedupes and evaluates the closures themselves (hashed by address),
+        # and touches no int objects on the way. Positions past 256 are separate int objects,
+        # one more scattered object per rule evaluated, which at 10x rules was a good part of
+        # the memory a stream of cases spreads over (bench/RESULTS.md, growth).
+        premise = tuple(r.premise for r in self.rules)
+        if len(set(premise)) != len(premise):  # pragma: no cover - compile_premise makes new ones
+            raise ValueError("two rules share one premise closure")
+        self.finding_premises = {fid: tuple(premise[i] for i in readers)
+                                 for fid, readers in self.finding_readers.items()}
+        self.conclusion_premises = {cid: tuple(premise[i] for i in readers)
+                                    for cid, readers in self.conclusion_readers.items()}
+        self.initial_premises = tuple(premise[i] for i in self.initially)
 
 
 class _Activation(Activation):
@@ -155,6 +167,7 @@ class IndexedMatcher(Matcher):
         self.index: RuleIndex = engine.rule_index
         # one activation object per rule, made once: a rule has at most one at a time
         self._activations = tuple(_Activation(rule, self) for rule in self.index.rules)
+        self._activation_of = {act.compiled.premise: act for act in self._activations}
         self.reset()
 
     def reset(self) -> None:
@@ -163,19 +176,22 @@ class IndexedMatcher(Matcher):
         self._finding_facts: dict[str, Fact] = {}  # findings declared one by one
         self._case: Fact | None = None  # the case fact; `findings` is then its own dict
         self._conclusion_facts: dict[str, Fact] = {}
-        self._active: dict[int, _Activation] = {}
-        self._retired: set[int] = set()
-        self._marked: set[int] = set()
+        # rules by their premise closure (RuleIndex.finding_premises says why)
+        self._active: dict[Premise, _Activation] = {}
+        self._retired: set[Premise] = set()
+        self._marked: set[Premise] = set()
         self.evaluations = 0  # premises evaluated since the last reset (the work of this case)
 
     def retire(self, rule_index: int) -> None:
         """A rule fired: it never activates again in this case (a KB rule fires at most once)."""
-        self._retired.add(rule_index)
-        self._active.pop(rule_index, None)
+        premise = self.index.rules[rule_index].premise
+        self._retired.add(premise)
+        self._active.pop(premise, None)
 
     def changes(self, adding: Iterable[Fact] | None = None,
                 deleting: Iterable[Fact] | None = None) -> tuple[list[Any], list[Any]]:
-        finding_readers, conclusion_readers = self.index.finding_readers, self.index.conclusion_readers
+        finding_readers = self.index.finding_premises
+        conclusion_readers = self.index.conclusion_premises
         marked = self._marked
         if deleting:
             for fact in deleting:
@@ -210,7 +226,7 @@ class IndexedMatcher(Matcher):
                         if readers:
                             marked.update(readers)
                 elif cls is InitialFact:
-                    marked.update(self.index.initially)
+                    marked.update(self.index.initial_premises)
                 else:
                     fid = dict.__getitem__(fact, "id")
                     self._finding_facts[fid] = fact
@@ -219,19 +235,19 @@ class IndexedMatcher(Matcher):
         added: list[Any] = []
         removed: list[Any] = []
         if marked:
-            premises, active, activations = self.index.premises, self._active, self._activations
+            active, activation_of = self._active, self._activation_of
             findings, certainty = self.findings, self.certainty
             marked -= self._retired
-            for i in marked:
-                strength = premises[i](findings, certainty)
+            for premise in marked:
+                strength = premise(findings, certainty)
                 if strength > 0:
-                    act = activations[i]
+                    act = activation_of[premise]
                     act.strength = strength
-                    if i not in active:
-                        active[i] = act
+                    if premise not in active:
+                        active[premise] = act
                         added.append(act)
-                elif i in active:
-                    removed.append(active.pop(i))
+                elif premise in active:
+                    removed.append(active.pop(premise))
             self.evaluations += len(marked)
             marked.clear()
         return added, removed
@@ -239,7 +255,7 @@ class IndexedMatcher(Matcher):
     def _forget_finding(self, fid: str) -> None:
         if self._finding_facts.pop(fid, None) is not None:
             del self.findings[fid]
-            self._marked.update(self.index.finding_readers.get(fid, ()))
+            self._marked.update(self.index.finding_premises.get(fid, ()))
 
     def facts_of(self, rule: CompiledRule) -> tuple[Fact, ...]:
         """The facts in working memory that the rule's premise reads (each once)."""
