@@ -39,7 +39,8 @@ class Fixpoint:
         self.kb = kb
         ordered = firing_order(kb)
         self.rules = ordered
-        self.premises: list[Premise] = [compile_premise(r.when, kb) for r in ordered]
+        shared: dict[Any, Any] = {}  # leaf data made once, as the engine's compiler does
+        self.premises: list[Premise] = [compile_premise(r.when, kb, shared) for r in ordered]
         finding_readers: dict[str, list[int]] = {}
         conclusion_readers: dict[str, list[int]] = {}
         for i, rule in enumerate(ordered):

@@ -261,8 +261,9 @@ def compile_kb(kb: m.KnowledgeBase) -> type[InferenceEngine]:
         ordered = firing_order(kb)
         total = len(ordered)
         compiled = []
+        shared: dict[Any, Any] = {}  # leaf data made once for the whole KB (closures._Builder)
         for position, rule in enumerate(ordered):
-            premise, finding_ids, conclusion_ids = compile_premise_reads(rule.when, kb)
+            premise, finding_ids, conclusion_ids = compile_premise_reads(rule.when, kb, shared)
             level = ""
             if rule.concludes and (rule.urgency or rule.kind == "red_flag"):
                 level = rule.urgency or kb.conclusions[rule.concludes].urgency
