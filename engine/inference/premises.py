@@ -127,17 +127,20 @@ class Evaluator:
 
     def __init__(self, kb: m.KnowledgeBase) -> None:
         self.kb = kb
-        self._predicates: dict[m.Test, Callable[[Any], bool]] = {}
+        # by the test object's id, with the object kept beside its check: hashing a test by
+        # value (its finding, operator, value and location) cost more than the check itself,
+        # and the entry holds the test, so its id cannot be reused while the entry exists
+        self._predicates: dict[int, tuple[m.Test, Callable[[Any], bool]]] = {}
 
     def test_truth(self, test: m.Test, findings: Mapping[str, Any]) -> Truth:
         if test.finding not in findings:
             return None
-        check = self._predicates.get(test)
-        if check is None:
+        entry = self._predicates.get(id(test))
+        if entry is None or entry[0] is not test:
             finding = self.kb.findings.get(test.finding)
-            check = predicate(test, finding.type if finding else "boolean")
-            self._predicates[test] = check
-        return check(findings[test.finding])
+            entry = (test, predicate(test, finding.type if finding else "boolean"))
+            self._predicates[id(test)] = entry
+        return entry[1](findings[test.finding])
 
     def evaluate(self, cond: m.Cond, findings: Mapping[str, Any],
                  concluded: Mapping[str, float]) -> tuple[Truth, float]:

@@ -34,18 +34,17 @@ Hand-written because it is ours: the KB's rules and sites decide it; no library 
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
-from engine.inference.premises import Evaluator
+from engine.inference.premises import Evaluator, Truth, predicate
 from engine.kb import model as m
 from engine.kb.sites import site_findings
 from engine.kb.values import is_present
+from engine.record import Record
 
 
-@dataclass(frozen=True)
-class Unscreened:
+class Unscreened(Record):
     """One red flag of the screen not yet ruled in or out, with the questions that could."""
 
     red_flag: str
@@ -56,8 +55,7 @@ class Unscreened:
         return {"red_flag": self.red_flag, "urgency": self.urgency, "findings": list(self.findings)}
 
 
-@dataclass(frozen=True)
-class Screen:
+class Screen(Record):
     """The red-flag screen of one case: the red flags still unscreened, most urgent first."""
 
     unanswered: tuple[Unscreened, ...] = ()
@@ -89,6 +87,8 @@ class _Tables:
                 self.rules.setdefault(rule.concludes, []).append(rule)
         for rules in self.rules.values():
             rules.sort(key=lambda r: (m.urgency_rank(self.level(r)), -r.certainty, r.order))
+        self.live = {rule.id: _live(self.evaluator, rule.when)
+                     for rules in self.rules.values() for rule in rules}
         catalogue = list(kb.conclusions)
         self.flags = sorted(self.rules, key=catalogue.index)
 
@@ -128,8 +128,7 @@ def red_flag_screen(kb: m.KnowledgeBase, facts: Mapping[str, Any],
         urgency = ""
         found: dict[str, None] = {}
         for rule in tables.rules[cid]:
-            live = [f for f in _live(tables.evaluator, rule.when, facts, concluded)
-                    if f not in tables.sites]
+            live = [f for f in tables.live[rule.id](facts, concluded)[1] if f not in tables.sites]
             if live:
                 urgency = urgency or tables.level(rule)  # rules are sorted most urgent first
                 found.update(dict.fromkeys(live))
@@ -140,19 +139,64 @@ def red_flag_screen(kb: m.KnowledgeBase, facts: Mapping[str, Any],
     return Screen(tuple(out))
 
 
-def _live(evaluator: Evaluator, cond: m.Cond, facts: Mapping[str, Any],
-          concluded: Mapping[str, float]) -> Iterator[str]:
-    """Unanswered findings under the undecided parts of `cond`: answering them is what can still
-    decide it (a part already true or false is settled, whatever its other findings say)."""
-    if evaluator.evaluate(cond, facts, concluded)[0] is not None:
-        return
+Found = tuple[Truth, tuple[str, ...]]  # a condition's truth and its unanswered findings
+Live = Callable[[Mapping[str, Any], Mapping[str, float]], Found]
+_SETTLED: tuple[str, ...] = ()
+
+
+def _live(evaluator: Evaluator, cond: m.Cond) -> Live:
+    """`cond` compiled, once per KB, into a function of the answers and the conclusions reached
+    giving its truth and, when it is undecided, the unanswered findings under its undecided
+    parts: answering them is what can still decide it (a part already true or false is settled,
+    whatever its other findings say). Three-valued as `Evaluator.evaluate`, and each node is
+    decided once (tests/test_screen_onepass.py checks both against the definition): the screen
+    runs for every assessment, batch lines included."""
     if isinstance(cond, m.Test):
-        yield cond.finding
-    elif isinstance(cond, m.Not):
-        yield from _live(evaluator, cond.item, facts, concluded)
-    elif isinstance(cond, (m.All, m.AnyOf, m.AtLeast)):
-        for item in cond.items:
-            yield from _live(evaluator, item, facts, concluded)
+        fid = cond.finding
+        finding = evaluator.kb.findings.get(fid)
+        check = predicate(cond, finding.type if finding else "boolean")
+        unanswered = (fid,)
+
+        def test(facts: Mapping[str, Any], _concluded: Mapping[str, float]) -> Found:
+            if fid in facts:
+                return check(facts[fid]), _SETTLED
+            return None, unanswered
+        return test
+    if isinstance(cond, m.Concluded):
+        def concluded(facts: Mapping[str, Any], reached: Mapping[str, float]) -> Found:
+            return evaluator.evaluate(cond, facts, reached)[0], _SETTLED
+        return concluded
+    if isinstance(cond, m.Not):
+        inner = _live(evaluator, cond.item)
+
+        def negated(facts: Mapping[str, Any], reached: Mapping[str, float]) -> Found:
+            truth, live = inner(facts, reached)
+            return (None if truth is None else not truth), live
+        return negated
+    items = tuple(_live(evaluator, item) for item in cond.items)
+    need = cond.count if isinstance(cond, m.AtLeast) else (len(items) if isinstance(cond, m.All) else 1)
+
+    def group(facts: Mapping[str, Any], reached: Mapping[str, float]) -> Found:
+        # all: every item must hold; any: one; at_least: `count`: true once `need` hold, false
+        # once too few can still hold, else undecided with the undecided items' findings
+        n_true, open_items = 0, len(items)
+        live: list[str] = []
+        for item in items:
+            truth, found = item(facts, reached)
+            if truth is True:
+                n_true += 1
+                if n_true >= need:
+                    return True, _SETTLED
+            elif truth is False:
+                open_items -= 1
+                if open_items < need:
+                    return False, _SETTLED
+            else:
+                live.extend(found)
+        if n_true >= need or open_items < need:  # no items (a schema would not let it)
+            return n_true >= need, _SETTLED
+        return None, tuple(live)
+    return group
 
 
 __all__ = ["Screen", "Unscreened", "applies", "red_flag_screen"]
