@@ -29,7 +29,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, cast
 
 from markupsafe import Markup
@@ -39,8 +39,15 @@ from sqlalchemy.orm import Session
 from clinic import compare
 from clinic.models import Assessment, Patient, Visit
 from clinic.pages import environment
+from engine.inference.screen import Screen
 from engine.kb import model as m
-from engine.wording import finding_phrase
+from engine.wording import (
+    SCREEN_HEAD,
+    SCREEN_UNKNOWN,
+    finding_phrase,
+    screen_do_now,
+    screen_groups,
+)
 
 CACHE_SIZE = 512  # pages; each a few kB of HTML
 
@@ -92,6 +99,7 @@ class AssessmentMeta:
 class ResultParts:
     flags: Markup
     body: Markup
+    screen: Markup = field(default_factory=Markup)  # an incomplete red-flag screen, under the triage
 
 
 @dataclass(frozen=True)
@@ -164,7 +172,13 @@ def render_parts(session: Session, kb: m.KnowledgeBase, head: VisitHead, latest:
         full, changes, previous.kb_version if previous is not None else "",
         compare.plan_lines(result), head.review_due,
         [finding_phrase(kb, fid, value) for fid, value in findings.items()], notes)
-    return ResultParts(Markup(module.flags(full)), Markup(body))  # type: ignore[attr-defined]
+    screen = Screen.from_dict(result.get("screen"))
+    notice = Markup("")
+    if screen is not None and not screen.complete:
+        notice = Markup(module.screen(  # type: ignore[attr-defined]
+            SCREEN_HEAD, screen_groups(kb, screen), SCREEN_UNKNOWN,
+            screen_do_now(full["triage"]), head.patient_id, bool(full["red_flags"])))
+    return ResultParts(Markup(module.flags(full)), Markup(body), notice)  # type: ignore[attr-defined]
 
 
 def stored_report(session: Session, pid: int, vid: int, wanted: int) -> tuple[int, str] | None:

@@ -17,7 +17,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.inference.assessment import Assessment, Reached
-from engine.wording import DISCLAIMER, TRIAGE_TEXT, banner_headline, certainty_word, finding_phrase
+from engine.wording import (
+    DISCLAIMER,
+    SCREEN_HEAD,
+    SCREEN_UNKNOWN,
+    TRIAGE_TEXT,
+    banner_headline,
+    certainty_word,
+    finding_phrase,
+    screen_do_now,
+    screen_groups,
+)
 
 SUMMARY_MAX = 140  # CDS Hooks 2.0 "Card Attributes": a <140-character summary; contract: at most 140
 INDICATOR = {"emergency": "critical", "urgent": "warning", "soon": "warning", "routine": "info"}
@@ -131,12 +141,18 @@ def _assessment_card(result: Assessment, report_url: str) -> IssuedCard:
         names = ", ".join(f.conclusion.label for f in result.red_flags)
         plural = "s" if count > 1 else ""
         summary = f"{head}: {count} red flag{plural} ({names}); act on the red-flag card{plural} first."
+    elif not result.screen.complete:  # never an all-clear: the screen was not done
+        count = len(result.screen.findings)
+        summary = (f"{head}, red-flag screen incomplete: ask the {count} unasked red-flag "
+                   f"question{'s' if count != 1 else ''} before relying on it.")
+        if top is not None:
+            summary += f" Most supported: {top.conclusion.label}."
     elif top is not None:
         support = certainty_word(top.certainty)
         summary = f"{head}: no red flag in the answers. Most supported: {top.conclusion.label} ({support})."
     else:
         summary = f"{head}: no red flag and no linked condition in the answers given."
-    lines = [f"**Triage: {md(TRIAGE_TEXT[result.triage])}**", ""]
+    lines = [f"**Triage: {md(TRIAGE_TEXT[result.triage])}**", "", *_screen_lines(result)]
     if result.conditions:
         lines += ["**Linked conditions** (strength of support, not a diagnosis):", ""]
         lines += ["| condition | support | because of |", "|---|---|---|"]
@@ -157,6 +173,16 @@ def _assessment_card(result: Assessment, report_url: str) -> IssuedCard:
     card = _base(result, summary, INDICATOR[result.triage], "\n".join(lines), report_url,
                  ("assessment", "Assessment"), "Use this assessment and plan")
     return IssuedCard(card, "assessment", rules)
+
+
+def _screen_lines(result: Assessment) -> list[str]:
+    """The incomplete red-flag screen in the assessment card's detail, under the triage."""
+    if result.screen.complete:
+        return []
+    groups = screen_groups(result.kb, result.screen)
+    return [f"**{SCREEN_HEAD}: not asked about**", "",
+            *(f"- {md(label)}: {md(', '.join(questions))}" for label, _, questions in groups), "",
+            f"**{md(SCREEN_UNKNOWN)}** {md(screen_do_now(result.triage))}", ""]
 
 
 def unreadable_card(message: str, version: str) -> dict[str, Any]:

@@ -16,7 +16,7 @@ import click
 from engine.explain.explainer import CONTRADICTED, SATISFIED, UNKNOWN, Explainer, Support, WhyNot
 from engine.kb import model as m
 from engine.kb.references import resolve_source
-from engine.wording import DISCLAIMER, certainty_word, finding_phrase
+from engine.wording import DISCLAIMER, certainty_word, finding_phrase, screen_notice
 from reports.reasoning import miss_summary, premise_note
 
 WIDTH = 88
@@ -65,6 +65,8 @@ def render_explanation(explainer: Explainer, conclusion_id: str, color: bool | N
     support = explainer.how(conclusion_id)
     why = explainer.why_not(conclusion_id)
     kind = conclusion.kind.replace("_", " ")
+    result = explainer.result
+    notice = screen_notice(kb, result.screen, result.triage)
     if support is not None:
         urgency = f", {support.urgency.upper()}" if support.urgency else ""
         say(f"{conclusion.label} ({conclusion_id}, {kind}): reached{urgency}", bold=True)
@@ -97,6 +99,10 @@ def render_explanation(explainer: Explainer, conclusion_id: str, color: bool | N
             say("  No rule in the knowledge base concludes it.")
         elif why.near_misses:
             _misses(why, explainer, sources, say)
+    if notice:  # whatever is explained, an unscreened red flag is said (unknown is not 'no')
+        say()
+        for line in _wrap(notice, "! ", "  "):
+            say(line, fg="yellow", bold=True)
     if sources.order:
         say()
         say("Sources", bold=True)
@@ -218,4 +224,5 @@ def explanation_dict(explainer: Explainer, conclusion_id: str) -> dict[str, Any]
                           "given": {fid: value for fid, value in p.given}} for p in miss.premises],
             "sources": _sources_json(kb, miss.rule.sources),
         } for miss in why.near_misses],
+        "screen": explainer.result.screen.to_dict(),
     }

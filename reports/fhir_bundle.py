@@ -30,6 +30,7 @@ from engine.wording import (
     certainty_word,
     finding_phrase,
     safety_notices,
+    screen_notice,
 )
 
 CONCLUSION_SYSTEM = "urn:imbalance-kb:codesystem:conclusion"
@@ -112,6 +113,8 @@ def bundle_for(result: Assessment) -> Bundle:
         "method": {"text": f"imbalance rules-based decision support, {kb.version}"},
         "basis": [{"reference": response_url}],
         "note": [{"text": f"Triage: {triage_text}."},
+                 # an incomplete red-flag screen, right after the triage it qualifies
+                 *({"text": text} for text in [screen_notice(kb, result.screen, result.triage)] if text),
                  *({"text": note} for note in safety_notices(result)),
                  {"text": CERTAINTY_NOTE}, {"text": DISCLAIMER}],
     }

@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass
 
 from engine.inference.assessment import Assessment
+from engine.wording import SCREEN_HANDOUT
 from reports.summary import plan_avoid, review_when
 from reports.templating import environment
 
@@ -90,6 +91,7 @@ class Handout:
     safety_net: tuple[str, ...]
     see_doctor_soon: tuple[str, ...]
     words: tuple[tuple[str, str], ...]
+    screen: str = ""  # the red-flag screen is incomplete: no reassurance, say questions remain
 
 
 def _title(text: str) -> tuple[str, str]:
@@ -121,8 +123,11 @@ def build_handout(result: Assessment) -> Handout:
     if result.red_flags:
         title, text = REFERRAL.get(result.triage, REFERRAL["soon"])
         return Handout(patient, (title, text), (), (), (), "", SAFETY_NET, SEE_DOCTOR_SOON, ())
+    # an incomplete red-flag screen: what we think is going on waits (a condition's plain words
+    # can reassure, "without signs of anything serious"), and the sheet says questions remain
+    screen = "" if result.screen.complete else SCREEN_HANDOUT
     about = []
-    for condition in result.conditions[:2]:
+    for condition in result.conditions[:2] if not screen else ():
         plain = condition.conclusion.plain
         if plain and condition.certainty >= 0.35:
             about.append(plain)
@@ -136,7 +141,7 @@ def build_handout(result: Assessment) -> Handout:
     words_from = [*about, *(s.title + " " + s.text for s in steps), *avoid]
     return Handout(patient, None, tuple(about), tuple(steps), avoid,
                    _come_back(review.after_weeks, six_monthly, bool(steps)), SAFETY_NET, SEE_DOCTOR_SOON,
-                   glossary_for(" ".join(words_from)))
+                   glossary_for(" ".join(words_from)), screen)
 
 
 def glossary_for(text: str) -> tuple[tuple[str, str], ...]:

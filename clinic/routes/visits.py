@@ -18,7 +18,13 @@ from clinic.routes.patients import load_patient
 from engine.errors import CaseError
 from engine.interview.planner import SCREEN, Planner
 from engine.interview.session import answer_words
-from engine.wording import SITE_QUESTION
+from engine.wording import (
+    SCREEN_HEAD,
+    SCREEN_UNKNOWN,
+    SITE_QUESTION,
+    screen_do_now,
+    screen_groups,
+)
 from reports.interview_text import why_lines
 
 router = APIRouter()
@@ -110,6 +116,10 @@ def consult_page(request: Request, patient: Patient, consultation: Consultation,
     kb = consultation.assessor.kb
     question = session.next_question()
     assessment = session.assessment()
+    screen = None  # finished with red-flag questions skipped: they are unknown, not "no"
+    if question is None and not assessment.screen.complete:
+        screen = {"head": SCREEN_HEAD, "groups": screen_groups(kb, assessment.screen),
+                  "unknown": SCREEN_UNKNOWN, "do_now": screen_do_now(assessment.triage)}
     why: list[str] = []
     if question is not None and not question.members:
         why = why_lines(session.why(question.finding.id), kb, session.facts)
@@ -121,7 +131,7 @@ def consult_page(request: Request, patient: Patient, consultation: Consultation,
         answer_words=answer_words, number=session.number, steps=encode(consultation.steps),
         red_flags=assessment.red_flags, raised={r.flag.id for r in consultation.raised},
         triage=assessment.triage, conditions=assessment.conditions[:5], why=why, error=error,
-        answered=len(consultation.steps), PREFIX=forms.PREFIX, SIDES=forms.SIDES)
+        answered=len(consultation.steps), PREFIX=forms.PREFIX, SIDES=forms.SIDES, screen=screen)
 
 
 @router.get("/patients/{pid}/consult")

@@ -73,6 +73,19 @@ class Screen(Record):
         """The JSON `screen` key (an addition to the contract's keys)."""
         return {"complete": self.complete, "unanswered": [u.to_dict() for u in self.unanswered]}
 
+    @classmethod
+    def from_dict(cls, data: Any) -> Screen | None:
+        """A stored `screen` key read back (the clinic keeps results as JSON); None for a result
+        saved before the key existed, or one not shaped like it."""
+        if not isinstance(data, dict) or not isinstance(data.get("unanswered"), list):
+            return None
+        items = []
+        for raw in data["unanswered"]:
+            if isinstance(raw, dict) and isinstance(raw.get("findings"), list):
+                items.append(Unscreened(str(raw.get("red_flag", "")), str(raw.get("urgency", "")),
+                                        tuple(str(f) for f in raw["findings"])))
+        return cls(tuple(items))
+
 
 class _Tables:
     """Built once per KB: the red-flag rules of each flag, most telling first, and the sites."""
