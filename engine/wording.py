@@ -219,8 +219,18 @@ def screen_groups(kb: m.KnowledgeBase, screen: Any) -> list[tuple[str, str, list
         if fresh:
             label = kb.conclusions[item.red_flag].label if item.red_flag in kb.conclusions \
                 else item.red_flag
-            out.append((label, item.urgency, [lower_first(label_of(kb, fid)) for fid in fresh]))
+            out.append((label, item.urgency, [_screen_question(kb, fid) for fid in fresh]))
     return out
+
+
+# the patient block's fields, which rules read as findings: asked as patient details
+_PATIENT_DETAILS = {"age": "the patient's age", "sex": "the patient's sex"}
+
+
+def _screen_question(kb: m.KnowledgeBase, fid: str) -> str:
+    if fid in _PATIENT_DETAILS:  # the KB defines them as findings too, labelled "Age", "Sex"
+        return _PATIENT_DETAILS[fid]
+    return lower_first(label_of(kb, fid))
 
 
 def screen_do_now(triage: str) -> str:

@@ -82,3 +82,17 @@ def test_fhir_and_explain_say_it(tmp_path: Path) -> None:
     data = json.loads(run_script("explain", str(case), "cauda_equina_syndrome", "--format",
                                  "json").stdout)
     assert data["screen"]["complete"] is False
+
+
+def test_age_and_sex_are_asked_as_patient_details(reasoner: Reasoner) -> None:
+    """A case without a patient block: the fracture screen needs age and sex, and the notice
+    asks for them as the patient's details, not as bare 'age' and 'sex' among the symptoms."""
+    from engine.wording import screen_notice
+
+    result = _assess(reasoner, {"low_back_pain": True})
+    notice = screen_notice(result.kb, result.screen, result.triage)
+    assert "the patient's age" in notice and "the patient's sex" in notice
+    assert ", age," not in notice and ", sex," not in notice
+    with_patient = _assess(reasoner, {"low_back_pain": True}, ADULT)
+    assert "the patient's age" not in screen_notice(with_patient.kb, with_patient.screen,
+                                                    with_patient.triage)
