@@ -219,6 +219,8 @@ def screen_groups(kb: m.KnowledgeBase, screen: Any) -> list[tuple[str, str, list
         if fresh:
             label = kb.conclusions[item.red_flag].label if item.red_flag in kb.conclusions \
                 else item.red_flag
+            if item.raised_at:  # found already: these questions could make it more urgent
+                label = f"{label} (found at {item.raised_at.upper()}; could be {item.urgency.upper()})"
             out.append((label, item.urgency, [_screen_question(kb, fid) for fid in fresh]))
     return out
 
@@ -239,7 +241,7 @@ def screen_do_now(triage: str) -> str:
     if triage == "routine":
         return "Do now: ask these questions before relying on ROUTINE."
     return ("Do now: after acting on the red flags above, ask these too; an answer could raise "
-            "another red flag.")
+            "another red flag or make one more urgent.")
 
 
 def screen_notice(kb: m.KnowledgeBase, screen: Any, triage: str) -> str:

@@ -19,6 +19,7 @@ from engine.cases.case import Case
 from engine.inference.assessment import Assessment
 from engine.inference.reasoner import Reasoner
 from engine.inference.screen import applies, red_flag_screen
+from engine.kb import model as m
 from engine.kb.model import KnowledgeBase
 from engine.kb.sites import site_findings
 from tests.conftest import ROOT, run_script
@@ -191,11 +192,17 @@ def test_the_notice_never_changes_the_answer(kb: KnowledgeBase, reasoner: Reason
             "review", "fired_rules")
     before = {k: v for k, v in plain.to_dict().items() if k in keys}  # to_dict reads the screen
     first = assess(reasoner, findings, patient)
-    screen = red_flag_screen(kb, first.case.facts, {r.id for r in first.red_flags})
+    found_at = {r.id: r.urgency for r in first.red_flags}
+    screen = red_flag_screen(kb, first.case.facts, found_at,
+                             {r.id: r.certainty for r in (*first.red_flags, *first.conditions,
+                                                          *first.causes)})
     assert screen == first.screen
     assert {k: v for k, v in first.to_dict().items() if k in keys} == before
     for item in screen.unanswered:
-        assert item.red_flag not in {r.id for r in first.red_flags}
+        # a flag found is listed only with questions that could make it more urgent
+        assert item.raised_at == found_at.get(item.red_flag, "")
+        if item.raised_at:
+            assert m.urgency_rank(item.urgency) < m.urgency_rank(item.raised_at)
         assert item.findings and not set(item.findings) & set(first.case.facts)
 
 
@@ -215,7 +222,8 @@ def test_json_and_batch_lines_carry_the_screen(tmp_path: Path) -> None:
     data = json.loads(proc.stdout)
     assert data["triage"] == "routine" and data["screen"]["complete"] is False
     first = data["screen"]["unanswered"][0]
-    assert set(first) == {"red_flag", "urgency", "findings"}
+    assert set(first) == {"red_flag", "urgency", "findings", "raised_at"}
+    assert first["raised_at"] is None  # not found: the whole screen for it is unasked
     assert first["red_flag"] == "cauda_equina_syndrome" and "saddle_anaesthesia" in first["findings"]
     folder = tmp_path / "many"
     folder.mkdir()
@@ -256,3 +264,29 @@ def test_with_red_flags_the_notice_follows_them(tmp_path: Path) -> None:
     text = run_script("assess", str(ces)).stdout
     assert text.index("Suspected cauda equina syndrome") < text.index("Red-flag screen incomplete")
     assert "after acting on the red flags above, ask these too" in text
+
+
+def test_a_flag_found_below_its_most_urgent_lists_what_could_escalate_it(reasoner: Reasoner) -> None:
+    """Bilateral leg symptoms with back pain raise cauda equina syndrome at SOON; saddle
+    anaesthesia or a new bladder change would make it an emergency, so while they are unasked
+    the notice lists them under the flag, marked as found, and the JSON says where it stands."""
+    result = assess(reasoner, {"low_back_pain": True, "bilateral_leg_symptoms": True}, ADULT)
+    assert {r.id: r.urgency for r in result.red_flags}["cauda_equina_syndrome"] == "soon"
+    entry = next(u for u in result.screen.unanswered if u.red_flag == "cauda_equina_syndrome")
+    assert (entry.raised_at, entry.urgency) == ("soon", "emergency")
+    assert {"saddle_anaesthesia", "bladder_dysfunction"} <= set(entry.findings)
+    assert "bilateral_leg_symptoms" not in entry.findings
+    assert {"red_flag": "cauda_equina_syndrome", "urgency": "emergency", "raised_at": "soon"}.items() \
+        <= next(u for u in result.to_dict()["screen"]["unanswered"]
+                if u["red_flag"] == "cauda_equina_syndrome").items()
+    # answered no: nothing could escalate it any more, and it is not listed
+    answered = assess(reasoner, {"low_back_pain": True, "bilateral_leg_symptoms": True,
+                                 **dict.fromkeys(entry.findings, False)}, ADULT)
+    assert "cauda_equina_syndrome" in {r.id for r in answered.red_flags}
+    assert "cauda_equina_syndrome" not in unanswered(answered)
+
+
+def test_a_flag_found_at_its_most_urgent_is_not_listed(reasoner: Reasoner) -> None:
+    result = assess(reasoner, {"low_back_pain": True, "saddle_anaesthesia": True}, ADULT)
+    assert {r.id: r.urgency for r in result.red_flags}["cauda_equina_syndrome"] == "emergency"
+    assert "cauda_equina_syndrome" not in unanswered(result)

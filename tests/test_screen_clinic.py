@@ -63,8 +63,14 @@ def test_a_result_stored_before_the_screen_existed_still_shows() -> None:
     assert Screen.from_dict(None) is None
     assert Screen.from_dict({"complete": True}) is None
     stored = {"complete": False, "unanswered": [{"red_flag": "x", "urgency": "urgent", "findings": ["a"]}]}
-    screen = Screen.from_dict(stored)
-    assert screen is not None and screen.to_dict() == stored
+    screen = Screen.from_dict(stored)  # stored before `raised_at` existed: read as not found
+    assert screen is not None
+    assert screen.to_dict() == {"complete": False, "unanswered": [
+        {"red_flag": "x", "urgency": "urgent", "findings": ["a"], "raised_at": None}]}
+    found = {"complete": False, "unanswered": [
+        {"red_flag": "x", "urgency": "emergency", "findings": ["a"], "raised_at": "soon"}]}
+    again = Screen.from_dict(found)
+    assert again is not None and again.to_dict() == found
 
 
 def test_in_a_real_browser_the_notice_is_seen_and_leads_back_to_the_form(

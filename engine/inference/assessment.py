@@ -81,7 +81,8 @@ class Assessment(Record):
     def screen(self) -> Screen:
         """The red-flag screen this presentation calls for and what of it is unanswered
         (`engine.inference.screen`): read-only, so it never changes the triage or the flags."""
-        return red_flag_screen(self.kb, self.case.facts, {r.id for r in self.red_flags},
+        found_at = {r.id: r.urgency for r in self.red_flags}
+        return red_flag_screen(self.kb, self.case.facts, found_at,
                                {r.id: r.certainty for r in (*self.red_flags, *self.conditions,
                                                            *self.causes)})
 

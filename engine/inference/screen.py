@@ -20,9 +20,13 @@ What the screen is, derived from the knowledge base alone (never a list of ids i
   question: pain sites are never listed (they define the presentation), so a rule that waits
   only on a site counts as screened.
 - **When it is done.** A red flag is screened once every rule for it is decided by the
-  answers (answered yes or no: both are screened), and a red flag already raised is not
-  "unscreened" (its own action says what to do). So a case that recorded the key negatives is
-  not nagged, and a question whose answer could not change any red flag is never listed.
+  answers (answered yes or no: both are screened). A red flag already raised is screened once
+  every rule that could make it *more urgent* is decided: found at SOON or URGENT, it still
+  lists the questions of its more urgent rules (`raised_at` says where it stands), because an
+  unasked saddle anaesthesia can turn a SOON cauda equina into an emergency; found at its most
+  urgent, its own action says what to do and it is not listed. So a case that recorded the key
+  negatives is not nagged, and a question whose answer could not change any red flag or its
+  urgency is never listed.
 
 Two invariants follow and are tested with hypothesis (`tests/test_screen.py`): answering every
 listed question empties the list or raises that red flag; and adding an answer never adds a
@@ -45,14 +49,18 @@ from engine.record import Record
 
 
 class Unscreened(Record):
-    """One red flag of the screen not yet ruled in or out, with the questions that could."""
+    """One red flag of the screen not yet ruled in or out, with the questions that could; or a
+    red flag found at one urgency whose more urgent rules are still open (`raised_at` set), with
+    the questions that could make it more urgent."""
 
     red_flag: str
     urgency: str  # the most urgent level an answer could still raise it to
     findings: tuple[str, ...]  # unanswered finding ids, the most telling rule's first
+    raised_at: str = ""  # the urgency it was already found at; "" when it was not found
 
     def to_dict(self) -> dict[str, Any]:
-        return {"red_flag": self.red_flag, "urgency": self.urgency, "findings": list(self.findings)}
+        return {"red_flag": self.red_flag, "urgency": self.urgency, "findings": list(self.findings),
+                "raised_at": self.raised_at or None}
 
 
 class Screen(Record):
@@ -83,7 +91,8 @@ class Screen(Record):
         for raw in data["unanswered"]:
             if isinstance(raw, dict) and isinstance(raw.get("findings"), list):
                 items.append(Unscreened(str(raw.get("red_flag", "")), str(raw.get("urgency", "")),
-                                        tuple(str(f) for f in raw["findings"])))
+                                        tuple(str(f) for f in raw["findings"]),
+                                        str(raw.get("raised_at") or "")))
         return cls(tuple(items))
 
 
@@ -126,27 +135,38 @@ def applies(conclusion: m.Conclusion, presentation: Collection[str]) -> bool:
 
 
 def red_flag_screen(kb: m.KnowledgeBase, facts: Mapping[str, Any],
-                    raised: Collection[str] = (),
+                    raised: Mapping[str, str] | Collection[str] = (),
                     certainty: Mapping[str, float] | None = None) -> Screen:
     """The unscreened red flags of a case: `facts` are what the rules see (findings plus age and
-    sex), `raised` the red flags already found, `certainty` the conclusions reached (for a rule
-    that reads one)."""
+    sex), `raised` the red flags already found with the urgency each was found at (a plain
+    collection of ids: found at their most urgent), `certainty` the conclusions reached (for a
+    rule that reads one).
+
+    A red flag found at a lower urgency than some of its rules could still give is listed with
+    the questions of those rules only: a possible cauda equina syndrome found at SOON from
+    bilateral sciatica is an emergency if saddle anaesthesia is present, so while that is
+    unasked the flag is not screened."""
     tables = _tables(kb)
     concluded = certainty or {}
+    found_at = dict(raised) if isinstance(raised, Mapping) else dict.fromkeys(raised, "emergency")
     presentation = {fid for fid in tables.sites if is_present(facts.get(fid))}
     out: list[Unscreened] = []
     for cid in tables.flags:
-        if cid in raised or not applies(kb.conclusions[cid], presentation):
+        now = found_at.get(cid, "")
+        if not now and not applies(kb.conclusions[cid], presentation):
             continue
+        ceiling = m.urgency_rank(now) if now else len(m.TRIAGE_ORDER)
         urgency = ""
         found: dict[str, None] = {}
         for rule in tables.rules[cid]:
+            if m.urgency_rank(tables.level(rule)) >= ceiling:
+                continue  # it could not make the flag more urgent than it already is
             live = [f for f in tables.live[rule.id](facts, concluded)[1] if f not in tables.sites]
             if live:
                 urgency = urgency or tables.level(rule)  # rules are sorted most urgent first
                 found.update(dict.fromkeys(live))
         if found:
-            out.append(Unscreened(cid, urgency, tuple(found)))
+            out.append(Unscreened(cid, urgency, tuple(found), now))
     # most urgent first; within a level the general screen before the site-specific flags
     out.sort(key=lambda u: (m.urgency_rank(u.urgency), bool(kb.conclusions[u.red_flag].sites)))
     return Screen(tuple(out))
