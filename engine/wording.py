@@ -244,6 +244,19 @@ def screen_do_now(triage: str) -> str:
             "another red flag or make one more urgent.")
 
 
+def screen_pointer(screen: Any) -> str:
+    """The one-line count under a report's summary when the questions follow it: '5 more red
+    flags not screened, 1 found could be more urgent'."""
+    found = sum(1 for item in screen.unanswered if item.raised_at)
+    unscreened = len(screen.unanswered) - found
+    parts = []
+    if unscreened:
+        parts.append(f"{unscreened} more red flag{'s' if unscreened != 1 else ''} not screened")
+    if found:
+        parts.append(f"{found} found could be more urgent")
+    return ", ".join(parts)
+
+
 def screen_notice(kb: m.KnowledgeBase, screen: Any, triage: str) -> str:
     """The one clinician-facing paragraph every format shows when the screen is incomplete
     ('' when it is complete): 'Red-flag screen incomplete: not asked about saddle

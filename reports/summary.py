@@ -21,6 +21,7 @@ from engine.wording import (
     screen_do_now,
     screen_groups,
     screen_notice,
+    screen_pointer,
 )
 
 TOP_CONDITIONS = 3
@@ -75,6 +76,7 @@ class ScreenNotice(NamedTuple):
     unknown: str  # "Unknown is not 'no'."
     do_now: str
     text: str  # the whole notice as one paragraph (terminal, FHIR, CDS detail)
+    pointer: str = ""  # '5 more red flags not screened, 1 found could be more urgent'
 
 
 class Summary(NamedTuple):
@@ -136,7 +138,7 @@ def screen_summary(result: Assessment) -> ScreenNotice | None:
     lines = tuple(ScreenLine(label, urgency, tuple(questions))
                   for label, urgency, questions in screen_groups(kb, screen))
     return ScreenNotice(SCREEN_HEAD, lines, SCREEN_UNKNOWN, screen_do_now(result.triage),
-                        screen_notice(kb, screen, result.triage))
+                        screen_notice(kb, screen, result.triage), screen_pointer(screen))
 
 
 def build_summary(result: Assessment) -> Summary:

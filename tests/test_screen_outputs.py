@@ -96,3 +96,19 @@ def test_age_and_sex_are_asked_as_patient_details(reasoner: Reasoner) -> None:
     with_patient = _assess(reasoner, {"low_back_pain": True}, ADULT)
     assert "the patient's age" not in screen_notice(with_patient.kb, with_patient.screen,
                                                     with_patient.triage)
+
+
+def test_the_report_counts_found_flags_that_could_be_more_urgent_apart(tmp_path: Path) -> None:
+    """Under the HTML report's summary the pointer line does not count a red flag already found
+    (cauda equina syndrome at SOON) among the flags 'not screened'."""
+    case = tmp_path / "case.json"
+    case.write_text(json.dumps({"patient": {"age": 40, "sex": "male"}, "findings": {
+        "low_back_pain": True, "bilateral_leg_symptoms": True}}), encoding="utf-8")
+    out = tmp_path / "report.html"
+    proc = run_script("report", str(case), "-o", str(out))
+    assert proc.returncode == 0, proc.stderr
+    html = out.read_text(encoding="utf-8")
+    pointer = html[html.index('id="red-flag-screen-pointer"'):]
+    pointer = pointer[:pointer.index("</p>")]
+    assert "1 found could be more urgent" in pointer
+    assert "found at SOON; could be EMERGENCY" in html
