@@ -20,6 +20,7 @@ from engine.inference.premises import Evaluator
 from engine.inference.screen import _live
 from engine.kb import model as m
 from engine.kb.loader import load_kb
+from tests.test_screen import _values
 
 KB = load_kb(())
 EVALUATOR = Evaluator(KB)
@@ -38,24 +39,11 @@ def by_definition(cond: m.Cond, facts: Mapping[str, Any], concluded: Mapping[str
             yield from by_definition(item, facts, concluded)
 
 
-def values(fid: str) -> st.SearchStrategy[Any]:
-    finding = KB.findings.get(fid)
-    if finding is None:  # age, sex
-        return st.integers(0, 100) if fid == "age" else st.sampled_from(["female", "male", "other"])
-    if finding.type == "boolean":
-        return st.booleans()
-    if finding.type == "sided":
-        return st.sampled_from([False, True, "left", "right", "bilateral"])
-    if finding.type == "enum":
-        return st.sampled_from(list(finding.values))
-    return st.integers(int(finding.minimum or 0), int(finding.maximum or 100))
-
-
 @given(data=st.data())
 def test_the_one_pass_walk_matches_the_definition(data: st.DataObject) -> None:
     rule = data.draw(st.sampled_from(RED_FLAG_RULES))
     read = list(dict.fromkeys(rule.findings_used()))
-    facts = {fid: data.draw(values(fid)) for fid in data.draw(st.lists(
+    facts = {fid: data.draw(_values(KB, fid)) for fid in data.draw(st.lists(
         st.sampled_from(read), unique=True, max_size=len(read)))} if read else {}
     concluded = {cid: data.draw(st.sampled_from([0.2, 0.5, 0.9]))
                  for cid in data.draw(st.lists(st.sampled_from(rule.conclusions_used()), unique=True))
