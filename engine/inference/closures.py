@@ -113,14 +113,17 @@ class _Builder:
         """An `all` as ONE closure for its common parts: finding tests, negated finding tests,
         `concluded` leaves and `any` groups of finding tests are checked inline (most rules are
         made of nothing else); only other parts get closures of their own. An `all` of one
-        finding test, negated test or `concluded` leaf is that leaf's closure (the same value:
-        the weakest of one part is that part), and one of up to three finding tests gets an
+        finding test, negated test, `concluded` leaf or `any` of finding tests is that part's
+        closure (the same value: the weakest of one part is that part), and one of up to three
+        finding tests gets an
         unrolled closure: their data then sits in the function's own defaults, with no tuple of
         pairs to walk, so evaluating the premise touches fewer objects (growth, bench/RESULTS.md)."""
         if len(cond.items) == 1:
             only = cond.items[0]
             if isinstance(only, (m.Test, m.Concluded)) or (
-                    isinstance(only, m.Not) and isinstance(only.item, m.Test)):
+                    isinstance(only, m.Not) and isinstance(only.item, m.Test)) or (
+                    isinstance(only, m.AnyOf) and only.items
+                    and all(isinstance(i, m.Test) for i in only.items)):
                 return self.build(only)
         tests: list[tuple[str, Callable[[Any], bool]]] = []
         negated: list[tuple[str, Callable[[Any], bool]]] = []
@@ -150,6 +153,12 @@ class _Builder:
             if 1 <= len(tests) <= 3:
                 return _UNROLLED[len(tests)](*(x for leaf in tests for x in leaf))
             return _all_tests(tuple(tests))
+        if len(tests) == 1 and not (negated or excluded or parts):
+            # the next commonest shapes: a finding test with one `concluded` leaf or one `any`
+            if len(concluded) == 1 and not groups:
+                return _test_and_concluded(*tests[0], *concluded[0])
+            if len(groups) == 1 and not concluded:
+                return _test_and_any(*tests[0], groups[0])
         return _all(tuple(tests), tuple(negated), tuple(concluded), tuple(excluded),
                     tuple(groups), tuple(parts))
 
@@ -250,6 +259,45 @@ def _all_3(f0: str, c0: Callable[[Any], bool], f1: str, c1: Callable[[Any], bool
         if c is not _MISSING and not _c2(c):
             return FALSE
         return UNKNOWN if a is _MISSING or b is _MISSING or c is _MISSING else 1.0
+
+    return premise
+
+
+def _test_and_concluded(f0: str, c0: Callable[[Any], bool], cid: str, least: float) -> Premise:
+    """`_all` of one finding test and one `concluded` leaf, unrolled (same value)."""
+
+    def premise(findings: Mapping[str, Any], certainty: Mapping[str, float],
+                _f0: str = f0, _c0: Callable[[Any], bool] = c0, _cid: str = cid,
+                _least: float = least) -> float:
+        a = findings.get(_f0, _MISSING)
+        if a is not _MISSING and not _c0(a):
+            return FALSE
+        cf = certainty.get(_cid)
+        if cf is None or cf < _least or cf <= 0:
+            return FALSE
+        if a is _MISSING:
+            return UNKNOWN
+        return cf if cf < 1.0 else 1.0
+
+    return premise
+
+
+def _test_and_any(f0: str, c0: Callable[[Any], bool], group: Tests) -> Premise:
+    """`_all` of one finding test and one `any` of finding tests, unrolled (same value)."""
+
+    def premise(findings: Mapping[str, Any], _certainty: Mapping[str, float],
+                _f0: str = f0, _c0: Callable[[Any], bool] = c0, _group: Tests = group) -> float:
+        a = findings.get(_f0, _MISSING)
+        if a is not _MISSING and not _c0(a):
+            return FALSE
+        missing = False
+        for fid, check in _group:
+            value = findings.get(fid, _MISSING)
+            if value is _MISSING:
+                missing = True
+            elif check(value):
+                return UNKNOWN if a is _MISSING else 1.0
+        return UNKNOWN if missing else FALSE  # no test of the group holds
 
     return premise
 
