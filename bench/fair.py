@@ -283,7 +283,8 @@ def growth(base: m.KnowledgeBase, label: str, n: int, factors: tuple[int, ...],
     (design, factor) experta's ratio to 1x with its 95% interval and the fixpoint's ratio.
 
     Every size is compiled first; then, for each design, the cases are timed in rounds of
-    `BLOCK` cases per engine and size (`blocks`; SAME_WORK_INTERLEAVED: `interleaved`)."""
+    `BLOCK` cases per engine and size (`blocks`; SAME_WORK_INTERLEAVED: `interleaved`); a KB
+    of light cases gets more of them (`enough_cases`)."""
     rows: list[list[Any]] = []
     compile_rows: list[list[Any]] = []
     ratios: dict[tuple[str, int], tuple[float, float, float, float]] = {}
@@ -305,6 +306,7 @@ def growth(base: m.KnowledgeBase, label: str, n: int, factors: tuple[int, ...],
         if len(kb.rules) <= 10_000:
             runners[(factor, "CLIPS")] = ClipsReasoner(kb).run
     small = factors[0]
+    n = enough_cases(kbs[small][1], base, n)
     for design in designs:
         made = SAME_WORK if design == SAME_WORK_INTERLEAVED else design
         cases = {f: growth_cases(base, kbs[f][0], f, made, n) for f in factors}
@@ -324,12 +326,33 @@ def growth(base: m.KnowledgeBase, label: str, n: int, factors: tuple[int, ...],
             ratios[(design, factor)] = (e_ratio, low, high, p_ratio)
             e, p = med_us(_pool(timed[(factor, "experta")])), med_us(_pool(timed[(factor, "fixpoint")]))
             clips = timed.get((factor, "CLIPS"))
-            rows.append([label, design, f"{factor}x", len(kb.rules), f"{fired:.1f}",
+            rows.append([f"{label} ({n:,} cases)", design, f"{factor}x", len(kb.rules),
+                         f"{fired:.1f}",
                          f"{evaluated:.1f}", f"{100 * in_copies:.0f}%", f"{e:.0f}",
                          f"{e_ratio:.2f}", f"{p:.0f}", f"{p_ratio:.2f}", f"{e / p:.2f}",
                          f"{med_us(_pool(clips)):.0f}" if clips else "-",
                          "-" if factor == small else f"{low:.2f}-{high:.2f}"])
     return rows, compile_rows, ratios
+
+
+SECONDS = 0.6  # least experta time per design and size at 1x (see `enough_cases`)
+
+
+def enough_cases(reasoner: Reasoner, base: m.KnowledgeBase, n: int) -> int:
+    """`n`, or more for a KB of light cases: enough that experta's cases at 1x take `SECONDS`
+    (at most four times `n`, in whole blocks). The machine's noise comes in bursts of seconds,
+    and a KB whose cases take 40 us ran its 4,000 in a fraction of one: two quiet runs then
+    differed by 0.13 in the 10x ratio, against 0.04 with 16,000. Timed on 200 pilot cases of
+    their own (the timed cases stay unseen)."""
+    rng = random.Random(99)
+    pilot = [random_facts(base, rng, rng.randint(3, 30)) for _ in range(200)]
+    times = []
+    for facts in pilot:
+        start = time.perf_counter()
+        reasoner.run(facts)
+        times.append(time.perf_counter() - start)
+    wanted = int(SECONDS / max(statistics.median(times), 1e-6))
+    return max(n, min(4 * n, -(-wanted // BLOCK) * BLOCK))
 
 
 def _pool(rounds: list[list[float]]) -> list[float]:

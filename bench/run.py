@@ -250,7 +250,9 @@ def growth(res: Results, kbs: list[tuple[str, m.KnowledgeBase]], n_cases: int,
     res.table(
         "Growth with the number of rules, cases reaching the added rules", fair.GROWTH_HEAD, rows,
         "Renamed copies of every rule, finding and conclusion (bench/synth.py `grow_kb`); "
-        f"{n_cases:,} cases of 3-30 findings per design and size, timed in experta, the "
+        f"{n_cases:,} cases of 3-30 findings per design and size (more for a KB of light cases, "
+        f"so that experta's cases at 1x take at least {fair.SECONDS} s and two runs agree: the "
+        "count is beside the KB), timed in experta, the "
         "plain-Python fixpoint and CLIPS (medians; ratios to the same design at 1x, same run). "
         f"Every engine runs its cases in blocks of {fair.BLOCK} on its own, case after case, as "
         "a batch does; the engines and sizes take turns block by block, the order rotating "
