@@ -7,6 +7,7 @@ and exit code 2 here, in one place.
 
 from __future__ import annotations
 
+import gc
 import importlib
 import os
 import signal
@@ -43,6 +44,22 @@ KB_COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+# Commands that keep the collector paused until they exit (the launcher pauses it for the start):
+# one case in, one answer out. Everything else (serve, batch, interview, kb test, the reports,
+# whose rendering and PDF layout do make cycles) gets it back before it runs.
+COLLECTOR_PAUSED = frozenset({"assess"})
+
+
+def resume_collector(cmd_name: str) -> None:
+    """Turn the cyclic garbage collector back on for `cmd_name` if the launcher paused it for the
+    start; left off only for COLLECTOR_PAUSED. A process the launcher did not start (a test,
+    a library user) keeps its collector as it is."""
+    launcher = sys.modules.get("imbalance_kb")
+    if getattr(launcher, "collector_paused", False) and cmd_name not in COLLECTOR_PAUSED:
+        launcher.collector_paused = False  # type: ignore[union-attr]
+        gc.enable()
+
+
 class LazyGroup(click.Group):
     """A click group that imports a command's module on first use and reports errors cleanly."""
 
@@ -55,6 +72,7 @@ class LazyGroup(click.Group):
         return sorted({*super().list_commands(ctx), *self.lazy})
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        resume_collector(cmd_name)
         if cmd_name in self.lazy:
             module_name, attr = self.lazy[cmd_name][0].split(":")
             return getattr(importlib.import_module(module_name), attr)

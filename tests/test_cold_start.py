@@ -101,3 +101,55 @@ def test_help_imports_neither_the_engine_nor_a_parser(tmp_path: Path) -> None:
     modules = modules_of(tmp_path, "--help")
     for name in ("experta", "yaml", "jinja2", "networkx", "engine.kb", "engine.inference"):
         assert not loaded(modules, name), name
+
+
+# In a subprocess: start as the console script does (the launcher), and say at exit whether the
+# cyclic garbage collector is on.
+COLLECTOR_PROBE = """
+import atexit, gc, sys
+atexit.register(lambda: print("collector on" if gc.isenabled() else "collector off", file=sys.stderr))
+sys.argv = ["imbalance", *sys.argv[1:]]
+import imbalance_kb
+imbalance_kb.main()
+"""
+
+
+@pytest.mark.parametrize(("argv", "state"), [
+    (("assess", CASE, "--format", "json"), "collector off"),  # one case, one answer, exit
+    (("kb", "show", "saddle_anaesthesia"), "collector on"),
+    (("explain", CASE, "it_band_syndrome"), "collector on"),
+    (("fhir", "questionnaire"), "collector on"),
+])
+def test_the_launcher_pauses_the_collector_only_for_a_one_shot_assess(
+        tmp_path: Path, argv: tuple[str, ...], state: str) -> None:
+    """The launcher pauses the collector for the start (every object made then lives to the end);
+    `cli` turns it back on as soon as it knows the command, except for `assess`, so a long-running
+    command (serve, batch, interview, kb test) never runs without it."""
+    env = {**os.environ, "IMBALANCE_CACHE_DIR": str(tmp_path / "cache")}
+    proc = subprocess.run([sys.executable, "-c", COLLECTOR_PROBE, *argv], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.strip().splitlines()[-1] == state, proc.stderr
+
+
+def test_a_process_the_launcher_did_not_start_keeps_its_collector(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`cli` imported by a test or a library: resume_collector leaves the collector as it is."""
+    import gc
+    import types
+
+    import cli
+
+    monkeypatch.delitem(sys.modules, "imbalance_kb", raising=False)
+    assert gc.isenabled()
+    cli.resume_collector("batch")
+    assert gc.isenabled()
+    fake = types.SimpleNamespace(collector_paused=True)
+    monkeypatch.setitem(sys.modules, "imbalance_kb", fake)
+    gc.disable()
+    try:
+        cli.resume_collector("assess")
+        assert not gc.isenabled() and fake.collector_paused
+        cli.resume_collector("serve")
+        assert gc.isenabled() and not fake.collector_paused
+    finally:
+        gc.enable()

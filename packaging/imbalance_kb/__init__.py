@@ -28,8 +28,17 @@ def interrupted_while_starting(_signum: int, _frame: object) -> None:
 if _signal.getsignal(_signal.SIGINT) is _signal.default_int_handler:
     _signal.signal(_signal.SIGINT, interrupted_while_starting)
 
+import gc  # noqa: E402
 import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
+
+# The cyclic garbage collector is paused while the command starts: every object made until then
+# (modules, classes, functions; then the KB and the engine) lives until the process exits, and
+# Python's default thresholds scanned them some 40 times in a start of `assess` for nothing
+# (about 5% of its time, bench/RESULTS.md). `cli` resumes it as soon as it knows the command,
+# unless that command is one of `cli.COLLECTOR_PAUSED` (one case in, one answer out, then exit).
+collector_paused = gc.isenabled()
+gc.disable()
 
 APP = Path(__file__).resolve().parent / "app"
 
