@@ -97,25 +97,24 @@ class Screen(Record):
 
 
 class _Tables:
-    """Built once per KB: the red-flag rules of each flag, most telling first, and the sites."""
+    """Built once per KB: for each red flag its rules, most urgent and most telling first, each
+    as (urgency, its rank, its compiled condition); and the sites."""
 
     def __init__(self, kb: m.KnowledgeBase) -> None:
         self.kb = kb
-        self.evaluator = Evaluator(kb)
+        evaluator = Evaluator(kb)
         self.sites = site_findings(kb)
-        self.rules: dict[str, list[m.Rule]] = {}
+        rules: dict[str, list[m.Rule]] = {}
         for rule in kb.rules:
             if rule.kind == "red_flag" and rule.concludes and not rule.against:
-                self.rules.setdefault(rule.concludes, []).append(rule)
-        for rules in self.rules.values():
-            rules.sort(key=lambda r: (m.urgency_rank(self.level(r)), -r.certainty, r.order))
-        self.live = {rule.id: _live(self.evaluator, rule.when)
-                     for rules in self.rules.values() for rule in rules}
+                rules.setdefault(rule.concludes, []).append(rule)
+        self.rules: dict[str, list[tuple[str, int, Live]]] = {}
+        for cid, found in rules.items():
+            found.sort(key=lambda r: (m.urgency_rank(kb.flag_urgency(r)), -r.certainty, r.order))
+            self.rules[cid] = [(kb.flag_urgency(r), m.urgency_rank(kb.flag_urgency(r)),
+                                _live(evaluator, r.when)) for r in found]
         catalogue = list(kb.conclusions)
         self.flags = sorted(self.rules, key=catalogue.index)
-
-    def level(self, rule: m.Rule) -> str:
-        return rule.urgency or self.kb.conclusions[rule.concludes].urgency or "soon"
 
 
 _TABLES: dict[int, _Tables] = {}
@@ -158,12 +157,12 @@ def red_flag_screen(kb: m.KnowledgeBase, facts: Mapping[str, Any],
         ceiling = m.urgency_rank(now) if now else len(m.TRIAGE_ORDER)
         urgency = ""
         found: dict[str, None] = {}
-        for rule in tables.rules[cid]:
-            if m.urgency_rank(tables.level(rule)) >= ceiling:
+        for level, rank, condition in tables.rules[cid]:
+            if rank >= ceiling:
                 continue  # it could not make the flag more urgent than it already is
-            live = [f for f in tables.live[rule.id](facts, concluded)[1] if f not in tables.sites]
+            live = [f for f in condition(facts, concluded)[1] if f not in tables.sites]
             if live:
-                urgency = urgency or tables.level(rule)  # rules are sorted most urgent first
+                urgency = urgency or level  # rules are sorted most urgent first
                 found.update(dict.fromkeys(live))
         if found:
             out.append(Unscreened(cid, urgency, tuple(found), now))

@@ -186,7 +186,7 @@ class Survey:
     def level(self, rule: m.Rule) -> str:
         """The row of STAKE_WEIGHT a rule belongs to."""
         if rule.kind == "red_flag":
-            return rule.urgency or self.kb.conclusions[rule.concludes].urgency or "soon"
+            return self.kb.flag_urgency(rule)
         return rule.kind or "advice"
 
     def raises_flag(self, rule: m.Rule) -> bool:

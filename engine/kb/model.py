@@ -374,5 +374,10 @@ class KnowledgeBase(Record):
                 return rule
         return None
 
+    def flag_urgency(self, rule: Rule) -> str:
+        """The urgency a red-flag rule raises its red flag to: its own `urgency`, else the red
+        flag's in the catalogue, else 'soon'."""
+        return rule.urgency or self.conclusions[rule.concludes].urgency or "soon"
+
     def rules_concluding(self, conclusion_id: str) -> list[Rule]:
         return [rule for rule in self.rules if rule.concludes == conclusion_id]
