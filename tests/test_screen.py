@@ -23,6 +23,7 @@ from engine.kb import model as m
 from engine.kb.model import KnowledgeBase
 from engine.kb.sites import site_findings
 from tests.conftest import ROOT, run_script
+from tests.fhir_support import value_strategy
 
 # a routine back case whose clinician asked the whole screen and recorded each answer
 SCREENED_BACK: dict[str, Any] = {
@@ -115,16 +116,7 @@ def test_pain_sites_are_never_listed(kb: KnowledgeBase, reasoner: Reasoner) -> N
 
 
 def _values(kb: KnowledgeBase, fid: str) -> st.SearchStrategy[Any]:
-    finding = kb.findings[fid]
-    if finding.type == "boolean":
-        return st.booleans()
-    if finding.type == "sided":
-        return st.sampled_from([False, True, "left", "right", "bilateral"])
-    if finding.type == "enum":
-        return st.sampled_from(list(finding.values))
-    low = finding.minimum if finding.minimum is not None else 0
-    high = finding.maximum if finding.maximum is not None else 120
-    return st.integers(int(low), int(high))
+    return value_strategy(kb.findings[fid])
 
 
 def _screen_findings(kb: KnowledgeBase) -> list[str]:
