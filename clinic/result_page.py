@@ -41,13 +41,8 @@ from clinic.models import Assessment, Patient, Visit
 from clinic.pages import environment
 from engine.inference.screen import Screen
 from engine.kb import model as m
-from engine.wording import (
-    SCREEN_HEAD,
-    SCREEN_UNKNOWN,
-    finding_phrase,
-    screen_do_now,
-    screen_groups,
-)
+from engine.wording import finding_phrase
+from reports.summary import screen_summary
 
 CACHE_SIZE = 512  # pages; each a few kB of HTML
 
@@ -173,11 +168,11 @@ def render_parts(session: Session, kb: m.KnowledgeBase, head: VisitHead, latest:
         compare.plan_lines(result), head.review_due,
         [finding_phrase(kb, fid, value) for fid, value in findings.items()], notes)
     screen = Screen.from_dict(result.get("screen"))
+    found = screen_summary(kb, screen, full["triage"]) if screen is not None else None
     notice = Markup("")
-    if screen is not None and not screen.complete:
-        notice = Markup(module.screen(  # type: ignore[attr-defined]
-            SCREEN_HEAD, screen_groups(kb, screen), SCREEN_UNKNOWN,
-            screen_do_now(full["triage"]), head.patient_id, bool(full["red_flags"])))
+    if found is not None:
+        notice = Markup(module.screen(found, head.patient_id,  # type: ignore[attr-defined]
+                                      bool(full["red_flags"])))
     return ResultParts(Markup(module.flags(full)), Markup(body), notice)  # type: ignore[attr-defined]
 
 

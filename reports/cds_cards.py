@@ -17,17 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.inference.assessment import Assessment, Reached
-from engine.wording import (
-    DISCLAIMER,
-    SCREEN_HEAD,
-    SCREEN_UNKNOWN,
-    TRIAGE_TEXT,
-    banner_headline,
-    certainty_word,
-    finding_phrase,
-    screen_do_now,
-    screen_groups,
-)
+from engine.wording import DISCLAIMER, TRIAGE_TEXT, banner_headline, certainty_word, finding_phrase
+from reports.summary import screen_summary
 
 SUMMARY_MAX = 140  # CDS Hooks 2.0 "Card Attributes": a <140-character summary; contract: at most 140
 INDICATOR = {"emergency": "critical", "urgent": "warning", "soon": "warning", "routine": "info"}
@@ -177,12 +168,12 @@ def _assessment_card(result: Assessment, report_url: str) -> IssuedCard:
 
 def _screen_lines(result: Assessment) -> list[str]:
     """The incomplete red-flag screen in the assessment card's detail, under the triage."""
-    if result.screen.complete:
+    notice = screen_summary(result.kb, result.screen, result.triage)
+    if notice is None:
         return []
-    groups = screen_groups(result.kb, result.screen)
-    return [f"**{SCREEN_HEAD}: not asked about**", "",
-            *(f"- {md(label)}: {md(', '.join(questions))}" for label, _, questions in groups), "",
-            f"**{md(SCREEN_UNKNOWN)}** {md(screen_do_now(result.triage))}", ""]
+    return [f"**{notice.head}: not asked about**", "",
+            *(f"- {md(line.flag)}: {md(', '.join(line.questions))}" for line in notice.lines), "",
+            f"**{md(notice.unknown)}** {md(notice.do_now)}", ""]
 
 
 def unreadable_card(message: str, version: str) -> dict[str, Any]:

@@ -11,6 +11,8 @@ from typing import NamedTuple
 
 from engine.inference.assessment import Assessment
 from engine.inference.plan import PHASE_LABEL
+from engine.inference.screen import Screen
+from engine.kb import model as m
 from engine.wording import (
     SCREEN_HEAD,
     SCREEN_UNKNOWN,
@@ -129,16 +131,15 @@ def plan_avoid(result: Assessment) -> tuple[str, ...]:
     return tuple(dict.fromkeys(a.avoid for a in result.plan if a.avoid))
 
 
-def screen_summary(result: Assessment) -> ScreenNotice | None:
-    """The notice for an incomplete red-flag screen, or None when it is complete."""
-    screen = result.screen
+def screen_summary(kb: m.KnowledgeBase, screen: Screen, triage: str) -> ScreenNotice | None:
+    """The notice for an incomplete red-flag screen, or None when it is complete: the one
+    assembly the report, the CDS card and the clinic's pages (from a stored result) all show."""
     if screen.complete:
         return None
-    kb = result.kb
     lines = tuple(ScreenLine(label, urgency, tuple(questions))
                   for label, urgency, questions in screen_groups(kb, screen))
-    return ScreenNotice(SCREEN_HEAD, lines, SCREEN_UNKNOWN, screen_do_now(result.triage),
-                        screen_notice(kb, screen, result.triage), screen_pointer(screen))
+    return ScreenNotice(SCREEN_HEAD, lines, SCREEN_UNKNOWN, screen_do_now(triage),
+                        screen_notice(kb, screen, triage), screen_pointer(screen))
 
 
 def build_summary(result: Assessment) -> Summary:
@@ -161,4 +162,4 @@ def build_summary(result: Assessment) -> Summary:
                    flags, conditions, max(0, len(result.conditions) - TOP_CONDITIONS), plan,
                    plan_avoid(result),
                    review.after_weeks, review_when(review.after_weeks), review.why,
-                   screen_summary(result))
+                   screen_summary(result.kb, result.screen, result.triage))

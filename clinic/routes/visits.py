@@ -18,14 +18,9 @@ from clinic.routes.patients import load_patient
 from engine.errors import CaseError
 from engine.interview.planner import SCREEN, Planner
 from engine.interview.session import answer_words
-from engine.wording import (
-    SCREEN_HEAD,
-    SCREEN_UNKNOWN,
-    SITE_QUESTION,
-    screen_do_now,
-    screen_groups,
-)
+from engine.wording import SITE_QUESTION
 from reports.interview_text import why_lines
+from reports.summary import screen_summary
 
 router = APIRouter()
 
@@ -116,10 +111,9 @@ def consult_page(request: Request, patient: Patient, consultation: Consultation,
     kb = consultation.assessor.kb
     question = session.next_question()
     assessment = session.assessment()
-    screen = None  # finished with red-flag questions skipped: they are unknown, not "no"
-    if question is None and not assessment.screen.complete:
-        screen = {"head": SCREEN_HEAD, "groups": screen_groups(kb, assessment.screen),
-                  "unknown": SCREEN_UNKNOWN, "do_now": screen_do_now(assessment.triage)}
+    # finished with red-flag questions skipped: they are unknown, not "no"
+    screen = (screen_summary(kb, assessment.screen, assessment.triage)
+              if question is None else None)
     why: list[str] = []
     if question is not None and not question.members:
         why = why_lines(session.why(question.finding.id), kb, session.facts)
