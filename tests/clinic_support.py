@@ -7,6 +7,7 @@ starts a server (.ci/run), so its absence there is a broken set-up, not an optio
 
 from __future__ import annotations
 
+import html
 import os
 import re
 import uuid
@@ -65,6 +66,16 @@ def shared_assessor() -> Assessor:
 
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+STEPS = re.compile(r'name="steps" value="([^"]*)"')
+
+
+def consult_steps(page: str) -> str:
+    """The consultation's state carried in its page (the hidden `steps` field), unescaped."""
+    found = STEPS.search(page)
+    assert found, "no consultation state on the page"
+    return html.unescape(found.group(1))
 
 
 class Clinic:

@@ -3,7 +3,6 @@ screen first, one question per page, back and skip, and saving the visit."""
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -14,9 +13,7 @@ from fastapi.testclient import TestClient
 from clinic.models import Visit
 from engine.interview.planner import Planner
 from engine.interview.session import Session
-from tests.clinic_support import Clinic, fresh_database, make_app, shared_assessor
-
-STEPS = re.compile(r'name="steps" value="([^"]*)"')
+from tests.clinic_support import Clinic, consult_steps, fresh_database, make_app, shared_assessor
 
 
 @pytest.fixture
@@ -24,12 +21,6 @@ def clinic(tmp_path: Any) -> Iterator[Clinic]:
     url = next(fresh_database("sqlite", tmp_path))
     with TestClient(make_app(url)) as client:
         yield Clinic(client)
-
-
-def steps_of(page: str) -> str:
-    found = STEPS.search(page)
-    assert found, "no consultation state on the page"
-    return html.unescape(found.group(1))
 
 
 def question_names(page: str) -> list[str]:
@@ -54,17 +45,17 @@ def test_answer_back_skip_and_save(clinic: Clinic) -> None:
     page = clinic.get(f"/patients/{pid}/consult").text
     first_names = question_names(page)
     # a checklist: tick the first item; unticked ones become "no"
-    answer = {"steps": steps_of(page), f"f.{first_names[0]}": "yes", "action": "answer"}
+    answer = {"steps": consult_steps(page), f"f.{first_names[0]}": "yes", "action": "answer"}
     second = clinic.post(f"/patients/{pid}/consult", answer)
     assert second.status_code == 200
     assert question_names(second.text) != first_names
     assert "· Where it hurts: " in second.text  # then the other sites (shoulder, groin)
-    back = clinic.post(f"/patients/{pid}/consult", {"steps": steps_of(second.text), "action": "back"})
-    assert question_names(back.text) == first_names and steps_of(back.text) == "[]"
+    back = clinic.post(f"/patients/{pid}/consult", {"steps": consult_steps(second.text), "action": "back"})
+    assert question_names(back.text) == first_names and consult_steps(back.text) == "[]"
     skipped = clinic.post(f"/patients/{pid}/consult", {"steps": "[]", "action": "skip"})
-    state = steps_of(skipped.text)
+    state = consult_steps(skipped.text)
     assert all(name in state for name in first_names)  # recorded as not known
-    saved = clinic.post(f"/patients/{pid}/consult", {"steps": steps_of(second.text), "action": "save"})
+    saved = clinic.post(f"/patients/{pid}/consult", {"steps": consult_steps(second.text), "action": "save"})
     assert saved.status_code == 303
     vid = int(saved.headers["location"].rsplit("/", 1)[1])
     with clinic.client.app.state.db.session() as session:
@@ -80,12 +71,12 @@ def test_answer_back_skip_and_save(clinic: Clinic) -> None:
 def test_an_emergency_shows_its_action_at_once(clinic: Clinic) -> None:
     pid = clinic.new_patient()
     page = clinic.get(f"/patients/{pid}/consult").text
-    steps = steps_of(page)
+    steps = consult_steps(page)
     for _ in range(6):  # walk the screen until the cauda equina items are on the page
         if "f.saddle_anaesthesia" in page:
             break
         page = clinic.post(f"/patients/{pid}/consult", {"steps": steps, "action": "skip"}).text
-        steps = steps_of(page)
+        steps = consult_steps(page)
     assert "f.saddle_anaesthesia" in page
     raised = clinic.post(f"/patients/{pid}/consult", {"steps": steps, "f.saddle_anaesthesia": "yes",
                                                        "f.bladder_dysfunction": "yes"}).text
@@ -96,10 +87,10 @@ def test_an_emergency_shows_its_action_at_once(clinic: Clinic) -> None:
 def test_an_unanswered_question_is_asked_again_with_a_message(clinic: Clinic) -> None:
     pid = clinic.new_patient()
     page = clinic.get(f"/patients/{pid}/consult").text
-    steps = steps_of(page)
+    steps = consult_steps(page)
     while "type=\"radio\"" not in page and "type=\"number\"" not in page:
         page = clinic.post(f"/patients/{pid}/consult", {"steps": steps, "action": "skip"}).text
-        steps = steps_of(page)
+        steps = consult_steps(page)
     again = clinic.post(f"/patients/{pid}/consult", {"steps": steps, "action": "answer"})
     assert again.status_code == 422 and "choose an answer" in again.text
     assert question_names(again.text) == question_names(page)

@@ -5,13 +5,6 @@ console and at the end of the clinic's consultation.
 
 from __future__ import annotations
 
-import html
-import re
-from collections.abc import Iterator
-from typing import Any
-
-import pytest
-from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -19,11 +12,9 @@ from engine.inference.reasoner import Reasoner
 from engine.interview.session import replay
 from engine.kb.model import KnowledgeBase
 from engine.kb.sites import site_findings
-from tests.clinic_support import Clinic, fresh_database, make_app
+from tests.clinic_support import Clinic, consult_steps
 from tests.conftest import run_cli
 from tests.test_screen import _values
-
-STEPS = re.compile(r'name="steps" value="([^"]*)"')
 
 
 def _red_flag_findings(kb: KnowledgeBase) -> list[str]:
@@ -69,20 +60,14 @@ def test_the_console_names_the_unasked_screen_when_stopped() -> None:
     assert "saddle anaesthesia" in out and "ask these questions before relying on ROUTINE" in out
 
 
-@pytest.fixture
-def clinic(tmp_path: Any) -> Iterator[Clinic]:
-    url = next(fresh_database("sqlite", tmp_path))
-    with TestClient(make_app(url)) as client:
-        yield Clinic(client)
-
-
-def test_the_consultation_ends_with_the_skipped_screen(clinic: Clinic) -> None:
+def test_the_consultation_ends_with_the_skipped_screen(local: Clinic) -> None:
+    clinic = local
     pid = clinic.new_patient()
     page = clinic.get(f"/patients/{pid}/consult").text
     for _ in range(150):  # skip every question: nothing is known at the end
         if "Consultation complete" in page:
             break
-        steps = html.unescape(STEPS.findall(page)[0])
+        steps = consult_steps(page)
         page = clinic.post(f"/patients/{pid}/consult", {"steps": steps, "action": "skip"}).text
     assert "Consultation complete" in page
     notice = page[page.index('id="red-flag-screen"'):]
