@@ -20,9 +20,11 @@ MAX_CASE_BYTES = 1_000_000  # a case with every finding of the vocabulary is a f
 MAX_DEPTH = 64  # a case nests three levels; anything near this is not a case
 MAX_DIGITS = 30  # digits in one number; an age or a count has two or three
 
-_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
-_BRACKET = re.compile(r"[\[\]{}]")
-_SURROGATE = re.compile("[\ud800-\udfff]")
+# patterns as text: `re` compiles each on first use and keeps it, so a start that reads a YAML
+# case does not compile them
+_STRING = r'(?s)"(?:[^"\\]|\\.)*"'
+_BRACKET = r"[\[\]{}]"
+_SURROGATE = "[\ud800-\udfff]"
 
 
 class JsonProblem(ValueError):
@@ -45,8 +47,8 @@ def check_size(size: int, what: str = "a case", limit: int = MAX_CASE_BYTES) -> 
 def check_depth(text: str, limit: int = MAX_DEPTH) -> None:
     """Refuse nesting deeper than `limit`, counted on the raw text without parsing it."""
     depth = 0
-    bare = _STRING.sub('""', text)
-    for match in _BRACKET.finditer(bare):
+    bare = re.sub(_STRING, '""', text)
+    for match in re.finditer(_BRACKET, bare):
         if match.group() in "[{":
             depth += 1
             if depth > limit:
@@ -86,7 +88,7 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def _no_surrogate(text: str) -> None:
-    if _SURROGATE.search(text):
+    if re.search(_SURROGATE, text):
         raise JsonProblem("a string holds a lone surrogate escape (\\ud800-\\udfff), which is "
                           "not a character")
 

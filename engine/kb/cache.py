@@ -176,6 +176,9 @@ _FIELDS: dict[str, tuple[str, ...]] = {
 # KB's case tests are over half of the entry and only `kb test`, `kb lint` and the authoring
 # tools read them.
 _DEFERRED = {("KnowledgeBase", "tests")}
+_RECORDS: dict[str, tuple[type, tuple[str, ...]]] = {
+    name: (cls, _FIELDS[name]) for name, cls in _CLASSES.items()}
+_new = object.__new__
 
 
 def _plain(value: Any) -> bool:
@@ -226,11 +229,12 @@ def decode(value: Any) -> Any:
     items = [v if v.__class__ is not list and v.__class__ is not dict else decode(v)
              for v in value[1:]]
     if head.__class__ is str:
-        cls = _CLASSES[head]
-        obj: Any = object.__new__(cls)
-        # the frozen record's own fields, as its __init__ would set them (none computes any);
-        # strict: a list of the wrong length is not ours (ValueError, a miss)
-        obj.__dict__.update(zip(_FIELDS[head], items, strict=True))
+        cls, names = _RECORDS[head]
+        if len(items) != len(names):
+            raise ValueError(f"{head} with {len(items)} fields")  # not ours: a miss
+        obj: Any = _new(cls)
+        # the frozen record's own fields, as its __init__ would set them (none computes any)
+        obj.__dict__.update(zip(names, items, strict=False))  # lengths checked above
         return obj
     if head == _TUPLE:
         return tuple(items)

@@ -10,9 +10,10 @@ from typing import Any
 
 from engine.kb.model import SIDES, Finding
 
-# numbers YAML 1.1 would have read differently (case files read them as text, see yamlsource)
-_YAML11_NUMBER = re.compile(r"^[-+]?(0[0-9_]+|0[xXoObB][0-9a-fA-F_]+|[0-9][0-9_]*(:[0-5]?[0-9])+"
-                            r"(\.[0-9_]*)?|[0-9]+(_[0-9]*)+(\.[0-9_]*)?)$")
+# numbers YAML 1.1 would have read differently (case files read them as text, see yamlsource);
+# text that `re` compiles on first use, so a case without text values does not pay for it
+_YAML11_NUMBER = (r"^[-+]?(0[0-9_]+|0[xXoObB][0-9a-fA-F_]+|[0-9][0-9_]*(:[0-5]?[0-9])+"
+                  r"(\.[0-9_]*)?|[0-9]+(_[0-9]*)+(\.[0-9_]*)?)$")
 
 
 def check_value(finding: Finding, value: Any) -> str:
@@ -25,7 +26,7 @@ def check_value(finding: Finding, value: Any) -> str:
         return f"expects true, false, left, right or bilateral, not {value!r}"
     if finding.type == "enum":
         return "" if value in finding.values else f"expects one of {', '.join(finding.values)}, not {value!r}"
-    if isinstance(value, str) and _YAML11_NUMBER.match(value.strip()):
+    if isinstance(value, str) and re.match(_YAML11_NUMBER, value.strip()):
         return (f"is written {value!r}, which YAML 1.1 reads as a different number (octal, "
                 f"hexadecimal, base 60 or with '_'); write the plain decimal number")
     if isinstance(value, bool) or not isinstance(value, (int, float)):

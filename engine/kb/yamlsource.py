@@ -9,9 +9,8 @@ from __future__ import annotations
 import re
 from typing import Any, ClassVar
 
-import yaml
-
 from engine.kb.lines import LineDict, LineList, line_of, own_line  # noqa: F401 (re-exported)
+from engine.kb.yamlimport import yaml
 
 try:
     _Loader: type = yaml.CSafeLoader
