@@ -153,3 +153,36 @@ def test_a_process_the_launcher_did_not_start_keeps_its_collector(monkeypatch: p
         assert gc.isenabled() and not fake.collector_paused
     finally:
         gc.enable()
+
+
+# In a subprocess: start as the console script does, and say at exit how many objects are frozen
+# (exempt from the collection Python runs over everything at exit).
+FREEZE_PROBE = """
+import atexit, gc, sys
+atexit.register(lambda: print(f"frozen {gc.get_freeze_count()}", file=sys.stderr))
+sys.argv = ["imbalance", *sys.argv[1:]]
+import imbalance_kb
+imbalance_kb.main()
+"""
+
+
+@pytest.mark.parametrize(("argv", "code"), [
+    (("assess", CASE, "--format", "json"), 0),
+    (("report", CASE, "-o", "{out}"), 0),
+    (("assess", "no-such-case.yaml"), 2),  # an error ends the same way
+])
+def test_the_launcher_spares_the_exit_its_last_collection(
+        tmp_path: Path, argv: tuple[str, ...], code: int) -> None:
+    """Everything alive at the end is frozen, so Python's collection at exit skips it; the
+    command's output is whole."""
+    out = tmp_path / "report.html"
+    env = {**os.environ, "IMBALANCE_CACHE_DIR": str(tmp_path / "cache")}
+    proc = subprocess.run([sys.executable, "-c", FREEZE_PROBE, *(a.format(out=out) for a in argv)],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == code, proc.stderr
+    frozen = int(proc.stderr.strip().splitlines()[-1].removeprefix("frozen "))
+    assert frozen > 10_000  # the modules, the KB and the engine at least
+    if argv[0] == "assess" and code == 0:
+        assert json.loads(proc.stdout)["triage"] == "routine"
+    if argv[0] == "report":
+        assert out.read_text(encoding="utf-8").rstrip().endswith("</html>")
