@@ -14,7 +14,6 @@ Everything is plain frozen data, so the terminal, JSON, markdown and HTML render
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import networkx as nx
@@ -32,6 +31,7 @@ from engine.inference.assessment import Assessment
 from engine.inference.premises import Evaluator, Truth, ceiling, concluded_truth
 from engine.inference.reasoner import Reasoner
 from engine.kb import model as m
+from engine.record import Record
 from engine.wording import cond_phrase
 
 SATISFIED = "satisfied"
@@ -50,8 +50,7 @@ def premises(rule: m.Rule) -> tuple[m.Cond, ...]:
 # --- HOW -----------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Step:
+class Step(Record):
     """One firing that supports a conclusion, with what it matched and what it added."""
 
     rule: m.Rule
@@ -63,8 +62,7 @@ class Step:
     certainty_after: float
 
 
-@dataclass(frozen=True)
-class Support:
+class Support(Record):
     """HOW one conclusion was reached: its combined certainty and the firings behind it."""
 
     conclusion: m.Conclusion
@@ -89,8 +87,7 @@ class Support:
 # --- WHY NOT -------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Premise:
+class Premise(Record):
     """One premise of an unfired rule and whether the case satisfies it."""
 
     text: str
@@ -99,8 +96,7 @@ class Premise:
     given: tuple[tuple[str, Any], ...]  # finding ids it reads that were answered, with values
 
 
-@dataclass(frozen=True)
-class NearMiss:
+class NearMiss(Record):
     """A rule that could conclude something but did not fire, premise by premise."""
 
     rule: m.Rule
@@ -119,8 +115,7 @@ class NearMiss:
         return (self.count(CONTRADICTED), self.count(UNKNOWN), -self.count(SATISFIED), self.rule.order)
 
 
-@dataclass(frozen=True)
-class WhyNot:
+class WhyNot(Record):
     """Why a conclusion was not reached (or only weakly): its unfired rules, nearest first."""
 
     conclusion: m.Conclusion
@@ -135,8 +130,7 @@ class WhyNot:
 # --- WHAT IF -------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Gain:
+class Gain(Record):
     """A red flag or condition that an answer would add, with the certainty it would get."""
 
     conclusion: m.Conclusion
@@ -144,8 +138,7 @@ class Gain:
     urgency: str = ""
 
 
-@dataclass(frozen=True)
-class WhatIf:
+class WhatIf(Record):
     """Answering `finding` with `value` would change the triage and/or add red flags or conditions."""
 
     finding: m.Finding
