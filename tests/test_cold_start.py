@@ -116,16 +116,21 @@ imbalance_kb.main()
 
 @pytest.mark.parametrize(("argv", "state"), [
     (("assess", CASE, "--format", "json"), "collector off"),  # one case, one answer, exit
+    (("report", CASE, "-o", "{out}.html"), "collector off"),
+    (("handout", CASE, "-o", "{out}.html"), "collector off"),
+    (("explain", CASE, "it_band_syndrome"), "collector off"),
     (("kb", "show", "saddle_anaesthesia"), "collector on"),
-    (("explain", CASE, "it_band_syndrome"), "collector on"),
     (("fhir", "questionnaire"), "collector on"),
+    (("batch", str(ROOT / "examples" / "cases"), "-o", "{out}.jsonl", "-j", "1"), "collector on"),
 ])
-def test_the_launcher_pauses_the_collector_only_for_a_one_shot_assess(
+def test_the_launcher_pauses_the_collector_only_for_one_shot_commands(
         tmp_path: Path, argv: tuple[str, ...], state: str) -> None:
     """The launcher pauses the collector for the start (every object made then lives to the end);
-    `cli` turns it back on as soon as it knows the command, except for `assess`, so a long-running
-    command (serve, batch, interview, kb test) never runs without it."""
+    `cli` turns it back on as soon as it knows the command, except for the one-case commands
+    (cli.COLLECTOR_PAUSED), so a long-running command (serve, batch, interview, kb test) never
+    runs without it."""
     env = {**os.environ, "IMBALANCE_CACHE_DIR": str(tmp_path / "cache")}
+    argv = tuple(a.format(out=tmp_path / "out") for a in argv)
     proc = subprocess.run([sys.executable, "-c", COLLECTOR_PROBE, *argv], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
