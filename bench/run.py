@@ -136,29 +136,32 @@ def cold_start(res: Results, runs: int, python: str | None) -> None:
         if "KB cache off" in mode:
             env["IMBALANCE_NO_CACHE"] = "1"
         builds = list(scripts) if mode == "bytecode cached" else ["this"]
-        for name in commands(SCRIPT, "this"):
-            argv = {b: commands(scripts[b], b)[name] for b in builds}
-            times: dict[str, list[float]] = {b: [] for b in builds}
-            for b in builds:  # warm-up: bytecode and caches written
-                subprocess.run(argv[b], env=env, capture_output=True, cwd=ROOT, check=True)
-            for i in range(runs):
+        names = list(commands(SCRIPT, "this"))
+        argv = {(name, b): commands(scripts[b], b)[name] for name in names for b in builds}
+        times: dict[tuple[str, str], list[float]] = {key: [] for key in argv}
+        for key in argv:  # warm-up: bytecode and caches written
+            subprocess.run(argv[key], env=env, capture_output=True, cwd=ROOT, check=True)
+        for i in range(runs):  # rounds: every command on every interpreter, the order alternating
+            for name in names:
                 for b in (builds if i % 2 == 0 else builds[::-1]):
                     start = time.perf_counter()
-                    proc = subprocess.run(argv[b], env=env, capture_output=True, cwd=ROOT)
-                    times[b].append(time.perf_counter() - start)
+                    proc = subprocess.run(argv[name, b], env=env, capture_output=True, cwd=ROOT)
+                    times[name, b].append(time.perf_counter() - start)
                     if proc.returncode != 0:
                         raise SystemExit(f"{name} failed: {proc.stderr.decode()}")
+        for name in names:
             target = TARGETS["assess_ms"] if name.startswith("assess") else TARGETS["report_ms"]
             for b in builds:
-                ms = median_ms(times[b])
+                ms = median_ms(times[name, b])
                 shown = mode if b == "this" else f"{mode}, {labels[b]}"
-                rows.append([name, shown, f"{ms:.0f}", f"{min(times[b]) * 1000:.0f}"])
+                rows.append([name, shown, f"{ms:.0f}", f"{min(times[name, b]) * 1000:.0f}"])
                 if mode != "bytecode cached":
                     continue  # shown for comparison: the targets are with bytecode, KB cache on
                 res.verdict(f"{name} cold start (bytecode cached, {labels[b]})",
                             f"<= {target:.0f} ms", f"{ms:.0f} ms", ms <= target)
     text = (f"{runs} runs each after one warm-up, on {labels['this']} unless the mode names another "
-            "interpreter; the two interpreters' runs alternate. *bytecode cached* is an installed "
+            "interpreter; in each round every command runs on every interpreter, so all see the "
+            "same moments of the machine. *bytecode cached* is an installed "
             "tool (pip and `uv sync --compile-bytecode` write .pyc); *no bytecode* is a dev checkout "
             "with PYTHONDONTWRITEBYTECODE=1, where Python compiles every module on every start. The "
             "KB cache (engine/kb/cache.py) and Jinja's compiled report templates beside it are on, "
