@@ -245,3 +245,27 @@ def test_a_file_parsed_once_per_process_gives_the_same_kb_and_is_never_changed(
         "Desk hours", "Hours at a desk"))
     edited = load_kb((layer,))
     assert edited.findings["desk_hours_local"].label == "Hours at a desk"
+
+
+def test_a_rule_folder_that_cannot_be_read_is_an_error_not_a_silent_gap(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """os.walk skipped a folder it could not list; its rules would have gone missing unseen.
+    (Refused by a stand-in for os.scandir: the tests may run as root, who reads every folder.)"""
+    import os
+
+    from engine.kb import loader
+
+    locked = tmp_path / "rules"
+    locked.mkdir()
+    (locked / "x.yaml").write_text("rules: []\n", encoding="utf-8")
+    real_scandir = os.scandir
+
+    def scandir(path: str) -> object:
+        if path == str(locked):
+            raise PermissionError(13, "Permission denied", path)
+        return real_scandir(path)
+
+    monkeypatch.setattr(loader.os, "scandir", scandir)
+    with pytest.raises(InputError, match=r"cannot list the knowledge-base folder .*rules': "
+                       r"Permission denied"):
+        loader.kb_files(tmp_path)

@@ -77,14 +77,33 @@ class Loaded(Record):
 
 
 def kb_files(folder: Path) -> list[Path]:
-    """The .yaml/.yml files under `folder`, in a stable order; hidden files and folders are
-    skipped. os.walk, not Path.rglob: every start lists kb/, and this is 7x faster."""
-    found: list[Path] = []
-    for root, dirs, names in os.walk(folder):
-        dirs[:] = [d for d in dirs if not d.startswith(".")]  # not entered (symlinks never are)
-        found.extend(Path(root, name) for name in names if name.endswith((".yaml", ".yml"))
-                     and not name.startswith(".") and os.path.isfile(os.path.join(root, name)))
-    return sorted(found)
+    """The .yaml/.yml files under `folder`, in path order (folder by folder, as Path sorts);
+    hidden files and folders are skipped, linked folders are not entered, a link to a file
+    counts; a folder that cannot be listed is an InputError. os.scandir, whose entries know
+    their type without a stat, and Path objects made only for the result: every start lists
+    kb/, and this is 2x faster than os.walk and 14x faster than Path.rglob."""
+    found: list[tuple[tuple[str, ...], str]] = []
+
+    def walk(path: str, parts: tuple[str, ...]) -> None:
+        try:
+            listing = os.scandir(path)
+        except OSError as exc:  # rules that cannot be read must not go missing without a word
+            raise InputError(f"cannot list the knowledge-base folder '{path}': "
+                             f"{exc.strerror or exc}", key="--kb",
+                             suggestion="check the folder's permissions") from None
+        with listing as entries:
+            for entry in entries:
+                name = entry.name
+                if name.startswith("."):
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    walk(entry.path, (*parts, name))
+                elif name.endswith((".yaml", ".yml")) and entry.is_file():
+                    found.append(((*parts, name), entry.path))
+
+    walk(os.fspath(folder), ())
+    found.sort()
+    return [Path(path) for _, path in found]
 
 
 def load_kb(extra: tuple[str | Path, ...] = (), *, strict: bool = True) -> m.KnowledgeBase:
