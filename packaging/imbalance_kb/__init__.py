@@ -36,7 +36,7 @@ from pathlib import Path  # noqa: E402
 # (modules, classes, functions; then the KB and the engine) lives until the process exits, and
 # Python's default thresholds scanned them some 40 times in a start of `assess` for nothing
 # (about 5% of its time, bench/RESULTS.md). `cli` resumes it as soon as it knows the command,
-# unless that command is one of `cli.COLLECTOR_PAUSED` (one case in, one answer out, then exit).
+# unless that command is one of `cli.COLLECTOR_PAUSED` (one case in, one answer or document out).
 collector_paused = gc.isenabled()
 gc.disable()
 
