@@ -103,15 +103,23 @@ def test_help_imports_neither_the_engine_nor_a_parser(tmp_path: Path) -> None:
         assert not loaded(modules, name), name
 
 
-# In a subprocess: start as the console script does (the launcher), and say at exit whether the
-# cyclic garbage collector is on.
-COLLECTOR_PROBE = """
+# In a subprocess: start as the console script does (the launcher), run the command, and print
+# AT_EXIT (an expression about the collector) on stderr as the process exits.
+LAUNCH_PROBE = """
 import atexit, gc, sys
-atexit.register(lambda: print("collector on" if gc.isenabled() else "collector off", file=sys.stderr))
+atexit.register(lambda: print(AT_EXIT, file=sys.stderr))
 sys.argv = ["imbalance", *sys.argv[1:]]
 import imbalance_kb
 imbalance_kb.main()
 """
+
+
+def launched(tmp_path: Path, at_exit: str, *argv: str) -> tuple[subprocess.CompletedProcess[str], str]:
+    """The finished process and the last line it printed on stderr (`at_exit`'s value)."""
+    env = {**os.environ, "IMBALANCE_CACHE_DIR": str(tmp_path / "cache")}
+    proc = subprocess.run([sys.executable, "-c", LAUNCH_PROBE.replace("AT_EXIT", at_exit), *argv],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    return proc, proc.stderr.strip().splitlines()[-1]
 
 
 @pytest.mark.parametrize(("argv", "state"), [
@@ -129,12 +137,10 @@ def test_the_launcher_pauses_the_collector_only_for_one_shot_commands(
     `cli` turns it back on as soon as it knows the command, except for the one-case commands
     (cli.COLLECTOR_PAUSED), so a long-running command (serve, batch, interview, kb test) never
     runs without it."""
-    env = {**os.environ, "IMBALANCE_CACHE_DIR": str(tmp_path / "cache")}
-    argv = tuple(a.format(out=tmp_path / "out") for a in argv)
-    proc = subprocess.run([sys.executable, "-c", COLLECTOR_PROBE, *argv], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=120)
+    proc, said = launched(tmp_path, '"collector on" if gc.isenabled() else "collector off"',
+                          *(a.format(out=tmp_path / "out") for a in argv))
     assert proc.returncode == 0, proc.stderr
-    assert proc.stderr.strip().splitlines()[-1] == state, proc.stderr
+    assert said == state, proc.stderr
 
 
 def test_a_process_the_launcher_did_not_start_keeps_its_collector(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -160,17 +166,6 @@ def test_a_process_the_launcher_did_not_start_keeps_its_collector(monkeypatch: p
         gc.enable()
 
 
-# In a subprocess: start as the console script does, and say at exit how many objects are frozen
-# (exempt from the collection Python runs over everything at exit).
-FREEZE_PROBE = """
-import atexit, gc, sys
-atexit.register(lambda: print(f"frozen {gc.get_freeze_count()}", file=sys.stderr))
-sys.argv = ["imbalance", *sys.argv[1:]]
-import imbalance_kb
-imbalance_kb.main()
-"""
-
-
 @pytest.mark.parametrize(("argv", "code"), [
     (("assess", CASE, "--format", "json"), 0),
     (("report", CASE, "-o", "{out}"), 0),
@@ -181,11 +176,10 @@ def test_the_launcher_spares_the_exit_its_last_collection(
     """Everything alive at the end is frozen, so Python's collection at exit skips it; the
     command's output is whole."""
     out = tmp_path / "report.html"
-    env = {**os.environ, "IMBALANCE_CACHE_DIR": str(tmp_path / "cache")}
-    proc = subprocess.run([sys.executable, "-c", FREEZE_PROBE, *(a.format(out=out) for a in argv)],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    # the objects exempt from the collection Python runs over everything at exit
+    proc, said = launched(tmp_path, "gc.get_freeze_count()", *(a.format(out=out) for a in argv))
     assert proc.returncode == code, proc.stderr
-    frozen = int(proc.stderr.strip().splitlines()[-1].removeprefix("frozen "))
+    frozen = int(said)
     assert frozen > 10_000  # the modules, the KB and the engine at least
     if argv[0] == "assess" and code == 0:
         assert json.loads(proc.stdout)["triage"] == "routine"
